@@ -1,0 +1,1 @@
+"""Temporal activities: small idempotent steps that call storage and adapters."""

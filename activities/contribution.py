@@ -1,0 +1,486 @@
+"""The contribution workflow's activities: thin, idempotent steps over storage and adapters."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from adapters.errors import (
+    AuthError,
+    ConflictError,
+    InvalidRequestError,
+    NotFoundError,
+    OutcomeUnknownError,
+)
+from adapters.payments.interface import CreateOrder, PaymentChannel, RefundRequest
+from adapters.posting.interface import PostingRequest, PostingSystem
+from adapters.treasury.interface import Treasury, TreasuryQuery
+from domain.assessment import assess as assess_months
+from domain.calendar import BusinessCalendar
+from domain.contribution import (
+    ActivityName,
+    AssessOutcome,
+    AssessRequest,
+    CertifyRequest,
+    ChargeRequest,
+    PaymentCheck,
+    PaymentOrder,
+    PaymentRecorded,
+    PostingCheck,
+    PostingCheckRequest,
+    PostingRequestMsg,
+    QuoteLine,
+    RecordPaymentRequest,
+    RefundCheck,
+    RefundCheckRequest,
+    RefundOrder,
+    StatusChange,
+    TreasuryCheckRequest,
+    TreasuryResult,
+    VerifyOutcome,
+    VerifyRequest,
+)
+from domain.eligibility import PayerFacts, check_months
+from domain.errors import DomainError
+from domain.months import Month
+from domain.policy import PolicyBook
+from domain.vocabulary import (
+    PAID_STATUSES,
+    ContributionStatus,
+    PostingState,
+    RefundState,
+    RejectReason,
+    Sex,
+    TradeState,
+)
+from storage import contributions, payments, persons, postings, refunds, treasury
+from storage.models import Contribution
+from storage.policy_book import load_policy_book
+
+S = ContributionStatus
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+log = logging.getLogger(__name__)
+
+
+def _non_retryable(err: Exception) -> ApplicationError:
+    """Adapter errors that retrying cannot fix end the step (the type names the class)."""
+    return ApplicationError(str(err), type=type(err).__name__, non_retryable=True)
+
+
+class ContributionActivities:
+    """Holds the database and the adapters; each method is one activity."""
+
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        payment_channel: PaymentChannel,
+        posting_system: PostingSystem,
+        treasury_system: Treasury,
+        *,
+        notify_url: str,
+        calendar: BusinessCalendar | None = None,
+    ) -> None:
+        self._sessions = sessions
+        self._payments = payment_channel
+        self._posting = posting_system
+        self._treasury = treasury_system
+        self._notify_url = notify_url
+        self._calendar = calendar or BusinessCalendar()
+
+    def all(self) -> list[Callable[..., Awaitable[object]]]:
+        """Every activity, for the worker's registration."""
+        return [
+            self.verify_and_reserve,
+            self.assess,
+            self.create_payment_order,
+            self.query_payment,
+            self.close_payment_order,
+            self.record_payment,
+            self.submit_posting,
+            self.check_posting,
+            self.request_refund,
+            self.check_refund,
+            self.check_treasury,
+            self.issue_certificate_eligibility,
+            self.record_status,
+        ]
+
+    # ---- verify and assess ---------------------------------------------------------------------
+
+    @activity.defn(name=ActivityName.VERIFY_AND_RESERVE)
+    async def verify_and_reserve(self, req: VerifyRequest) -> VerifyOutcome:
+        """Payer registered and eligible for every month; months reserved all-or-nothing."""
+        c = req.contribution
+        async with self._sessions.begin() as session:
+            existing = await contributions.get_contribution(session, c.contribution_id)
+            if existing is not None and existing.status != S.VERIFYING:
+                # A retry after the outcome was written: answer the same again.
+                return await self._previous_verdict(session, existing)
+            person = await persons.get_person(session, c.person_id)
+            registration = await persons.get_registration(session, c.person_id, c.insurance)
+            if person is None or registration is None:
+                # Nothing to attach a row to: the API checks this too, so it is only a race.
+                return VerifyOutcome(accepted=False, reason=RejectReason.NOT_REGISTERED)
+            book = await load_policy_book(session)
+            reason: RejectReason | None = None
+            holder: str | None = None
+            held = await contributions.held_months(session, c.person_id, c.insurance)
+            others = {m: v for m, v in held.items() if v[0] != c.contribution_id}
+            paid = {Month.parse(m) for m, (_, st) in others.items() if st in PAID_STATUSES}
+            in_flight = {Month.parse(m) for m in others} - paid
+            facts = PayerFacts(
+                birth_date=person.birth_date,
+                sex=Sex(person.sex) if person.sex else None,
+                registration_start=Month.parse(registration.start_month),
+                registration_active=registration.status == "active",
+            )
+            try:
+                check_months(
+                    facts,
+                    [Month.parse(m) for m in c.months],
+                    c.back_payment,
+                    req.at.astimezone(SHANGHAI).date(),
+                    book,
+                    paid,
+                    in_flight,
+                )
+            except DomainError as err:
+                reason = RejectReason(err.code)
+                if reason == RejectReason.MONTH_IN_FLIGHT:
+                    holder = next((others[m][0] for m in c.months if m in others), None)
+            await contributions.create_contribution(
+                session,
+                contribution_id=c.contribution_id,
+                person_id=c.person_id,
+                payer_ref=c.payer_ref,
+                insurance=c.insurance,
+                months=c.months,
+                grade=c.grade,
+                back_payment=c.back_payment,
+                channel=c.channel,
+                quote_id=c.quote_id,
+                total_fen=c.total_fen,
+                lines=[line.model_dump() for line in c.lines],
+                requested_by_person_id=c.requested_by_person_id,
+                status=S.VERIFYING,
+                at=req.at,
+            )
+            if reason is None:
+                try:
+                    await contributions.reserve_months(
+                        session,
+                        contribution_id=c.contribution_id,
+                        person_id=c.person_id,
+                        insurance=c.insurance,
+                        months=c.months,
+                    )
+                except contributions.MonthsTaken as taken:
+                    reason, holder = RejectReason.MONTH_IN_FLIGHT, taken.contribution_id
+            if reason is not None:
+                await contributions.set_status(
+                    session,
+                    c.contribution_id,
+                    S.REJECTED,
+                    req.at,
+                    reason.value,
+                    reject_reason=reason,
+                )
+                return VerifyOutcome(accepted=False, reason=reason, holder_contribution_id=holder)
+            lag = book.for_year(Month.parse(c.months[0]).year).treasury_lag_business_days
+            return VerifyOutcome(accepted=True, treasury_lag_business_days=lag)
+
+    async def _previous_verdict(
+        self, session: AsyncSession, contribution: Contribution
+    ) -> VerifyOutcome:
+        if contribution.status == S.REJECTED:
+            reason = RejectReason(contribution.reject_reason or RejectReason.NOT_ELIGIBLE)
+            return VerifyOutcome(accepted=False, reason=reason)
+        book = await load_policy_book(session)
+        year = Month.parse(contribution.months[0]).year
+        lag = book.for_year(year).treasury_lag_business_days
+        return VerifyOutcome(accepted=True, treasury_lag_business_days=lag)
+
+    @activity.defn(name=ActivityName.ASSESS)
+    async def assess(self, req: AssessRequest) -> AssessOutcome:
+        """The amount due per month from the year's policy, in integer fen."""
+        async with self._sessions() as session:
+            book: PolicyBook = await load_policy_book(session)
+        result = assess_months(book, [Month.parse(m) for m in req.months], req.grade, req.on)
+        return AssessOutcome(
+            lines=[QuoteLine.model_validate(line.model_dump()) for line in result.lines],
+            total_fen=result.total_fen,
+        )
+
+    # ---- charge and await payment --------------------------------------------------------------
+
+    @activity.defn(name=ActivityName.CREATE_PAYMENT_ORDER)
+    async def create_payment_order(self, req: ChargeRequest) -> PaymentOrder:
+        """Create the channel order; a lost response is resolved by querying, never re-guessed."""
+        async with self._sessions.begin() as session:
+            await payments.add_payment(
+                session,
+                out_trade_no=req.out_trade_no,
+                contribution_id=req.contribution_id,
+                channel=req.channel,
+                amount_fen=req.amount_fen,
+                expires_at=req.expires_at,
+                at=req.at,
+            )
+        order = CreateOrder(
+            out_trade_no=req.out_trade_no,
+            description=req.description,
+            amount_fen=req.amount_fen,
+            time_expire=req.expires_at,
+            channel=req.channel,
+            notify_url=self._notify_url,
+        )
+        try:
+            created = await self._payments.create_order(order)
+        except OutcomeUnknownError:
+            # The order may exist: identical parameters make the retry safe, so try once more.
+            created = await self._payments.create_order(order)
+        except (InvalidRequestError, AuthError, ConflictError) as err:
+            raise _non_retryable(err) from err
+        async with self._sessions.begin() as session:
+            await contributions.set_status(
+                session,
+                req.contribution_id,
+                S.AWAITING_PAYMENT,
+                req.at,
+                out_trade_no=req.out_trade_no,
+            )
+        return PaymentOrder(
+            out_trade_no=created.out_trade_no,
+            cashier_url=created.cashier_url,
+            prepay_id=created.prepay_id,
+            expires_at=created.expires_at,
+        )
+
+    async def _query(self, out_trade_no: str) -> PaymentCheck:
+        status = await self._payments.query_order(out_trade_no)
+        check = PaymentCheck(
+            out_trade_no=status.out_trade_no,
+            trade_state=status.trade_state,
+            transaction_id=status.transaction_id,
+            amount_fen=status.amount_fen,
+            paid_at=status.success_time,
+            bank_type=status.bank_type,
+        )
+        async with self._sessions.begin() as session:
+            await payments.update_payment_state(
+                session,
+                out_trade_no,
+                status.trade_state,
+                transaction_id=status.transaction_id,
+                bank_type=status.bank_type,
+                paid_at=status.success_time,
+                at=datetime.now(tz=SHANGHAI),
+            )
+        return check
+
+    @activity.defn(name=ActivityName.QUERY_PAYMENT)
+    async def query_payment(self, out_trade_no: str) -> PaymentCheck:
+        """Ask the channel when no callback came (callbacks get lost)."""
+        try:
+            return await self._query(out_trade_no)
+        except (InvalidRequestError, AuthError) as err:
+            raise _non_retryable(err) from err
+
+    @activity.defn(name=ActivityName.CLOSE_PAYMENT_ORDER)
+    async def close_payment_order(self, out_trade_no: str) -> PaymentCheck:
+        """Close an unpaid order, then query: the payer may have paid in the last second."""
+        try:
+            await self._payments.close_order(out_trade_no)
+        except (ConflictError, NotFoundError):
+            pass  # ORDERPAID or already gone: the query below tells the truth.
+        except (InvalidRequestError, AuthError) as err:
+            raise _non_retryable(err) from err
+        return await self._query(out_trade_no)
+
+    @activity.defn(name=ActivityName.RECORD_PAYMENT)
+    async def record_payment(self, req: RecordPaymentRequest) -> PaymentRecorded:
+        """The money is with us: PAID, with the expected treasury date in business days."""
+        p = req.payment
+        paid_at = p.paid_at or req.at
+        expected = self._calendar.add_business_days(
+            paid_at.astimezone(SHANGHAI).date(), req.treasury_lag_business_days
+        )
+        async with self._sessions.begin() as session:
+            await payments.update_payment_state(
+                session,
+                p.out_trade_no,
+                TradeState.SUCCESS,
+                transaction_id=p.transaction_id,
+                bank_type=p.bank_type,
+                paid_at=paid_at,
+                at=req.at,
+            )
+            await contributions.set_status(
+                session,
+                req.contribution_id,
+                S.PAID,
+                req.at,
+                paid_at=paid_at,
+                expected_treasury_date=expected.date,
+            )
+        return PaymentRecorded(
+            expected_treasury_date=expected.date, calendar_fallback=expected.fallback
+        )
+
+    # ---- posting -------------------------------------------------------------------------------
+
+    @activity.defn(name=ActivityName.SUBMIT_POSTING)
+    async def submit_posting(self, req: PostingRequestMsg) -> PostingCheck:
+        """Submit to the social-insurance agency (idempotent per contribution)."""
+        result = await self._posting.submit(
+            PostingRequest(
+                posting_ref=req.contribution_id,
+                payer_ref=req.payer_ref,
+                insurance=req.insurance,
+                months=req.months,
+                amount_fen=req.amount_fen,
+                paid_at=req.paid_at,
+            )
+        )
+        async with self._sessions.begin() as session:
+            await postings.upsert_posting(
+                session,
+                contribution_id=req.contribution_id,
+                posting_id=result.posting_id,
+                state=result.state,
+                reason=result.reason,
+                at=req.at,
+            )
+            await contributions.set_status(session, req.contribution_id, S.POSTING, req.at)
+            if result.state == PostingState.ACCEPTED:
+                await contributions.set_status(session, req.contribution_id, S.POSTED, req.at)
+        return PostingCheck(posting_id=result.posting_id, state=result.state, reason=result.reason)
+
+    @activity.defn(name=ActivityName.CHECK_POSTING)
+    async def check_posting(self, req: PostingCheckRequest) -> PostingCheck:
+        result = await self._posting.status(req.posting_id)
+        async with self._sessions.begin() as session:
+            await postings.upsert_posting(
+                session,
+                contribution_id=req.contribution_id,
+                posting_id=result.posting_id,
+                state=result.state,
+                reason=result.reason,
+                at=req.at,
+            )
+            if result.state == PostingState.ACCEPTED:
+                await contributions.set_status(session, req.contribution_id, S.POSTED, req.at)
+        return PostingCheck(posting_id=result.posting_id, state=result.state, reason=result.reason)
+
+    # ---- refund --------------------------------------------------------------------------------
+
+    @activity.defn(name=ActivityName.REQUEST_REFUND)
+    async def request_refund(self, req: RefundOrder) -> RefundCheck:
+        """Refund through the original channel; the refund number is fixed by the workflow."""
+        async with self._sessions.begin() as session:
+            await refunds.add_refund(
+                session,
+                out_refund_no=req.out_refund_no,
+                contribution_id=req.contribution_id,
+                out_trade_no=req.out_trade_no,
+                amount_fen=req.amount_fen,
+                reason=req.reason,
+                at=req.at,
+            )
+            await contributions.set_status(session, req.contribution_id, S.REFUNDING, req.at)
+        request = RefundRequest(
+            out_refund_no=req.out_refund_no,
+            out_trade_no=req.out_trade_no,
+            amount_fen=req.amount_fen,
+            total_fen=req.total_fen,
+            reason=req.reason,
+            notify_url=self._notify_url,
+        )
+        try:
+            status = await self._payments.refund(request)
+        except OutcomeUnknownError:
+            # Same refund number: the channel refunds at most once, so asking again is safe.
+            status = await self._payments.query_refund(req.out_refund_no)
+        except (InvalidRequestError, AuthError) as err:
+            raise _non_retryable(err) from err
+        return await self._store_refund(
+            req.contribution_id, status.out_refund_no, status.status, status.refund_id, req.at
+        )
+
+    @activity.defn(name=ActivityName.CHECK_REFUND)
+    async def check_refund(self, req: RefundCheckRequest) -> RefundCheck:
+        status = await self._payments.query_refund(req.out_refund_no)
+        return await self._store_refund(
+            req.contribution_id, req.out_refund_no, status.status, status.refund_id, req.at
+        )
+
+    async def _store_refund(
+        self,
+        contribution_id: str,
+        out_refund_no: str,
+        status: RefundState,
+        refund_id: str | None,
+        at: datetime,
+    ) -> RefundCheck:
+        async with self._sessions.begin() as session:
+            await refunds.update_refund(session, out_refund_no, status, refund_id=refund_id, at=at)
+            if status == RefundState.SUCCESS:
+                # The money went back, so the months are free to be paid again.
+                await contributions.set_status(session, contribution_id, S.REFUNDED, at)
+                await contributions.release_months(session, contribution_id)
+        return RefundCheck(out_refund_no=out_refund_no, status=status, refund_id=refund_id)
+
+    # ---- treasury and certificate --------------------------------------------------------------
+
+    @activity.defn(name=ActivityName.CHECK_TREASURY)
+    async def check_treasury(self, req: TreasuryCheckRequest) -> TreasuryResult | None:
+        """Has the money reached the treasury (入库)? None means not yet."""
+        receipt = await self._treasury.query_receipt(
+            TreasuryQuery(
+                voucher_no=req.out_trade_no,
+                amount_fen=req.amount_fen,
+                paid_at=req.paid_at,
+                lag_business_days=req.lag_business_days,
+            )
+        )
+        if receipt is None:
+            return None
+        async with self._sessions.begin() as session:
+            await treasury.record_receipt(
+                session,
+                contribution_id=req.contribution_id,
+                receipt_no=receipt.receipt_no,
+                amount_fen=receipt.amount_fen,
+                treasury_date=receipt.treasury_date,
+                at=req.at,
+            )
+            await contributions.set_status(session, req.contribution_id, S.IN_TREASURY, req.at)
+        return TreasuryResult(receipt_no=receipt.receipt_no, treasury_date=receipt.treasury_date)
+
+    @activity.defn(name=ActivityName.ISSUE_CERTIFICATE_ELIGIBILITY)
+    async def issue_certificate_eligibility(self, req: CertifyRequest) -> None:
+        """The months become certifiable (完税证明) and the contribution is complete."""
+        async with self._sessions.begin() as session:
+            await treasury.add_certifiable_months(session, req.contribution_id, req.at)
+            await contributions.set_status(session, req.contribution_id, S.COMPLETED, req.at)
+
+    @activity.defn(name=ActivityName.RECORD_STATUS)
+    async def record_status(self, change: StatusChange) -> None:
+        """Persist a status no step records itself (expired, cancelled, review, ...)."""
+        async with self._sessions.begin() as session:
+            await contributions.set_status(
+                session,
+                change.contribution_id,
+                change.status,
+                change.at,
+                change.detail,
+                reject_reason=change.reject_reason,
+            )
+            if change.release_months:
+                await contributions.release_months(session, change.contribution_id)

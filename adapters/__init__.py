@@ -1,0 +1,1 @@
+"""Adapters: one sub-package per external system (payments, posting, treasury), plus simulators."""

@@ -1,0 +1,116 @@
+"""The payment channel contract: request/response models and the PaymentChannel protocol."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+from domain.vocabulary import Channel, RefundState, TradeState
+
+# Event types WeChat Pay v3 notifies (only successes are notified for payments).
+EVENT_TRANSACTION_SUCCESS = "TRANSACTION.SUCCESS"
+EVENT_REFUND_SUCCESS = "REFUND.SUCCESS"
+EVENT_REFUND_ABNORMAL = "REFUND.ABNORMAL"
+EVENT_REFUND_CLOSED = "REFUND.CLOSED"
+
+# bank_type of a payment made from the WeChat balance (零钱).
+BANK_TYPE_BALANCE = "OTHERS"
+
+
+class _Model(BaseModel):
+    # Values, not entities: immutable so a workflow cannot mutate what an activity returned.
+    model_config = ConfigDict(frozen=True)
+
+
+class CreateOrder(_Model):
+    """A payment order; the workflow fixes every field before the first call, for idempotency."""
+
+    out_trade_no: str
+    description: str
+    amount_fen: int = Field(gt=0)
+    time_expire: AwareDatetime
+    channel: Channel
+    notify_url: str
+    payer_openid: str | None = None
+
+
+class OrderCreated(_Model):
+    out_trade_no: str
+    prepay_id: str
+    cashier_url: str | None
+    h5_url: str | None
+    expires_at: AwareDatetime
+
+
+class OrderStatus(_Model):
+    out_trade_no: str
+    trade_state: TradeState
+    transaction_id: str | None
+    amount_fen: int
+    payer_total_fen: int | None
+    success_time: AwareDatetime | None
+    bank_type: str | None
+
+
+class RefundRequest(_Model):
+    """One refund; `out_refund_no` is fixed up front and reused on every retry."""
+
+    out_refund_no: str
+    out_trade_no: str
+    amount_fen: int = Field(gt=0)
+    total_fen: int = Field(gt=0)
+    reason: str
+    notify_url: str | None = None
+
+
+class RefundStatus(_Model):
+    out_refund_no: str
+    refund_id: str | None
+    status: RefundState
+    amount_fen: int
+    success_time: AwareDatetime | None
+    user_received_account: str | None
+
+
+class PaymentNotification(_Model):
+    """A decrypted callback: TRANSACTION.SUCCESS or REFUND.SUCCESS / ABNORMAL / CLOSED."""
+
+    event_id: str
+    event_type: str
+    out_trade_no: str
+    out_refund_no: str | None
+    transaction_id: str | None
+    trade_state: TradeState | None
+    refund_status: RefundState | None
+    amount_fen: int
+    success_time: AwareDatetime | None
+    bank_type: str | None
+    create_time: AwareDatetime
+
+
+class PaymentChannel(Protocol):
+    """What activities need from a payment channel. Errors are `adapters.errors` classes."""
+
+    async def create_order(self, req: CreateOrder) -> OrderCreated:
+        """Create (or, with identical parameters before expiry, return) the order.
+
+        Changed parameters for a used out_trade_no → ConflictError("OUT_TRADE_NO_USED").
+        """
+        ...
+
+    async def query_order(self, out_trade_no: str) -> OrderStatus:
+        """The order's current state; NotFoundError if the channel does not know it."""
+        ...
+
+    async def close_order(self, out_trade_no: str) -> None:
+        """Close an unpaid order; ConflictError("ORDERPAID") if paid; closed again is a no-op."""
+        ...
+
+    async def refund(self, req: RefundRequest) -> RefundStatus:
+        """Request a refund (idempotent per out_refund_no); unpaid or over-refund → invalid."""
+        ...
+
+    async def query_refund(self, out_refund_no: str) -> RefundStatus:
+        """The refund's current state; NotFoundError if unknown."""
+        ...

@@ -1,0 +1,1 @@
+"""The social-insurance agency's posting (记账) system: interface and simulator."""

@@ -1,0 +1,1 @@
+"""The treasury (国库/TIPS) receipt (入库) lookup: interface and simulator."""

@@ -1,0 +1,187 @@
+"""The error envelope: every 4xx/5xx body is {"code", "message", "field"} (plus contract extras)."""
+
+from __future__ import annotations
+
+import logging
+import traceback
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from domain.errors import DomainError
+
+log = logging.getLogger("shebao.api")
+
+INTERNAL_MESSAGE = "系统繁忙，请稍后再试"
+
+# Domain codes whose HTTP status is not the default 422.
+_DOMAIN_STATUS: dict[str, int] = {"MONTH_IN_FLIGHT": 409}
+
+_HTTP_CODES: dict[int, tuple[str, str]] = {
+    400: ("BAD_REQUEST", "请求格式不正确"),
+    401: ("UNAUTHENTICATED", "请先登录"),
+    403: ("FORBIDDEN", "无权访问"),
+    404: ("NOT_FOUND", "请求的资源不存在"),
+    405: ("METHOD_NOT_ALLOWED", "不支持该请求方法"),
+    406: ("NOT_ACCEPTABLE", "不支持的响应格式"),
+    413: ("PAYLOAD_TOO_LARGE", "请求内容过大"),
+    415: ("UNSUPPORTED_MEDIA_TYPE", "不支持的请求内容类型"),
+    429: ("TOO_MANY_REQUESTS", "请求过于频繁，请稍后再试"),
+}
+
+# Pydantic error types → a Chinese message a payer can act on (never the offending input).
+_VALIDATION_MESSAGES: dict[str, str] = {
+    "missing": "缺少必填项",
+    "extra_forbidden": "包含不支持的参数",
+    "string_too_long": "内容过长",
+    "string_too_short": "内容过短",
+    "too_long": "项目过多",
+    "too_short": "项目过少",
+    "enum": "取值不在允许范围内",
+    "literal_error": "取值不在允许范围内",
+}
+_DEFAULT_VALIDATION_MESSAGE = "参数格式不正确"
+
+
+class ApiError(Exception):
+    """An error the API answers on purpose: status, code, Chinese message, field, extras."""
+
+    def __init__(
+        self,
+        status_code: int,
+        code: str,
+        message: str,
+        field: str | None = None,
+        **extra: Any,
+    ) -> None:
+        # Code and message only: the args end up in logs and tracebacks.
+        super().__init__(f"{code}: {message}")
+        self.status_code = status_code
+        self.code = code
+        self.message = message
+        self.field = field
+        self.extra = extra
+
+    def body(self) -> dict[str, Any]:
+        return {"code": self.code, "message": self.message, "field": self.field, **self.extra}
+
+    def response(self) -> JSONResponse:
+        return error_response(self.status_code, self.code, self.message, self.field, **self.extra)
+
+
+def error_response(
+    status_code: int,
+    code: str,
+    message: str,
+    field: str | None = None,
+    headers: Mapping[str, str] | None = None,
+    **extra: Any,
+) -> JSONResponse:
+    """The envelope as a response."""
+    body = {"code": code, "message": message, "field": field, **extra}
+    return JSONResponse(body, status_code=status_code, headers=dict(headers or {}))
+
+
+def domain_error(err: DomainError, status_code: int | None = None, **extra: Any) -> ApiError:
+    """A DomainError as an ApiError (422 unless the contract says otherwise)."""
+    status = status_code or _DOMAIN_STATUS.get(err.code, 422)
+    return ApiError(status, err.code, err.message, err.field, **extra)
+
+
+def _field_of(loc: Sequence[int | str]) -> str | None:
+    """The bad field's name: the location without "body"/"query"/... and list indices."""
+    parts = [str(p) for p in loc[1:] if isinstance(p, str)] if loc else []
+    if loc and loc[0] not in ("body", "query", "path", "header", "cookie"):
+        parts = [str(p) for p in loc if isinstance(p, str)]
+    return ".".join(parts) or None
+
+
+def validation_error(exc: RequestValidationError) -> ApiError:
+    """First error of a request validation failure → VALIDATION_ERROR / INVALID_JSON."""
+    errors = exc.errors()
+    first: Mapping[str, Any] = errors[0] if errors else {}
+    kind = str(first.get("type", ""))
+    if kind == "json_invalid":
+        return ApiError(422, "INVALID_JSON", "请求内容不是有效的JSON", None)
+    loc = first.get("loc", ())
+    field = _field_of(loc)
+    if kind == "model_attributes_type" and field is None:
+        return ApiError(422, "VALIDATION_ERROR", "请求内容应为JSON对象", None)
+    message = _VALIDATION_MESSAGES.get(kind, _DEFAULT_VALIDATION_MESSAGE)
+    return ApiError(422, "VALIDATION_ERROR", message, field)
+
+
+def _http_error(exc: StarletteHTTPException) -> JSONResponse:
+    code, message = _HTTP_CODES.get(exc.status_code, ("HTTP_ERROR", "请求失败"))
+    if exc.status_code >= 500:
+        code, message = "INTERNAL_ERROR", INTERNAL_MESSAGE
+    return error_response(exc.status_code, code, message, None, headers=exc.headers)
+
+
+async def _on_api_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, ApiError)
+    return exc.response()
+
+
+async def _on_domain_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, DomainError)
+    return domain_error(exc).response()
+
+
+async def _on_validation_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    return validation_error(exc).response()
+
+
+async def _on_http_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    return _http_error(exc)
+
+
+def log_unexpected(exc: BaseException, where: str) -> None:
+    """Log an unexpected failure by type and code location only: messages may hold input."""
+    frames = "".join(traceback.format_tb(exc.__traceback__))
+    log.error("unexpected %s in %s\n%s", type(exc).__name__, where, frames)
+
+
+class CatchAllMiddleware:
+    """Turns any exception that escaped the handlers into 500 INTERNAL_ERROR, without details."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def send_wrapper(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_wrapper)
+        except Exception as exc:
+            log_unexpected(exc, f"{scope.get('method')} {scope.get('path')}")
+            if started:
+                # Too late for an envelope; the server closes the connection.
+                raise
+            response = error_response(500, "INTERNAL_ERROR", INTERNAL_MESSAGE, None)
+            await response(scope, receive, send)
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Map every error source to the envelope."""
+    app.add_exception_handler(ApiError, _on_api_error)
+    app.add_exception_handler(DomainError, _on_domain_error)
+    app.add_exception_handler(RequestValidationError, _on_validation_error)
+    app.add_exception_handler(StarletteHTTPException, _on_http_error)
+    app.add_middleware(CatchAllMiddleware)

@@ -1,0 +1,90 @@
+"""What a payer may pay now: open months, arrears with amounts, grades of this year's policy."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from pydantic import BaseModel
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from api.payer_facts import held_months, payer_facts
+from api.people import RegistrationOut, registrations_out
+from domain.assessment import assess
+from domain.eligibility import arrears, open_months
+from domain.errors import DomainError
+from domain.months import Month
+from domain.policy import PolicyBook
+from domain.vocabulary import Insurance
+from storage import persons
+from storage.models import Person
+from storage.policy_book import load_policy_book
+
+
+class GradeOut(BaseModel):
+    grade: int
+    percent: int
+    base_fen: int
+    monthly_fen: int
+
+
+class ArrearsMonthOut(BaseModel):
+    """A month owed, priced at its year's lowest grade (the payer picks the grade in the quote)."""
+
+    month: str
+    grade: int | None
+    amount_fen: int | None
+    interest_fen: int | None
+
+
+class PayerOptions(BaseModel):
+    payer_ref: str
+    insurance: str
+    registrations: list[RegistrationOut]
+    open_months: list[str]
+    arrears: list[ArrearsMonthOut]
+    grades: list[GradeOut]
+    default_grade: int
+    policy_year: int
+    provisional: bool
+    treasury_lag_business_days: int
+
+
+def _priced_arrear(book: PolicyBook, month: Month, today: date) -> ArrearsMonthOut:
+    policy = book.get(month.year)
+    if policy is None:
+        return ArrearsMonthOut(month=str(month), grade=None, amount_fen=None, interest_fen=None)
+    grade = policy.grades[0]
+    try:
+        line = assess(book, [month], grade, today).lines[0]
+    except DomainError:
+        return ArrearsMonthOut(month=str(month), grade=None, amount_fen=None, interest_fen=None)
+    return ArrearsMonthOut(
+        month=str(month), grade=grade, amount_fen=line.amount_fen, interest_fen=line.interest_fen
+    )
+
+
+async def payer_options(
+    db: AsyncSession, person: Person, today: date, insurance: Insurance = Insurance.PENSION
+) -> PayerOptions:
+    book = await load_policy_book(db)
+    policy = book.for_year(today.year)  # POLICY_MISSING (422) when the year has none
+    registrations = await persons.list_registrations(db, person.id)
+    facts = await payer_facts(db, person, insurance)
+    opened: list[Month] = []
+    owed: list[Month] = []
+    if facts is not None:
+        taken = (await held_months(db, person, insurance)).taken
+        opened = open_months(facts, today, book, taken)
+        owed = arrears(facts, today, book, taken)
+    return PayerOptions(
+        payer_ref=person.payer_ref,
+        insurance=insurance.value,
+        registrations=registrations_out(registrations),
+        open_months=[str(m) for m in opened],
+        arrears=[_priced_arrear(book, m, today) for m in owed],
+        grades=[GradeOut(**vars(line)) for line in policy.grade_lines()],
+        default_grade=policy.grades[0],
+        policy_year=policy.year,
+        provisional=policy.provisional,
+        treasury_lag_business_days=policy.treasury_lag_business_days,
+    )

@@ -1,0 +1,49 @@
+"""The facts eligibility rules need about a payer: registry data and months already held."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from domain.eligibility import PayerFacts
+from domain.months import Month
+from domain.vocabulary import PAID_STATUSES, Insurance
+from storage import contributions, persons
+from storage.models import REGISTRATION_ACTIVE, Person
+
+
+@dataclass(frozen=True)
+class HeldMonths:
+    """Months paid for good, and months in flight with the contribution holding each."""
+
+    paid: frozenset[Month] = frozenset()
+    in_flight: dict[Month, str] = field(default_factory=dict)
+
+    @property
+    def taken(self) -> set[Month]:
+        return set(self.paid) | set(self.in_flight)
+
+
+async def payer_facts(db: AsyncSession, person: Person, insurance: Insurance) -> PayerFacts | None:
+    """What the registry says; None when the person is not registered for the insurance."""
+    registration = await persons.get_registration(db, person.id, insurance)
+    if registration is None:
+        return None
+    return PayerFacts(
+        birth_date=person.birth_date,
+        sex=person.sex,
+        registration_start=Month.parse(registration.start_month),
+        registration_active=registration.status == REGISTRATION_ACTIVE,
+    )
+
+
+async def held_months(db: AsyncSession, person: Person, insurance: Insurance) -> HeldMonths:
+    held = await contributions.held_months(db, person.id, insurance)
+    paid = frozenset(Month.parse(m) for m, (_, status) in held.items() if status in PAID_STATUSES)
+    in_flight = {
+        Month.parse(m): holder
+        for m, (holder, status) in held.items()
+        if status not in PAID_STATUSES
+    }
+    return HeldMonths(paid=paid, in_flight=in_flight)

@@ -1,0 +1,97 @@
+"""Who is who: the identity trio (证件类型, 证件号码, 姓名), matching it, and masked person views."""
+
+from __future__ import annotations
+
+import hmac
+from datetime import date
+
+from collections.abc import Iterable
+
+from pydantic import BaseModel, Field
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from api.errors import ApiError
+from domain.identity import mask_id, mask_name, normalize_name, validate_id
+from storage import persons
+from storage.models import Person, Registration
+
+ME = "me"
+
+# Generous bounds: the domain validates formats; these only stop absurd payloads early.
+MAX_ID_TEXT = 64
+MAX_NAME_TEXT = 200
+
+
+class IdentityBody(BaseModel):
+    """The trio a payer types; formats are checked by domain.identity, not here."""
+
+    id_type: str = Field(max_length=MAX_ID_TEXT)
+    id_number: str = Field(max_length=MAX_ID_TEXT)
+    name: str = Field(max_length=MAX_NAME_TEXT)
+
+
+class RegistrationOut(BaseModel):
+    insurance: str
+    start_month: str
+    status: str
+
+
+class PersonOut(BaseModel):
+    """A person as payers see them: masked number and name."""
+
+    payer_ref: str
+    id_type: str
+    id_number_masked: str
+    name_masked: str
+    birth_date: date | None = None
+    registrations: list[RegistrationOut] = []
+
+
+def registrations_out(rows: Iterable[Registration]) -> list[RegistrationOut]:
+    return [
+        RegistrationOut(insurance=r.insurance.value, start_month=r.start_month, status=r.status)
+        for r in rows
+    ]
+
+
+def identity_mismatch() -> ApiError:
+    # The same answer whichever field is wrong: never reveal which part matched.
+    return ApiError(401, "IDENTITY_MISMATCH", "证件信息与参保登记信息不一致", None)
+
+
+def payer_not_found() -> ApiError:
+    return ApiError(404, "PAYER_NOT_FOUND", "未找到缴费人", "payer_ref")
+
+
+async def identify(session: AsyncSession, body: IdentityBody) -> Person:
+    """The registered person the trio names; 422 for a bad format, 401 for any mismatch."""
+    ident = validate_id(body.id_type, body.id_number)
+    name = normalize_name(body.name)
+    person = await persons.find_person(session, ident.id_type, ident.number)
+    if person is None or not hmac.compare_digest(person.name.encode(), name.encode()):
+        raise identity_mismatch()
+    return person
+
+
+async def person_out(session: AsyncSession, person: Person) -> PersonOut:
+    registrations = await persons.list_registrations(session, person.id)
+    return PersonOut(
+        payer_ref=person.payer_ref,
+        id_type=person.id_type.value,
+        id_number_masked=mask_id(person.id_number),
+        name_masked=mask_name(person.name),
+        birth_date=person.birth_date,
+        registrations=registrations_out(registrations),
+    )
+
+
+async def resolve_payer(session: AsyncSession, payer_ref: str, me: Person) -> Person:
+    """`me` is the signed-in person; any other value is a PayerRef (404 PAYER_NOT_FOUND)."""
+    if payer_ref == ME or payer_ref == me.payer_ref:
+        return me
+    if len(payer_ref) > MAX_ID_TEXT:
+        raise payer_not_found()
+    person = await persons.find_person_by_payer_ref(session, payer_ref)
+    if person is None:
+        raise payer_not_found()
+    return person

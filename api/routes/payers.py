@@ -1,0 +1,35 @@
+"""Payers: look up another person (代他人缴费) and what a payer may pay (缴费信息确认)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from pydantic import BaseModel
+
+from api.auth import CurrentPerson
+from api.options import PayerOptions, payer_options
+from api.people import IdentityBody, PersonOut, identify, person_out, resolve_payer
+from api.state import State
+
+router = APIRouter(prefix="/api/v1/payers", tags=["payer"])
+
+
+class LookupOut(BaseModel):
+    payer_ref: str
+    person: PersonOut
+
+
+@router.post("/lookup", response_model=LookupOut)
+async def lookup(body: IdentityBody, state: State, me: CurrentPerson) -> LookupOut:
+    """The person to pay for; the same 422/401 answers as sign-in."""
+    async with state.sessions() as db:
+        person = await identify(db, body)
+        shown = await person_out(db, person)
+    return LookupOut(payer_ref=person.payer_ref, person=shown)
+
+
+@router.get("/{payer_ref}/options", response_model=PayerOptions)
+async def options(payer_ref: str, state: State, me: CurrentPerson) -> PayerOptions:
+    """Registrations, open months, arrears, grades and the year's policy flags."""
+    async with state.sessions() as db:
+        person = await resolve_payer(db, payer_ref, me)
+        return await payer_options(db, person, state.today())

@@ -1,0 +1,27 @@
+"""POST /api/v1/session: sign in with the identity trio (用户认证)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from pydantic import BaseModel
+
+from api.auth import start_session
+from api.people import IdentityBody, PersonOut, identify, person_out
+from api.state import State
+
+router = APIRouter(prefix="/api/v1", tags=["payer"])
+
+
+class SessionOut(BaseModel):
+    token: str
+    person: PersonOut
+
+
+@router.post("/session", response_model=SessionOut)
+async def sign_in(body: IdentityBody, state: State) -> SessionOut:
+    """200 {token, person}; 422 for a bad format; 401 IDENTITY_MISMATCH for any mismatch."""
+    async with state.sessions() as db:
+        person = await identify(db, body)
+        shown = await person_out(db, person)
+    token = await start_session(state, person)
+    return SessionOut(token=token, person=shown)

@@ -1,0 +1,36 @@
+"""What the app holds for its lifetime (settings, database, Temporal, adapters) and how routes get it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from adapters.factory import Adapters
+from api.temporal_link import TemporalLink
+from settings import Settings
+
+
+@dataclass
+class AppState:
+    """Kept on app.state.shebao by the lifespan; no module-level globals."""
+
+    settings: Settings
+    sessions: async_sessionmaker[AsyncSession]
+    temporal: TemporalLink
+    adapters: Adapters | None
+    today: Callable[[], date]
+
+
+def get_state(request: Request) -> AppState:
+    state = getattr(request.app.state, "shebao", None)
+    if not isinstance(state, AppState):  # pragma: no cover - only outside the lifespan
+        raise RuntimeError("the app is not started: run it inside its lifespan")
+    return state
+
+
+State = Annotated[AppState, Depends(get_state)]

@@ -1,0 +1,1 @@
+"""Pure business rules of shebao: identity, months, policy, assessment, calendar, retirement."""

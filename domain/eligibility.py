@@ -1,0 +1,137 @@
+"""Which months a person may pay (normal or back payment), from facts the caller passes in."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable
+from dataclasses import dataclass
+from datetime import date
+from itertools import pairwise
+
+from domain.errors import (
+    INVALID_MONTH,
+    MONTH_ALREADY_PAID,
+    MONTH_IN_FLIGHT,
+    MONTH_NOT_OPEN,
+    NOT_ELIGIBLE,
+    DomainError,
+)
+from domain.months import Month, month_range
+from domain.policy import Policy, PolicyBook
+from domain.retirement import first_month_of_age, statutory_retirement_month
+from domain.vocabulary import Sex
+
+
+@dataclass(frozen=True)
+class PayerFacts:
+    """What the registry (参保登记) and the ID number say about the person paying."""
+
+    birth_date: date | None
+    sex: Sex | None
+    registration_start: Month
+    registration_active: bool
+
+
+def _first_month_of_min_age(facts: PayerFacts, policy: Policy) -> Month | None:
+    if facts.birth_date is None:
+        return None
+    return first_month_of_age(facts.birth_date, policy.retirement.min_age)
+
+
+def _retirement_month(facts: PayerFacts, policy: Policy) -> Month | None:
+    # Both are needed: without sex the retirement age is unknown (passports carry neither).
+    if facts.birth_date is None or facts.sex is None:
+        return None
+    return statutory_retirement_month(
+        facts.birth_date, facts.sex, policy.retirement.women_original_age
+    )
+
+
+def _age_bounds(facts: PayerFacts, policy: Policy) -> tuple[Month | None, Month | None]:
+    """(first month old enough, first month too old); None where unknown."""
+    return _first_month_of_min_age(facts, policy), _retirement_month(facts, policy)
+
+
+def _within_age(month: Month, bounds: tuple[Month | None, Month | None]) -> bool:
+    first, retirement = bounds
+    if first is not None and month < first:
+        return False
+    return not (retirement is not None and month >= retirement)
+
+
+def open_months(
+    facts: PayerFacts, today: date, policies: PolicyBook, taken: Collection[Month]
+) -> list[Month]:
+    """Months open for a normal payment: this year's up to this month, not paid or in flight."""
+    if not facts.registration_active:
+        return []
+    # The person's age settings come from this year's policy; POLICY_MISSING if there is none.
+    policy = policies.for_year(today.year)
+    if today > policy.cutoff_date:
+        return []
+    current = Month.from_date(today)
+    start = max(Month(today.year, 1), facts.registration_start)
+    bounds = _age_bounds(facts, policy)
+    return [m for m in month_range(start, current) if m not in taken and _within_age(m, bounds)]
+
+
+def arrears(
+    facts: PayerFacts, today: date, policies: PolicyBook, taken: Collection[Month]
+) -> list[Month]:
+    """Months owed (补缴): unpaid months before this month since registration; prior years only
+    where that year's policy allows back payment."""
+    if not facts.registration_active:
+        return []
+    policy = policies.for_year(today.year)
+    current = Month.from_date(today)
+    bounds = _age_bounds(facts, policy)
+    result: list[Month] = []
+    for m in month_range(facts.registration_start, current.prev()):
+        if m in taken or not _within_age(m, bounds):
+            continue
+        if m.year < today.year:
+            year_policy = policies.get(m.year)
+            if year_policy is None or not year_policy.back_payment_prior_years_allowed:
+                continue
+        result.append(m)
+    return result
+
+
+def _check_list_shape(months: Iterable[Month]) -> list[Month]:
+    listed = list(months)
+    if not listed or any(not isinstance(m, Month) for m in listed):
+        raise DomainError.of(INVALID_MONTH)
+    # Strictly ascending rules out duplicates and unsorted lists in one comparison.
+    if any(a >= b for a, b in pairwise(listed)):
+        raise DomainError.of(INVALID_MONTH)
+    return listed
+
+
+def check_months(
+    facts: PayerFacts,
+    months: list[Month],
+    back_payment: bool,
+    today: date,
+    policies: PolicyBook,
+    paid: Collection[Month],
+    in_flight: Collection[Month],
+) -> None:
+    """Refuse, with the most specific code, a selection of months that cannot be paid now."""
+    listed = _check_list_shape(months)
+    if any(m in paid for m in listed):
+        raise DomainError.of(MONTH_ALREADY_PAID)
+    if any(m in in_flight for m in listed):
+        raise DomainError.of(MONTH_IN_FLIGHT)
+    if not facts.registration_active:
+        raise DomainError.of(NOT_ELIGIBLE)
+    policy = policies.for_year(today.year)
+    bounds = _age_bounds(facts, policy)
+    if not all(_within_age(m, bounds) for m in listed):
+        raise DomainError.of(NOT_ELIGIBLE)
+    taken = set(paid) | set(in_flight)
+    allowed = set(
+        arrears(facts, today, policies, taken)
+        if back_payment
+        else open_months(facts, today, policies, taken)
+    )
+    if not all(m in allowed for m in listed):
+        raise DomainError.of(MONTH_NOT_OPEN)

@@ -1,0 +1,1 @@
+"""Developer scripts: the local stack and demo data."""

@@ -1,0 +1,116 @@
+"""`make dev`: Temporal dev server + UI, migrations, demo data, worker and API; Ctrl-C stops all."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+sys.path.insert(0, str(ROOT))
+
+from scripts.seed import seed  # noqa: E402
+from settings import Settings  # noqa: E402
+from workflows import search_attributes  # noqa: E402
+
+# Demo timings: a payment reaches COMPLETED in well under a minute. Any SHEBAO_* variable
+# already set in the environment wins over these.
+DEV_DEFAULTS = {
+    "SHEBAO_ENV": "dev",
+    "SHEBAO_SIM_POSTING_DELAY_S": "5",
+    "SHEBAO_SIM_TREASURY_DELAY_S": "10",
+    "SHEBAO_SIM_REFUND_DELAY_S": "5",
+    "SHEBAO_SIM_BANK_CARD_REFUND_DELAY_S": "15",
+    "SHEBAO_PAYMENT_WINDOW_S": "600",
+    "SHEBAO_PAYMENT_POLL_INTERVAL_S": "5",
+    "SHEBAO_POSTING_POLL_INTERVAL_S": "2",
+    "SHEBAO_TREASURY_POLL_INTERVAL_S": "3",
+    "SHEBAO_REFUND_POLL_INTERVAL_S": "3",
+}
+
+
+def wait_for_port(host: str, port: int, timeout_s: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        with socket.socket() as s:
+            s.settimeout(0.5)
+            if s.connect_ex((host, port)) == 0:
+                return
+        time.sleep(0.2)
+    raise SystemExit(f"nothing listens on {host}:{port} after {timeout_s:.0f} s")
+
+
+def main() -> None:
+    env = {**DEV_DEFAULTS, **os.environ}
+    env["PATH"] = f"{BIN}{os.pathsep}{env.get('PATH', '')}"
+    os.environ.update({k: v for k, v in env.items() if k.startswith("SHEBAO_")})
+    settings = Settings()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    host, port = settings.temporal_address.rsplit(":", 1)
+    procs: list[subprocess.Popen[bytes]] = []
+
+    def start(name: str, args: list[str]) -> None:
+        log = open(settings.data_dir / f"{name}.log", "ab")  # noqa: SIM115 - lives as long as the child
+        procs.append(subprocess.Popen(args, cwd=ROOT, env=env, stdout=log, stderr=log))
+
+    try:
+        start(
+            "temporal",
+            [
+                str(BIN / "temporal"),
+                "server",
+                "start-dev",
+                "--db-filename",
+                str(settings.data_dir / "temporal.db"),
+                "--ip",
+                host,
+                "--port",
+                port,
+                "--ui-port",
+                "8233",
+                "--log-level",
+                "warn",
+                *search_attributes.cli_flags(),
+            ],
+        )
+        wait_for_port(host, int(port))
+        demo = asyncio.run(seed(settings))
+        start("worker", [sys.executable, "worker.py"])
+        start("api", [sys.executable, "-m", "api"])
+        wait_for_port(settings.api_host, settings.api_port)
+        print(f"""
+shebao is running (logs in {settings.data_dir}/*.log). Ctrl-C stops everything.
+
+  API docs      {settings.base_url}/docs
+  Health        {settings.base_url}/healthz
+  Temporal UI   {settings.temporal_ui_url}
+  Operator token (SHEBAO_OPERATOR_TOKEN): {settings.operator_token}
+
+Demo persons (sign in with 证件类型, 证件号码, 姓名):""")
+        for d in demo:
+            print(f"  {d.name:<10} {d.id_type.value:<16} {d.id_number:<20} {d.role}")
+        while all(p.poll() is None for p in procs):
+            time.sleep(0.5)
+        dead = [p.args[0] if isinstance(p.args, list) else p.args for p in procs if p.poll()]
+        print(f"a process stopped: {dead}; see {settings.data_dir}/*.log", file=sys.stderr)
+    except KeyboardInterrupt:
+        print("\nstopping ...")
+    finally:
+        for p in reversed(procs):
+            if p.poll() is None:
+                p.send_signal(signal.SIGINT)
+        for p in reversed(procs):
+            try:
+                p.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                p.kill()
+
+
+if __name__ == "__main__":
+    main()

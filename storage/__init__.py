@@ -1,0 +1,1 @@
+"""Persistence for shebao: SQLAlchemy 2 models, async repositories and Alembic migrations."""

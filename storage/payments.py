@@ -1,0 +1,159 @@
+"""Payment orders at the channel and the callbacks (events) it sends about them."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Final
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from domain.vocabulary import Channel, TradeState
+from storage._sql import insert_ignore
+from storage.errors import NotFound
+from storage.models import Payment, PaymentEvent
+
+# States a payment never leaves for a "lesser" one: money moved (SUCCESS) or went back (REFUND).
+_AFTER_SUCCESS: Final = frozenset({TradeState.SUCCESS, TradeState.REFUND})
+
+
+async def add_payment(
+    session: AsyncSession,
+    *,
+    out_trade_no: str,
+    contribution_id: str,
+    channel: Channel,
+    amount_fen: int,
+    expires_at: datetime,
+    at: datetime,
+) -> Payment:
+    """Record a new payment order (NOTPAY); a retry returns the existing one unchanged."""
+    await insert_ignore(
+        session,
+        Payment,
+        [
+            {
+                "out_trade_no": out_trade_no,
+                "contribution_id": contribution_id,
+                "channel": channel,
+                "amount_fen": amount_fen,
+                "expires_at": expires_at,
+                "trade_state": TradeState.NOTPAY,
+                "created_at": at,
+                "updated_at": at,
+            }
+        ],
+    )
+    payment = await session.get(Payment, out_trade_no)
+    if payment is None:  # pragma: no cover - inserted just above or earlier
+        raise NotFound("payment", out_trade_no)
+    return payment
+
+
+async def get_payment(session: AsyncSession, out_trade_no: str) -> Payment | None:
+    return await session.get(Payment, out_trade_no)
+
+
+def _may_move(current: TradeState, new: TradeState) -> bool:
+    if current == TradeState.REFUND:
+        return new == TradeState.REFUND
+    if current == TradeState.SUCCESS:
+        # A late NOTPAY/CLOSED answer (stale query, out-of-order callback) must not undo a
+        # payment; only a refund follows success.
+        return new in _AFTER_SUCCESS
+    # SUCCESS may follow anything else, CLOSED included: the channel is the truth about money
+    # (the payer can pay in the last second before a close).
+    return True
+
+
+async def update_payment_state(
+    session: AsyncSession,
+    out_trade_no: str,
+    trade_state: TradeState,
+    *,
+    transaction_id: str | None = None,
+    bank_type: str | None = None,
+    paid_at: datetime | None = None,
+    at: datetime,
+) -> Payment:
+    """Apply what the channel says about the order; never moves SUCCESS back to unpaid."""
+    payment = await session.get(Payment, out_trade_no, with_for_update=True, populate_existing=True)
+    if payment is None:
+        raise NotFound("payment", out_trade_no)
+    changed = False
+    if payment.trade_state != trade_state and _may_move(payment.trade_state, trade_state):
+        payment.trade_state = trade_state
+        changed = True
+    updates: dict[str, Any] = {
+        "transaction_id": transaction_id,
+        "bank_type": bank_type,
+        "paid_at": paid_at,
+    }
+    for field, value in updates.items():
+        if value is not None and getattr(payment, field) != value:
+            setattr(payment, field, value)
+            changed = True
+    if changed:
+        payment.updated_at = at
+    await session.flush()
+    return payment
+
+
+async def payments_for(session: AsyncSession, contribution_id: str) -> list[Payment]:
+    result = await session.execute(
+        select(Payment)
+        .where(Payment.contribution_id == contribution_id)
+        .order_by(Payment.created_at, Payment.out_trade_no)
+    )
+    return list(result.scalars())
+
+
+async def record_event(
+    session: AsyncSession,
+    *,
+    event_id: str,
+    out_trade_no: str,
+    event_type: str,
+    summary: dict[str, Any],
+    at: datetime,
+) -> bool:
+    """Keep a callback once; True when it is new (a redelivery returns False)."""
+    inserted = await insert_ignore(
+        session,
+        PaymentEvent,
+        [
+            {
+                "event_id": event_id,
+                "out_trade_no": out_trade_no,
+                "event_type": event_type,
+                "received_at": at,
+                "summary": summary,
+            }
+        ],
+    )
+    return inserted == 1
+
+
+async def mark_event_processed(session: AsyncSession, event_id: str, at: datetime) -> None:
+    """Stamp the event as processed; the first stamp stays on a retry."""
+    event = await session.get(PaymentEvent, event_id)
+    if event is None:
+        raise NotFound("payment event", event_id)
+    if event.processed_at is None:
+        event.processed_at = at
+        await session.flush()
+
+
+async def get_event(session: AsyncSession, event_id: str) -> PaymentEvent | None:
+    return await session.get(PaymentEvent, event_id)
+
+
+async def unprocessed_events(session: AsyncSession, *, limit: int = 100) -> list[PaymentEvent]:
+    """Events received but never processed, oldest first (for a sweeper)."""
+    result = await session.execute(
+        select(PaymentEvent)
+        .where(PaymentEvent.processed_at.is_(None))
+        .order_by(PaymentEvent.received_at, PaymentEvent.event_id)
+        .limit(limit)
+    )
+    return list(result.scalars())

@@ -1,0 +1,48 @@
+"""Sign-in sessions of payers; only a hash of the bearer token is stored."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import SessionRow
+
+
+async def create_session(
+    session: AsyncSession,
+    *,
+    token_hash: str,
+    person_id: str,
+    at: datetime,
+    expires_at: datetime,
+) -> SessionRow:
+    row = SessionRow(
+        token_hash=token_hash, person_id=person_id, created_at=at, expires_at=expires_at
+    )
+    session.add(row)
+    await session.flush()
+    return row
+
+
+async def get_live_session(
+    session: AsyncSession, token_hash: str, now: datetime
+) -> SessionRow | None:
+    """The session for the token hash, unless it has expired."""
+    result = await session.execute(
+        select(SessionRow).where(SessionRow.token_hash == token_hash, SessionRow.expires_at > now)
+    )
+    return result.scalar_one_or_none()
+
+
+async def delete_session(session: AsyncSession, token_hash: str) -> None:
+    """Sign out; deleting an unknown or already deleted session is fine."""
+    await session.execute(delete(SessionRow).where(SessionRow.token_hash == token_hash))
+
+
+async def purge_expired_sessions(session: AsyncSession, now: datetime) -> int:
+    result = await session.execute(
+        delete(SessionRow).where(SessionRow.expires_at <= now).returning(SessionRow.token_hash)
+    )
+    return len(result.all())

@@ -1,0 +1,93 @@
+"""Treasury receipts (入库) and the months they make certifiable."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from domain.vocabulary import Insurance
+from storage._sql import insert_ignore
+from storage.errors import NotFound
+from storage.models import CertifiableMonth, ContributionMonth, TreasuryReceipt
+
+
+async def record_receipt(
+    session: AsyncSession,
+    *,
+    contribution_id: str,
+    receipt_no: str,
+    amount_fen: int,
+    treasury_date: date,
+    at: datetime,
+) -> TreasuryReceipt:
+    """Keep the receipt; a second delivery returns the first one unchanged."""
+    await insert_ignore(
+        session,
+        TreasuryReceipt,
+        [
+            {
+                "contribution_id": contribution_id,
+                "receipt_no": receipt_no,
+                "amount_fen": amount_fen,
+                "treasury_date": treasury_date,
+                "received_at": at,
+            }
+        ],
+    )
+    receipt = await session.get(TreasuryReceipt, contribution_id)
+    if receipt is None:  # pragma: no cover - inserted just above or earlier
+        raise NotFound("treasury receipt", contribution_id)
+    return receipt
+
+
+async def get_receipt(session: AsyncSession, contribution_id: str) -> TreasuryReceipt | None:
+    return await session.get(TreasuryReceipt, contribution_id)
+
+
+async def add_certifiable_months(session: AsyncSession, contribution_id: str, at: datetime) -> int:
+    """Make the contribution's months certifiable; returns how many were new (0 on a retry).
+
+    Needs the treasury receipt: only money in the treasury counts.
+    """
+    receipt = await get_receipt(session, contribution_id)
+    if receipt is None:
+        raise NotFound("treasury receipt", contribution_id)
+    result = await session.execute(
+        select(ContributionMonth).where(ContributionMonth.contribution_id == contribution_id)
+    )
+    rows = [
+        {
+            "person_id": month.person_id,
+            "insurance": month.insurance,
+            "month": month.month,
+            "contribution_id": contribution_id,
+            "amount_fen": month.amount_fen + month.interest_fen,
+            "treasury_date": receipt.treasury_date,
+            "created_at": at,
+        }
+        for month in result.scalars()
+    ]
+    return await insert_ignore(session, CertifiableMonth, rows)
+
+
+async def certifiable_months(
+    session: AsyncSession,
+    person_id: str,
+    insurance: Insurance,
+    from_month: str,
+    to_month: str,
+) -> list[CertifiableMonth]:
+    """The person's certifiable months from from_month to to_month inclusive, by month."""
+    result = await session.execute(
+        select(CertifiableMonth)
+        .where(
+            CertifiableMonth.person_id == person_id,
+            CertifiableMonth.insurance == insurance,
+            CertifiableMonth.month >= from_month,
+            CertifiableMonth.month <= to_month,
+        )
+        .order_by(CertifiableMonth.month)
+    )
+    return list(result.scalars())

@@ -1,0 +1,82 @@
+"""Fixtures for adapter tests: a hand-advanced clock and a temp-file SQLite simulator database."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from adapters.payments.interface import CreateOrder
+from adapters.payments.simulator import PaymentSimulator
+from adapters.sim_config import SimConfig
+from adapters.sim_store import create_sim_engine, create_sim_tables
+from domain.vocabulary import Channel
+
+
+class FakeClock:
+    """A clock tests move by hand, standing in for the time-skipping server's clock."""
+
+    def __init__(self, start: datetime) -> None:
+        self.now = start
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> datetime:
+        self.now += timedelta(**delta)
+        return self.now
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock(datetime(2026, 3, 2, 2, 0, tzinfo=UTC))
+
+
+@pytest.fixture
+def sim_url(tmp_path: Path) -> str:
+    return f"sqlite+aiosqlite:///{tmp_path / 'sim.db'}"
+
+
+@pytest.fixture
+async def engine(sim_url: str) -> AsyncIterator[AsyncEngine]:
+    eng = create_sim_engine(sim_url)
+    await create_sim_tables(eng)
+    yield eng
+    await eng.dispose()
+
+
+@pytest.fixture
+def config() -> SimConfig:
+    return SimConfig(
+        posting_delay_s=3600,
+        refund_delay_s=300,
+        bank_card_refund_delay_s=2 * 24 * 3600,
+        seed=7,
+    )
+
+
+@pytest.fixture
+def payments(engine: AsyncEngine, clock: FakeClock, config: SimConfig) -> PaymentSimulator:
+    return PaymentSimulator(engine, clock, config, base_url="http://test")
+
+
+@pytest.fixture
+def make_order(clock: FakeClock) -> Callable[..., CreateOrder]:
+    counter = iter(range(1, 10_000))
+
+    def _make(**overrides: object) -> CreateOrder:
+        fields: dict[str, object] = {
+            "out_trade_no": f"SB2026TEST{next(counter):06d}",
+            "description": "贵州省灵活就业人员养老保险 2026-03",
+            "amount_fen": 87267,
+            "time_expire": clock() + timedelta(minutes=15),
+            "channel": Channel.WECHAT_BALANCE,
+            "notify_url": "http://test/webhooks/wechatpay",
+        }
+        fields.update(overrides)
+        return CreateOrder.model_validate(fields)
+
+    return _make

@@ -1,0 +1,215 @@
+"""A contribution stack on the time-skipping server: fresh database, simulators, worker."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest_asyncio
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from stdnum.iso7064 import mod_11_2
+from temporalio.client import WorkflowHandle
+from temporalio.testing import WorkflowEnvironment
+
+from activities.contribution import ContributionActivities
+from adapters.clock import activity_clock
+from adapters.factory import Adapters, build_simulators
+from domain.assessment import assess
+from domain.contribution import ContributionInput, PaymentNotice, QuoteLine, Timings
+from domain.months import Month
+from domain.payer_ref import payer_ref
+from domain.policy import PolicyBook
+from domain.vocabulary import Channel, Insurance, Sex
+from settings import Settings
+from storage import persons, policies
+from storage.db import make_engine, make_sessionmaker, upgrade_database
+from storage.policy_book import load_policy_book
+from worker import build_worker
+from workflows import search_attributes as sa
+from workflows.contribution import ContributionWorkflow
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+def resident_id(region: str, birth: date, sequence: int) -> str:
+    body = f"{region}{birth:%Y%m%d}{sequence:03d}"
+    return body + mod_11_2.calc_check_digit(body)
+
+
+@dataclass
+class Stack:
+    """Everything a workflow test touches: the env, the database, the simulators."""
+
+    env: WorkflowEnvironment
+    settings: Settings
+    sessions: async_sessionmaker[AsyncSession]
+    adapters: Adapters
+    task_queue: str
+    person_id: str
+    payer_ref: str
+
+    async def now(self) -> datetime:
+        return await self.env.get_current_time()
+
+    async def today(self) -> date:
+        return (await self.now()).astimezone(SHANGHAI).date()
+
+    async def book(self) -> PolicyBook:
+        async with self.sessions() as session:
+            return await load_policy_book(session)
+
+    async def contribution(
+        self,
+        months: list[str] | None = None,
+        *,
+        grade: int = 60,
+        back_payment: bool = False,
+        channel: Channel = Channel.WECHAT_BALANCE,
+        timings: Timings | None = None,
+    ) -> ContributionInput:
+        """What the API would hand over after a quote (amounts from the policy in force)."""
+        today = await self.today()
+        chosen = months or [str(Month.from_date(today))]
+        result = assess(await self.book(), [Month.parse(m) for m in chosen], grade, today)
+        return ContributionInput(
+            contribution_id=uuid.uuid4().hex[:24],
+            quote_id="q_test",
+            person_id=self.person_id,
+            payer_ref=self.payer_ref,
+            insurance=Insurance.PENSION,
+            months=chosen,
+            grade=grade,
+            back_payment=back_payment,
+            channel=channel,
+            lines=[QuoteLine.model_validate(line.model_dump()) for line in result.lines],
+            total_fen=result.total_fen,
+            timings=timings or Timings(),
+        )
+
+    async def start(self, inp: ContributionInput) -> WorkflowHandle[Any, Any]:
+        return await self.env.client.start_workflow(
+            ContributionWorkflow.run,
+            inp,
+            id=f"contribution-{inp.contribution_id}",
+            task_queue=self.task_queue,
+            search_attributes=sa.initial(
+                payer_ref=inp.payer_ref,
+                insurance=inp.insurance,
+                months=inp.months,
+                channel=inp.channel,
+                amount_fen=inp.total_fen,
+                back_payment=inp.back_payment,
+                status="VERIFYING",
+            ),
+        )
+
+    async def pay(self, out_trade_no: str, *, at: datetime | None = None) -> None:
+        """The payer pays at the simulated cashier (no callback is delivered by this)."""
+        sim = self.adapters.payment_sim
+        assert sim is not None
+        await sim.pay(out_trade_no, "success", at=at or await self.now())
+
+    async def deliver_callbacks(self, handle: WorkflowHandle[Any, Any]) -> int:
+        """Relay the simulator's pending notifications as the notify endpoint would."""
+        sim = self.adapters.payment_sim
+        assert sim is not None
+        sent = 0
+        for n in await sim.pending_notifications():
+            if n.trade_state is not None:
+                await handle.signal(
+                    ContributionWorkflow.payment_notified,
+                    PaymentNotice(
+                        event_id=n.event_id,
+                        out_trade_no=n.out_trade_no,
+                        trade_state=n.trade_state,
+                        transaction_id=n.transaction_id,
+                        amount_fen=n.amount_fen,
+                        success_time=n.success_time,
+                        bank_type=n.bank_type,
+                    ),
+                )
+                sent += 1
+            await sim.mark_delivered(n.event_id)
+        return sent
+
+
+async def _add_policies_around(sessions: async_sessionmaker[AsyncSession], year: int) -> None:
+    """Tests run on whatever today is: give last, this and next year a policy open all year.
+
+    The cut-off moves to 31 December so a test may skip the clock to the last days of a year.
+    """
+    async with sessions.begin() as session:
+        book = await load_policy_book(session)
+        template = book.for_year(max(book.years()))
+        for y in (year - 1, year, year + 1):
+            doc = (
+                (book.get(y) or template)
+                .model_copy(update={"year": y, "cutoff_date": date(y, 12, 31), "provisional": True})
+                .model_dump(mode="json")
+            )
+            await policies.put_policy_document(session, y, doc, True, "tests")
+
+
+@asynccontextmanager
+async def make_stack(
+    env: WorkflowEnvironment, tmp_path: Path, **overrides: Any
+) -> AsyncIterator[Stack]:
+    settings = Settings(
+        data_dir=tmp_path,
+        database_url=f"sqlite+aiosqlite:///{tmp_path / 'shebao.db'}",
+        sim_database_url=f"sqlite+aiosqlite:///{tmp_path / 'sim.db'}",
+        **overrides,
+    )
+    await upgrade_database(settings.resolved_database_url)
+    engine = make_engine(settings.resolved_database_url)
+    sessions = make_sessionmaker(engine)
+    now = await env.get_current_time()
+    await _add_policies_around(sessions, now.astimezone(SHANGHAI).year)
+    birth = date(1985, 6, 1)
+    number = resident_id("520102", birth, 31)
+    ref = payer_ref(settings.payer_ref_key, "resident_id", number)
+    async with sessions.begin() as session:
+        person = await persons.add_person(
+            session,
+            id_type="resident_id",
+            id_number=number,
+            name="张三",
+            birth_date=birth,
+            sex=Sex.MALE,
+            payer_ref=ref,
+        )
+        # Registered well before: every month of this and last year is open to them.
+        await persons.upsert_registration(
+            session,
+            person_id=person.id,
+            insurance=Insurance.PENSION,
+            start_month=f"{now.year - 1}-01",
+        )
+        person_id = person.id
+    adapters = await build_simulators(settings, activity_clock)
+    activities = ContributionActivities(
+        sessions,
+        adapters.payments,
+        adapters.posting,
+        adapters.treasury,
+        notify_url="http://127.0.0.1:8000/api/v1/payments/wechatpay/notify",
+    )
+    task_queue = f"tq-{uuid.uuid4().hex[:8]}"
+    worker = build_worker(env.client, settings, activities, task_queue=task_queue)
+    try:
+        async with worker:
+            yield Stack(env, settings, sessions, adapters, task_queue, person_id, ref)
+    finally:
+        await engine.dispose()
+
+
+@pytest_asyncio.fixture
+async def stack(time_skipping_env: WorkflowEnvironment, tmp_path: Path) -> AsyncIterator[Stack]:
+    async with make_stack(time_skipping_env, tmp_path) as s:
+        yield s

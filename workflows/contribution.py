@@ -1,0 +1,521 @@
+"""ContributionWorkflow: one contribution from verification to certificate, crash-proof."""
+
+from __future__ import annotations
+
+import contextlib
+from datetime import datetime, timedelta
+from typing import Any
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+from temporalio.exceptions import ActivityError, ApplicationError
+
+with workflow.unsafe.imports_passed_through():
+    from domain.contribution import (
+        ActivityName,
+        AssessOutcome,
+        AssessRequest,
+        CancelRequest,
+        CertifyRequest,
+        ChargeRequest,
+        ContributionInput,
+        ContributionView,
+        PaymentCheck,
+        PaymentNotice,
+        PaymentOrder,
+        PaymentRecorded,
+        PaymentView,
+        PostingCheck,
+        PostingCheckRequest,
+        PostingRequestMsg,
+        RecordPaymentRequest,
+        RefundCheck,
+        RefundCheckRequest,
+        RefundNotice,
+        RefundOrder,
+        RefundView,
+        ResolveReview,
+        StatusChange,
+        TimelineEntry,
+        TreasuryCheckRequest,
+        TreasuryResult,
+        VerifyOutcome,
+        VerifyRequest,
+    )
+    from domain.vocabulary import (
+        INSURANCE_LABELS,
+        ContributionStatus,
+        PostingState,
+        RefundState,
+        RejectReason,
+        TradeState,
+    )
+    from workflows import search_attributes as sa
+
+S = ContributionStatus
+
+# Errors an activity raises when retrying cannot help (classified by the adapters).
+NON_RETRYABLE = ["InvalidRequestError", "AuthError", "PayerNotFound"]
+STEP_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=1),
+    backoff_coefficient=2.0,
+    maximum_interval=timedelta(minutes=1),
+    non_retryable_error_types=NON_RETRYABLE,
+)
+STEP_TIMEOUT = timedelta(seconds=30)
+# WeChat Pay asks merchants to poll refunds after 1, 5, 10, 20 and 30 minutes, then steadily.
+REFUND_POLL_SCHEDULE_S = (60, 4 * 60, 5 * 60, 10 * 60, 10 * 60)
+
+STATUSES_BEFORE_PAYMENT = frozenset({S.VERIFYING, S.AWAITING_PAYMENT})
+
+
+@workflow.defn
+class ContributionWorkflow:
+    """Verify → assess → charge → await payment → post → (refund) → treasury → certificate."""
+
+    def __init__(self) -> None:
+        self._input: ContributionInput | None = None
+        self._status = S.VERIFYING
+        self._timeline: list[TimelineEntry] = []
+        self._reject_reason: RejectReason | None = None
+        self._holder: str | None = None
+        self._order: PaymentOrder | None = None
+        self._payment: PaymentCheck | None = None
+        self._seen_events: set[str] = set()
+        self._paid_notice: PaymentNotice | None = None
+        self._refund: RefundView | None = None
+        self._refund_notice: RefundNotice | None = None
+        self._posting: PostingCheck | None = None
+        self._expected_treasury: Any = None
+        self._treasury: TreasuryResult | None = None
+        self._cancel_requested = False
+        self._cancel_done = False
+        self._review_reason: str | None = None
+        self._resolution: ResolveReview | None = None
+
+    # ---- the lifecycle -----------------------------------------------------------------------
+
+    @workflow.run
+    async def run(self, inp: ContributionInput) -> ContributionView:
+        self._input = inp
+        self._enter(S.VERIFYING)
+        cid = inp.contribution_id
+
+        verdict: VerifyOutcome = await self._step(
+            ActivityName.VERIFY_AND_RESERVE,
+            VerifyRequest(contribution=inp, at=workflow.now()),
+            VerifyOutcome,
+            summary="verify payer and reserve months",
+        )
+        if not verdict.accepted:
+            self._holder = verdict.holder_contribution_id
+            return await self._finish_unpaid(S.REJECTED, verdict.reason, release=False)
+
+        assessment: AssessOutcome = await workflow.execute_local_activity(
+            ActivityName.ASSESS,
+            AssessRequest(
+                insurance=inp.insurance,
+                months=inp.months,
+                grade=inp.grade,
+                back_payment=inp.back_payment,
+                on=workflow.now().date(),
+            ),
+            result_type=AssessOutcome,
+            start_to_close_timeout=STEP_TIMEOUT,
+            retry_policy=STEP_RETRY,
+        )
+        if assessment.total_fen != inp.total_fen:
+            # The policy changed between quote and start: never charge an amount nobody saw.
+            return await self._finish_unpaid(S.REJECTED, RejectReason.QUOTE_CHANGED)
+
+        if self._cancel_requested:
+            return await self._finish_unpaid(S.CANCELLED, None)
+
+        # Order number and expiry are fixed here, before the call, so every retry is identical.
+        now = workflow.now()
+        order_request = ChargeRequest(
+            contribution_id=cid,
+            out_trade_no=f"SB{cid}01",
+            amount_fen=inp.total_fen,
+            expires_at=now + timedelta(seconds=inp.timings.payment_window_s),
+            channel=inp.channel,
+            description=f"{INSURANCE_LABELS[inp.insurance]} {inp.months[0]}~{inp.months[-1]}",
+            at=now,
+        )
+        try:
+            self._order = await self._step(
+                ActivityName.CREATE_PAYMENT_ORDER,
+                order_request,
+                PaymentOrder,
+                summary="create payment order",
+            )
+        except ActivityError as err:
+            workflow.logger.warning("payment order refused by the channel: %s", err.cause)
+            return await self._finish_unpaid(S.REJECTED, RejectReason.PAYMENT_CHANNEL_REFUSED)
+        self._enter(S.AWAITING_PAYMENT)
+
+        paid = await self._await_payment(order_request.expires_at)
+        if paid is None:
+            status = S.CANCELLED if self._cancel_requested else S.EXPIRED
+            self._cancel_done = True
+            return await self._finish_unpaid(status, None)
+        self._cancel_done = True
+        self._payment = paid
+
+        recorded: PaymentRecorded = await self._step(
+            ActivityName.RECORD_PAYMENT,
+            RecordPaymentRequest(
+                contribution_id=cid,
+                payment=paid,
+                treasury_lag_business_days=verdict.treasury_lag_business_days,
+                at=workflow.now(),
+            ),
+            PaymentRecorded,
+            summary="record payment",
+        )
+        self._expected_treasury = recorded.expected_treasury_date
+        self._enter(S.PAID)
+
+        posted = await self._post(paid)
+        if not posted:
+            await self._refund_until_final("社保经办机构记账失败，按原渠道退款")
+            return await self._finish()
+
+        self._enter(S.POSTED)
+        await self._await_treasury(paid, verdict.treasury_lag_business_days)
+        self._enter(S.IN_TREASURY)
+
+        await self._step(
+            ActivityName.ISSUE_CERTIFICATE_ELIGIBILITY,
+            CertifyRequest(contribution_id=cid, at=workflow.now()),
+            None,
+            summary="issue certificate eligibility",
+        )
+        self._enter(S.COMPLETED)
+        return await self._finish()
+
+    async def _await_payment(self, expires_at: datetime) -> PaymentCheck | None:
+        """Wait for the callback; poll when it is late; at expiry close, then query once more."""
+        assert self._order is not None and self._input is not None
+        interval = timedelta(seconds=self._input.timings.payment_poll_interval_s)
+        while True:
+            if self._paid_notice is not None:
+                n = self._paid_notice
+                return PaymentCheck(
+                    out_trade_no=n.out_trade_no,
+                    trade_state=n.trade_state,
+                    transaction_id=n.transaction_id,
+                    amount_fen=n.amount_fen,
+                    paid_at=n.success_time,
+                    bank_type=n.bank_type,
+                )
+            now = workflow.now()
+            if self._cancel_requested or now >= expires_at:
+                # Closing first, then asking: a payer may have paid in the very last second.
+                final: PaymentCheck = await self._step(
+                    ActivityName.CLOSE_PAYMENT_ORDER,
+                    self._order.out_trade_no,
+                    PaymentCheck,
+                    summary="close unpaid order, then query",
+                )
+                return final if final.trade_state == TradeState.SUCCESS else None
+            try:
+                await workflow.wait_condition(
+                    lambda: self._paid_notice is not None or self._cancel_requested,
+                    timeout=min(interval, expires_at - now),
+                )
+            except TimeoutError:
+                check: PaymentCheck = await self._step(
+                    ActivityName.QUERY_PAYMENT,
+                    self._order.out_trade_no,
+                    PaymentCheck,
+                    summary="query payment (no callback yet)",
+                )
+                if check.trade_state == TradeState.SUCCESS:
+                    return check
+
+    async def _post(self, paid: PaymentCheck) -> bool:
+        """Submit to the social-insurance agency and wait for its verdict."""
+        assert self._input is not None
+        inp = self._input
+        posting: PostingCheck = await self._step(
+            ActivityName.SUBMIT_POSTING,
+            PostingRequestMsg(
+                contribution_id=inp.contribution_id,
+                payer_ref=inp.payer_ref,
+                insurance=inp.insurance,
+                months=inp.months,
+                amount_fen=inp.total_fen,
+                paid_at=paid.paid_at or workflow.now(),
+                at=workflow.now(),
+            ),
+            PostingCheck,
+            summary="submit for posting",
+        )
+        self._posting = posting
+        self._enter(S.POSTING)
+        interval = timedelta(seconds=inp.timings.posting_poll_interval_s)
+        while posting.state == PostingState.PENDING:
+            await workflow.sleep(interval)
+            posting = await self._step(
+                ActivityName.CHECK_POSTING,
+                PostingCheckRequest(
+                    contribution_id=inp.contribution_id,
+                    posting_id=posting.posting_id,
+                    at=workflow.now(),
+                ),
+                PostingCheck,
+                summary="check posting",
+            )
+            self._posting = posting
+        return posting.state == PostingState.ACCEPTED
+
+    async def _refund_until_final(self, reason: str) -> None:
+        """Refund through the original channel; follow it to SUCCESS or hand it to an operator."""
+        assert self._input is not None and self._payment is not None
+        inp = self._input
+        attempt = 1
+        while True:
+            order = RefundOrder(
+                contribution_id=inp.contribution_id,
+                out_refund_no=f"RF{inp.contribution_id}{attempt:02d}",
+                out_trade_no=self._payment.out_trade_no,
+                amount_fen=inp.total_fen,
+                total_fen=inp.total_fen,
+                reason=reason,
+                at=workflow.now(),
+            )
+            self._refund = RefundView(
+                out_refund_no=order.out_refund_no,
+                status=RefundState.PROCESSING,
+                amount_fen=order.amount_fen,
+                requested_at=order.at,
+            )
+            self._enter(S.REFUNDING)
+            try:
+                check: RefundCheck = await self._step(
+                    ActivityName.REQUEST_REFUND, order, RefundCheck, summary="request refund"
+                )
+                check = await self._follow_refund(check)
+            except ActivityError as err:
+                workflow.logger.warning("refund refused by the channel: %s", err.cause)
+                check = RefundCheck(out_refund_no=order.out_refund_no, status=RefundState.ABNORMAL)
+            self._refund = self._refund.model_copy(update={"status": check.status})
+            if check.status == RefundState.SUCCESS:
+                self._enter(S.REFUNDED)
+                return
+            # CLOSED or ABNORMAL: never dropped silently — an operator decides.
+            self._review_reason = f"退款状态 {check.status.value}，需人工处理"
+            await self._record(S.MANUAL_REVIEW, detail=check.status.value)
+            self._resolution = None
+            await workflow.wait_condition(lambda: self._resolution is not None)
+            assert self._resolution is not None
+            if self._resolution.action == "mark_refunded":
+                await self._record(
+                    S.REFUNDED, detail="operator: refunded outside the channel", release=True
+                )
+                return
+            attempt += 1
+
+    async def _follow_refund(self, check: RefundCheck) -> RefundCheck:
+        assert self._input is not None
+        schedule = list(REFUND_POLL_SCHEDULE_S)
+        while check.status == RefundState.PROCESSING:
+            wait_s = schedule.pop(0) if schedule else self._input.timings.refund_poll_interval_s
+            self._refund_notice = None
+            with contextlib.suppress(TimeoutError):
+                await workflow.wait_condition(
+                    lambda: self._refund_notice is not None, timeout=timedelta(seconds=wait_s)
+                )
+            check = await self._step(
+                ActivityName.CHECK_REFUND,
+                RefundCheckRequest(
+                    contribution_id=self._input.contribution_id,
+                    out_refund_no=check.out_refund_no,
+                    at=workflow.now(),
+                ),
+                RefundCheck,
+                summary="check refund",
+            )
+        return check
+
+    async def _await_treasury(self, paid: PaymentCheck, lag_days: int) -> None:
+        """Poll the treasury (入库) at a steady cadence; multi-day waits cost only timers."""
+        assert self._input is not None
+        inp = self._input
+        interval = timedelta(seconds=inp.timings.treasury_poll_interval_s)
+        request = TreasuryCheckRequest(
+            contribution_id=inp.contribution_id,
+            out_trade_no=paid.out_trade_no,
+            amount_fen=inp.total_fen,
+            paid_at=paid.paid_at or workflow.now(),
+            lag_business_days=lag_days,
+            at=workflow.now(),
+        )
+        while True:
+            receipt: TreasuryResult | None = await self._step(
+                ActivityName.CHECK_TREASURY,
+                request.model_copy(update={"at": workflow.now()}),
+                TreasuryResult | None,
+                summary="check treasury receipt",
+            )
+            if receipt is not None:
+                self._treasury = receipt
+                return
+            await workflow.sleep(interval)
+
+    # ---- messages ------------------------------------------------------------------------------
+
+    @workflow.signal
+    def payment_notified(self, notice: PaymentNotice) -> None:
+        """A verified channel callback; duplicates, foreign and failed events are ignored."""
+        if notice.event_id in self._seen_events:
+            return
+        self._seen_events.add(notice.event_id)
+        if (
+            self._order is None
+            or notice.out_trade_no != self._order.out_trade_no
+            or notice.trade_state != TradeState.SUCCESS
+            or self._input is None
+            or notice.amount_fen != self._input.total_fen
+            or self._paid_notice is not None
+        ):
+            return
+        self._paid_notice = notice
+
+    @workflow.signal
+    def refund_notified(self, notice: RefundNotice) -> None:
+        if self._refund is not None and notice.out_refund_no == self._refund.out_refund_no:
+            self._refund_notice = notice
+
+    @workflow.update
+    async def payment_details(self) -> PaymentOrder:
+        """Returns the payment order once it exists, or fails with why there will be none."""
+        await workflow.wait_condition(
+            lambda: self._order is not None or self._status not in STATUSES_BEFORE_PAYMENT
+        )
+        if self._order is not None:
+            return self._order
+        reason = self._reject_reason.value if self._reject_reason else self._status.value
+        raise ApplicationError(
+            "no payment for this contribution",
+            {"reason": reason, "holder_contribution_id": self._holder},
+            type=reason,
+            non_retryable=True,
+        )
+
+    @workflow.update
+    async def cancel(self, request: CancelRequest) -> ContributionView:
+        self._cancel_requested = True
+        await workflow.wait_condition(lambda: self._cancel_done or self._status in {S.CANCELLED})
+        if self._status != S.CANCELLED:
+            raise ApplicationError("already paid", type="ALREADY_PAID", non_retryable=True)
+        return self.status()
+
+    @cancel.validator
+    def _validate_cancel(self, request: CancelRequest) -> None:
+        if self._status not in STATUSES_BEFORE_PAYMENT or self._paid_notice is not None:
+            raise ApplicationError("already paid", type="ALREADY_PAID")
+
+    @workflow.update
+    async def resolve_review(self, decision: ResolveReview) -> ContributionView:
+        self._resolution = decision
+        await workflow.wait_condition(lambda: self._status != S.MANUAL_REVIEW)
+        return self.status()
+
+    @resolve_review.validator
+    def _validate_resolve(self, decision: ResolveReview) -> None:
+        if self._status != S.MANUAL_REVIEW:
+            raise ApplicationError("not in manual review", type="NOT_IN_REVIEW")
+        if decision.action not in {"retry_refund", "mark_refunded"}:
+            raise ApplicationError("unknown action", type="UNKNOWN_ACTION")
+        if not decision.note.strip():
+            raise ApplicationError("a note is required", type="NOTE_REQUIRED")
+
+    @workflow.query
+    def status(self) -> ContributionView:
+        inp = self._input
+        assert inp is not None
+        payment = None
+        if self._order is not None:
+            paid = self._payment
+            payment = PaymentView(
+                out_trade_no=self._order.out_trade_no,
+                channel=inp.channel,
+                cashier_url=self._order.cashier_url,
+                expires_at=self._order.expires_at,
+                trade_state=paid.trade_state if paid else TradeState.NOTPAY,
+                transaction_id=paid.transaction_id if paid else None,
+                paid_at=paid.paid_at if paid else None,
+            )
+        return ContributionView(
+            contribution_id=inp.contribution_id,
+            status=self._status,
+            timeline=list(self._timeline),
+            insurance=inp.insurance,
+            months=inp.months,
+            total_fen=inp.total_fen,
+            channel=inp.channel,
+            payment=payment,
+            refund=self._refund,
+            reject_reason=self._reject_reason,
+            holder_contribution_id=self._holder,
+            posting_state=self._posting.state if self._posting else None,
+            posting_reason=self._posting.reason if self._posting else None,
+            expected_treasury_date=self._expected_treasury,
+            treasury_date=self._treasury.treasury_date if self._treasury else None,
+            certificate_ready=self._status == S.COMPLETED,
+            review_reason=self._review_reason,
+        )
+
+    # ---- helpers -------------------------------------------------------------------------------
+
+    async def _step(self, name: str, arg: Any, result_type: Any, *, summary: str) -> Any:
+        return await workflow.execute_activity(
+            name,
+            arg,
+            result_type=result_type,
+            start_to_close_timeout=STEP_TIMEOUT,
+            retry_policy=STEP_RETRY,
+            summary=summary,
+        )
+
+    def _enter(self, status: ContributionStatus) -> None:
+        """Move the in-memory state machine and what operators see (no personal data)."""
+        self._status = status
+        self._timeline.append(TimelineEntry(status=status, at=workflow.now()))
+        workflow.upsert_search_attributes([sa.CONTRIBUTION_STATUS.value_set(status.value)])
+        workflow.set_current_details(f"status: {status.value}")
+
+    async def _record(
+        self, status: ContributionStatus, *, detail: str | None = None, release: bool = False
+    ) -> None:
+        """Enter a status that no step activity records on its own, and persist it."""
+        assert self._input is not None
+        self._enter(status)
+        await self._step(
+            ActivityName.RECORD_STATUS,
+            StatusChange(
+                contribution_id=self._input.contribution_id,
+                status=status,
+                at=workflow.now(),
+                detail=detail,
+                reject_reason=self._reject_reason,
+                release_months=release,
+            ),
+            None,
+            summary=f"record {status.value}",
+        )
+
+    async def _finish_unpaid(
+        self, status: ContributionStatus, reason: RejectReason | None, *, release: bool = True
+    ) -> ContributionView:
+        """End without money kept: release the months so they can be paid again."""
+        self._reject_reason = reason
+        await self._record(status, detail=reason.value if reason else None, release=release)
+        return await self._finish()
+
+    async def _finish(self) -> ContributionView:
+        # Let running update handlers (cancel, resolve) answer before the run completes.
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        return self.status()
