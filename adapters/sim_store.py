@@ -28,6 +28,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError, ProgrammingError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 
@@ -185,8 +186,14 @@ def create_sim_engine(url: str) -> AsyncEngine:
 
 async def create_sim_tables(engine: AsyncEngine) -> None:
     """Create the simulator tables if missing (idempotent)."""
-    async with engine.begin() as conn:
-        await conn.run_sync(metadata.create_all)
+    try:
+        async with engine.begin() as conn:
+            await conn.run_sync(metadata.create_all)
+    except (OperationalError, ProgrammingError):
+        # The API and the worker start together: both may see a table missing and race to
+        # create it. The loser retries once; by then the check finds every table.
+        async with engine.begin() as conn:
+            await conn.run_sync(metadata.create_all)
 
 
 def new_digits(n: int) -> str:

@@ -16,6 +16,10 @@ log = logging.getLogger("shebao.api")
 
 
 
+def unavailable() -> ApiError:
+    return ApiError(503, "SERVICE_UNAVAILABLE", "服务暂不可用，请稍后再试", None)
+
+
 class TemporalLink:
     """Holds one Temporal client; routes ask for it, health checks probe it."""
 
@@ -43,7 +47,7 @@ class TemporalLink:
         """The client, or 503 SERVICE_UNAVAILABLE."""
         client = await self.connect()
         if client is None:
-            raise ApiError(503, "SERVICE_UNAVAILABLE", "服务暂不可用，请稍后再试")
+            raise unavailable()
         return client
 
     @property

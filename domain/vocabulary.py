@@ -154,4 +154,8 @@ class RejectReason(StrEnum):
     GRADE_UNKNOWN = "GRADE_UNKNOWN"
     QUOTE_EXPIRED = "QUOTE_EXPIRED"
     QUOTE_CHANGED = "QUOTE_CHANGED"
+    # Also raised by domain.eligibility.check_months / domain.assessment.assess (DomainError codes),
+    # so RejectReason(err.code) holds for every code those can raise.
+    INVALID_MONTH = "INVALID_MONTH"
+    POLICY_MISSING = "POLICY_MISSING"
     PAYMENT_CHANNEL_REFUSED = "PAYMENT_CHANNEL_REFUSED"

@@ -55,14 +55,17 @@ def _on_sqlite_begin(conn: Connection) -> None:
 
 
 def make_engine(url: str) -> AsyncEngine:
-    """An async engine for a SQLite file or PostgreSQL URL, with the settings each needs."""
+    """An async engine for a SQLite file or PostgreSQL URL, with the settings each needs.
+
+    hide_parameters keeps bound values (ID numbers, names) out of exception messages and logs.
+    """
     if is_sqlite(url):
         _ensure_sqlite_parent(url)
-        engine = create_async_engine(url)
+        engine = create_async_engine(url, hide_parameters=True)
         event.listen(engine.sync_engine, "connect", _on_sqlite_connect)
         event.listen(engine.sync_engine, "begin", _on_sqlite_begin)
         return engine
-    return create_async_engine(url, pool_pre_ping=True)
+    return create_async_engine(url, pool_pre_ping=True, hide_parameters=True)
 
 
 def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

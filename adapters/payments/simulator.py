@@ -329,6 +329,10 @@ class PaymentSimulator(PaymentChannel):
 
     async def pending_notifications(self, limit: int = 100) -> list[PaymentNotification]:
         """Notifications due for a delivery attempt now (lost ones never show up)."""
+        return [d.notification for d in await self.pending_deliveries(limit)]
+
+    async def pending_deliveries(self, limit: int = 100) -> list[SimNotification]:
+        """Like pending_notifications, with the notify_url and attempt count of each."""
         now = self._clock()
         async with self._engine.begin() as conn:
             # Refunds that became final since anyone looked get their callback enqueued here,
@@ -336,7 +340,7 @@ class PaymentSimulator(PaymentChannel):
             await self._settle_due_refunds(conn)
             rows = (
                 await conn.execute(
-                    select(notifications.c.payload)
+                    select(notifications)
                     .where(
                         notifications.c.delivered_at.is_(None),
                         notifications.c.abandoned_at.is_(None),
@@ -347,7 +351,7 @@ class PaymentSimulator(PaymentChannel):
                     .limit(limit)
                 )
             ).all()
-        return [PaymentNotification.model_validate(r.payload) for r in rows]
+        return [self._sim_notification(r) for r in rows]
 
     async def mark_delivered(self, event_id: str) -> None:
         """The receiver acknowledged (2xx); marking twice is harmless."""

@@ -14,20 +14,7 @@ from adapters.payments.simulator import PaymentSimulator
 from adapters.sim_config import SimConfig
 from adapters.sim_store import create_sim_engine, create_sim_tables
 from domain.vocabulary import Channel
-
-
-class FakeClock:
-    """A clock tests move by hand, standing in for the time-skipping server's clock."""
-
-    def __init__(self, start: datetime) -> None:
-        self.now = start
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **delta: float) -> datetime:
-        self.now += timedelta(**delta)
-        return self.now
+from tests.adapters.fakes import FakeClock
 
 
 @pytest.fixture

@@ -56,7 +56,7 @@ async def make_person(
             name=f"测试{n}",
             birth_date=date(1990, 1, 1),
             sex=Sex.MALE,
-            payer_ref=f"pr_{n:038d}",
+            payer_ref=f"pr_{n:037d}",
             city="贵阳",
             at=T0,
         )

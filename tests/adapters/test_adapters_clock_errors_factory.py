@@ -26,7 +26,7 @@ from adapters.factory import build_simulators
 from adapters.payments.simulator import PaymentSimulator
 from adapters.sim_config import SimConfig
 from settings import Settings
-from tests.adapters.conftest import FakeClock
+from tests.adapters.fakes import FakeClock
 
 
 def test_activity_clock_falls_back_to_system_time_outside_an_activity() -> None:

@@ -12,7 +12,7 @@ from adapters.posting.interface import PostingRequest, PostingSystem
 from adapters.posting.simulator import REJECTION_REASONS, PostingSimulator
 from adapters.sim_config import SimConfig
 from domain.vocabulary import PostingState
-from tests.adapters.conftest import FakeClock
+from tests.adapters.fakes import FakeClock
 
 
 def posting(ref: str = "c-0001", amount_fen: int = 87267) -> PostingRequest:

@@ -12,7 +12,7 @@ from adapters.errors import ConflictError
 from adapters.sim_config import SimConfig
 from adapters.treasury.interface import Treasury, TreasuryQuery
 from adapters.treasury.simulator import TreasurySimulator
-from tests.adapters.conftest import FakeClock
+from tests.adapters.fakes import FakeClock
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from datetime import timedelta
 
@@ -24,7 +25,7 @@ from adapters.payments.simulator import (
 from adapters.sim_config import SimConfig
 from adapters.sim_store import create_sim_engine
 from domain.vocabulary import Channel, RefundState, TradeState
-from tests.adapters.conftest import FakeClock
+from tests.adapters.fakes import FakeClock
 
 MakeOrder = Callable[..., CreateOrder]
 
@@ -425,8 +426,20 @@ async def test_two_simulator_instances_on_one_database_share_state(
         await api.pay(req.out_trade_no)
 
         assert (await worker.query_order(req.out_trade_no)).trade_state == TradeState.SUCCESS
-        [event] = await api.pending_notifications()
-        await api.mark_delivered(event.event_id)
+        [delivery] = await api.pending_deliveries()
+        assert delivery.notify_url == req.notify_url
+        await api.mark_delivered(delivery.notification.event_id)
         assert await worker.pending_notifications() == []
+
+        # Two processes racing on one order: exactly one transition wins, one callback results.
+        raced = make_order()
+        await worker.create_order(raced)
+        outcomes = await asyncio.gather(
+            api.pay(raced.out_trade_no),
+            worker.pay(raced.out_trade_no),
+            return_exceptions=True,
+        )
+        assert sorted(type(o).__name__ for o in outcomes) == ["ConflictError", "OrderStatus"]
+        assert len(await worker.notifications_for(raced.out_trade_no)) == 1
     finally:
         await api_engine.dispose()

@@ -1,0 +1,260 @@
+"""Starting a contribution: idempotency key, quote checks, Temporal update-with-start."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import uuid
+from typing import Any
+
+from temporalio.client import (
+    Client,
+    WithStartWorkflowOperation,
+    WorkflowUpdateFailedError,
+)
+from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
+from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
+from temporalio.service import RPCError
+
+from api.errors import ApiError
+from api.state import AppState
+from api.temporal_link import unavailable
+from api.timefmt import local_iso, utc_now
+from domain.contribution import (
+    ContributionInput,
+    ContributionView,
+    PaymentOrder,
+    QuoteLine,
+    Timings,
+)
+from domain.errors import MESSAGES
+from domain.vocabulary import Channel, ContributionStatus, RejectReason
+from settings import Settings
+from storage import idempotency, persons, quotes
+from storage.models import Person, Quote
+from workflows import search_attributes as sa
+from workflows.contribution import ContributionWorkflow
+
+log = logging.getLogger("shebao.api")
+
+SCOPE = "contributions"
+MAX_KEY_LENGTH = 128
+
+IN_FLIGHT_MESSAGE = "该费款所属期已有正在处理的缴费"
+_REJECT_MESSAGES: dict[str, tuple[int, str]] = {
+    RejectReason.QUOTE_CHANGED: (422, "缴费标准已调整，请重新确认应缴费额"),
+    RejectReason.QUOTE_EXPIRED: (422, "应缴费额确认已过期，请重新确认"),
+    RejectReason.PAYMENT_CHANNEL_REFUSED: (502, "支付渠道暂时无法受理，请稍后再试"),
+    ContributionStatus.CANCELLED: (409, "该缴费已取消"),
+    ContributionStatus.EXPIRED: (409, "该缴费已超时关闭"),
+}
+
+
+def workflow_id(contribution_id: str) -> str:
+    return f"contribution-{contribution_id}"
+
+
+def new_contribution_id() -> str:
+    return uuid.uuid4().hex[:24]
+
+
+def request_hash(quote_id: str, channel: Channel, person_id: str) -> str:
+    """The canonical request the key is bound to: the body plus who sent it."""
+    canonical = json.dumps(
+        {"quote_id": quote_id, "channel": channel.value, "person_id": person_id},
+        sort_keys=True,
+        separators=(",", ":"),
+    )
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def timings(settings: Settings) -> Timings:
+    return Timings(
+        payment_window_s=settings.payment_window_s,
+        payment_poll_interval_s=settings.payment_poll_interval_s,
+        posting_poll_interval_s=settings.posting_poll_interval_s,
+        treasury_poll_interval_s=settings.treasury_poll_interval_s,
+        refund_poll_interval_s=settings.refund_poll_interval_s,
+    )
+
+
+def check_key(key: str | None) -> str:
+    if key is None or not key.strip():
+        raise ApiError(422, "IDEMPOTENCY_KEY_REQUIRED", "缺少Idempotency-Key请求头", "Idempotency-Key")
+    key = key.strip()
+    if len(key) > MAX_KEY_LENGTH or not key.isascii() or not key.isprintable():
+        raise ApiError(422, "IDEMPOTENCY_KEY_INVALID", "Idempotency-Key格式不正确", "Idempotency-Key")
+    return key
+
+
+def rejection(reason: str, holder: str | None) -> ApiError:
+    """A workflow's refusal (reject reason or end status) as the API error."""
+    if reason == RejectReason.MONTH_IN_FLIGHT:
+        return ApiError(409, reason, IN_FLIGHT_MESSAGE, "months", contribution_id=holder)
+    if reason in _REJECT_MESSAGES:
+        status, message = _REJECT_MESSAGES[reason]
+        return ApiError(status, reason, message, None)
+    if reason in MESSAGES:
+        return ApiError(422, reason, MESSAGES[reason], None)
+    return ApiError(409, "ALREADY_FINISHED", "该缴费已结束", None)
+
+
+def _order_body(contribution_id: str, order: PaymentOrder, total_fen: int) -> dict[str, Any]:
+    return {
+        "contribution_id": contribution_id,
+        "status": ContributionStatus.AWAITING_PAYMENT.value,
+        "total_fen": total_fen,
+        "payment": {
+            "out_trade_no": order.out_trade_no,
+            "cashier_url": order.cashier_url,
+            "expires_at": local_iso(order.expires_at),
+            "prepay_id": order.prepay_id,
+        },
+    }
+
+
+def _from_view(view: ContributionView) -> tuple[int, dict[str, Any]]:
+    """The answer for a contribution whose workflow already ended (a late replay)."""
+    if view.payment is not None:
+        return 201, {
+            "contribution_id": view.contribution_id,
+            "status": view.status.value,
+            "total_fen": view.total_fen,
+            "payment": {
+                "out_trade_no": view.payment.out_trade_no,
+                "cashier_url": view.payment.cashier_url,
+                "expires_at": local_iso(view.payment.expires_at),
+            },
+        }
+    reason = view.reject_reason.value if view.reject_reason else view.status.value
+    err = rejection(reason, view.holder_contribution_id)
+    return err.status_code, err.body()
+
+
+class ContributionStarter:
+    """One POST /contributions: replay, or start the workflow and remember the answer."""
+
+    def __init__(self, state: AppState, client: Client) -> None:
+        self._state = state
+        self._client = client
+
+    async def start(
+        self, me: Person, key: str, quote_id: str, channel: Channel
+    ) -> tuple[int, dict[str, Any]]:
+        digest = request_hash(quote_id, channel, me.id)
+        candidate = new_contribution_id()
+        async with self._state.sessions.begin() as db:
+            record = await idempotency.claim_key(
+                db,
+                key=key,
+                scope=SCOPE,
+                request_hash=digest,
+                contribution_id=candidate,
+                at=utc_now(),
+            )
+        # A replay whose first attempt never answered re-runs with the first's contribution id
+        # (update-with-start is idempotent); the quote's expiry was checked by that attempt.
+        fresh = record.contribution_id == candidate
+        if record.scope != SCOPE or record.request_hash != digest:
+            raise ApiError(
+                422, "IDEMPOTENCY_KEY_REUSED", "该Idempotency-Key已用于其他请求", "Idempotency-Key"
+            )
+        if record.response is not None and record.status_code is not None:
+            return record.status_code, dict(record.response)
+        contribution_id = record.contribution_id
+        assert contribution_id is not None
+        try:
+            status, body = await self._run(me, contribution_id, quote_id, channel, check_expiry=fresh)
+        except ApiError as err:
+            if err.status_code >= 500 and err.code != RejectReason.PAYMENT_CHANNEL_REFUSED:
+                raise  # transient: the client may retry with the same key
+            status, body = err.status_code, err.body()
+        async with self._state.sessions.begin() as db:
+            await idempotency.store_response(db, key, status, body)
+        return status, body
+
+    async def _run(
+        self,
+        me: Person,
+        contribution_id: str,
+        quote_id: str,
+        channel: Channel,
+        *,
+        check_expiry: bool,
+    ) -> tuple[int, dict[str, Any]]:
+        async with self._state.sessions() as db:
+            quote = await quotes.get_quote(db, quote_id)
+            payer = await persons.get_person(db, quote.person_id) if quote is not None else None
+        if quote is None or payer is None:
+            raise ApiError(404, "QUOTE_NOT_FOUND", "未找到应缴费额确认信息，请重新确认", "quote_id")
+        if check_expiry and quote.expires_at <= utc_now():
+            raise ApiError(422, "QUOTE_EXPIRED", "应缴费额确认已过期，请重新确认", "quote_id")
+        inp = self._input(me, payer, quote, contribution_id, channel)
+        return await self._update_with_start(inp)
+
+    def _input(
+        self, me: Person, payer: Person, quote: Quote, contribution_id: str, channel: Channel
+    ) -> ContributionInput:
+        return ContributionInput(
+            contribution_id=contribution_id,
+            quote_id=quote.id,
+            person_id=payer.id,
+            payer_ref=payer.payer_ref,
+            requested_by_person_id=me.id,
+            insurance=quote.insurance,
+            months=list(quote.months),
+            grade=quote.grade,
+            back_payment=quote.back_payment,
+            channel=channel,
+            lines=[QuoteLine.model_validate(line) for line in quote.lines],
+            total_fen=quote.total_fen,
+            timings=timings(self._state.settings),
+        )
+
+    async def _update_with_start(self, inp: ContributionInput) -> tuple[int, dict[str, Any]]:
+        settings = self._state.settings
+        wid = workflow_id(inp.contribution_id)
+        operation = WithStartWorkflowOperation(
+            ContributionWorkflow.run,
+            inp,
+            id=wid,
+            task_queue=settings.task_queue,
+            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+            # A closed run is never started again: a late replay reads its outcome instead.
+            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+            search_attributes=sa.initial(
+                payer_ref=inp.payer_ref,
+                insurance=inp.insurance.value,
+                months=inp.months,
+                channel=inp.channel.value,
+                amount_fen=inp.total_fen,
+                back_payment=inp.back_payment,
+                status=ContributionStatus.VERIFYING.value,
+            ),
+            # What operators see in Temporal UI: no personal data.
+            static_summary=(
+                f"{inp.insurance.value} {inp.months[0]}~{inp.months[-1]} {inp.total_fen} fen"
+            ),
+        )
+        try:
+            order: PaymentOrder = await self._client.execute_update_with_start_workflow(
+                ContributionWorkflow.payment_details, start_workflow_operation=operation
+            )
+        except WorkflowUpdateFailedError as err:
+            cause = err.cause
+            if isinstance(cause, ApplicationError) and cause.type:
+                details = cause.details[0] if cause.details else {}
+                holder = details.get("holder_contribution_id") if isinstance(details, dict) else None
+                raise rejection(cause.type, holder) from None
+            log.error("payment_details failed without a reason: %s", type(cause).__name__)
+            raise ApiError(500, "INTERNAL_ERROR", "系统繁忙，请稍后再试") from None
+        except WorkflowAlreadyStartedError:
+            view: ContributionView = await self._client.get_workflow_handle(wid).query(
+                ContributionWorkflow.status
+            )
+            return _from_view(view)
+        except RPCError as err:
+            log.warning("Temporal refused update-with-start: %s", err.status.name)
+            raise unavailable() from None
+        return 201, _order_body(inp.contribution_id, order, inp.total_fen)

@@ -1,0 +1,236 @@
+"""One contribution as its payer sees it: from the workflow's status query, or from storage."""
+
+from __future__ import annotations
+
+import logging
+from datetime import date, timedelta
+
+from pydantic import BaseModel
+from sqlalchemy.ext.asyncio import AsyncSession
+from temporalio.client import Client, WorkflowQueryFailedError, WorkflowQueryRejectedError
+from temporalio.service import RPCError
+
+from api.contribution_start import workflow_id
+from api.errors import ApiError
+from api.state import AppState
+from api.timefmt import LocalDateTime
+from domain.contribution import ContributionView
+from domain.identity import mask_id, mask_name
+from domain.vocabulary import STATUS_LABELS, ContributionStatus
+from storage import contributions, payments, persons, postings, refunds, treasury
+from storage.models import Contribution, Person
+from workflows.contribution import ContributionWorkflow
+
+log = logging.getLogger("shebao.api")
+
+_MAX_ID_LENGTH = 40
+# A query needs a worker; without one, storage answers instead of a hanging request.
+QUERY_TIMEOUT = timedelta(seconds=5)
+
+
+class TimelineOut(BaseModel):
+    status: str
+    label: str
+    at: LocalDateTime
+
+
+class PaymentOut(BaseModel):
+    out_trade_no: str
+    channel: str
+    cashier_url: str | None
+    expires_at: LocalDateTime
+    trade_state: str
+    transaction_id: str | None
+    paid_at: LocalDateTime | None
+
+
+class RefundOut(BaseModel):
+    out_refund_no: str
+    status: str
+    amount_fen: int
+    requested_at: LocalDateTime | None
+
+
+class PayerOut(BaseModel):
+    """The person paid for, masked."""
+
+    payer_ref: str
+    id_type: str
+    id_number_masked: str
+    name_masked: str
+
+
+class ContributionOut(BaseModel):
+    contribution_id: str
+    status: str
+    status_label: str
+    timeline: list[TimelineOut]
+    payer: PayerOut
+    insurance: str
+    months: list[str]
+    total_fen: int
+    channel: str
+    payment: PaymentOut | None
+    refund: RefundOut | None
+    expected_treasury_date: date | None
+    treasury_date: date | None
+    certificate_ready: bool
+    reject_reason: str | None
+    holder_contribution_id: str | None
+    posting_state: str | None
+    review_reason: str | None
+
+
+def contribution_not_found() -> ApiError:
+    return ApiError(404, "CONTRIBUTION_NOT_FOUND", "未找到该缴费", None)
+
+
+def _label(status: ContributionStatus) -> str:
+    return STATUS_LABELS[status]
+
+
+def _payer(person: Person) -> PayerOut:
+    return PayerOut(
+        payer_ref=person.payer_ref,
+        id_type=person.id_type.value,
+        id_number_masked=mask_id(person.id_number),
+        name_masked=mask_name(person.name),
+    )
+
+
+def from_workflow(view: ContributionView, payer: Person) -> ContributionOut:
+    p, r = view.payment, view.refund
+    return ContributionOut(
+        contribution_id=view.contribution_id,
+        status=view.status.value,
+        status_label=_label(view.status),
+        timeline=[
+            TimelineOut(status=t.status.value, label=_label(t.status), at=t.at)
+            for t in view.timeline
+        ],
+        payer=_payer(payer),
+        insurance=view.insurance.value,
+        months=list(view.months),
+        total_fen=view.total_fen,
+        channel=view.channel.value,
+        payment=PaymentOut(
+            out_trade_no=p.out_trade_no,
+            channel=p.channel.value,
+            cashier_url=p.cashier_url,
+            expires_at=p.expires_at,
+            trade_state=p.trade_state.value,
+            transaction_id=p.transaction_id,
+            paid_at=p.paid_at,
+        )
+        if p is not None
+        else None,
+        refund=RefundOut(
+            out_refund_no=r.out_refund_no,
+            status=r.status.value,
+            amount_fen=r.amount_fen,
+            requested_at=r.requested_at,
+        )
+        if r is not None
+        else None,
+        expected_treasury_date=view.expected_treasury_date,
+        treasury_date=view.treasury_date,
+        certificate_ready=view.certificate_ready,
+        reject_reason=view.reject_reason.value if view.reject_reason else None,
+        holder_contribution_id=view.holder_contribution_id,
+        posting_state=view.posting_state.value if view.posting_state else None,
+        review_reason=view.review_reason,
+    )
+
+
+async def from_storage(db: AsyncSession, row: Contribution, payer: Person) -> ContributionOut:
+    """When the workflow is gone (retention) or unreachable: the rows the activities wrote."""
+    history = await contributions.status_history(db, row.id)
+    orders = await payments.payments_for(db, row.id)
+    refund_rows = await refunds.refunds_for(db, row.id)
+    posting = await postings.get_posting(db, row.id)
+    receipt = await treasury.get_receipt(db, row.id)
+    order = orders[-1] if orders else None
+    refund = refund_rows[-1] if refund_rows else None
+    return ContributionOut(
+        contribution_id=row.id,
+        status=row.status.value,
+        status_label=_label(row.status),
+        timeline=[
+            TimelineOut(status=h.status.value, label=_label(h.status), at=h.at) for h in history
+        ],
+        payer=_payer(payer),
+        insurance=row.insurance.value,
+        months=list(row.months),
+        total_fen=row.total_fen,
+        channel=row.channel.value,
+        payment=PaymentOut(
+            out_trade_no=order.out_trade_no,
+            channel=order.channel.value,
+            cashier_url=None,
+            expires_at=order.expires_at,
+            trade_state=order.trade_state.value,
+            transaction_id=order.transaction_id,
+            paid_at=order.paid_at,
+        )
+        if order is not None
+        else None,
+        refund=RefundOut(
+            out_refund_no=refund.out_refund_no,
+            status=refund.status.value,
+            amount_fen=refund.amount_fen,
+            requested_at=refund.requested_at,
+        )
+        if refund is not None
+        else None,
+        expected_treasury_date=row.expected_treasury_date,
+        treasury_date=receipt.treasury_date if receipt is not None else None,
+        certificate_ready=row.status == ContributionStatus.COMPLETED,
+        reject_reason=row.reject_reason.value if row.reject_reason else None,
+        holder_contribution_id=None,
+        posting_state=posting.state.value if posting is not None else None,
+        review_reason=None,
+    )
+
+
+async def find_contribution(
+    state: AppState, contribution_id: str, viewer: Person | None
+) -> tuple[Contribution, Person]:
+    """The row and the person paid for; 404 unless the viewer paid it or was paid for.
+
+    viewer None is an operator, who may see any contribution.
+    """
+    if len(contribution_id) > _MAX_ID_LENGTH:
+        raise contribution_not_found()
+    async with state.sessions() as db:
+        row = await contributions.get_contribution(db, contribution_id)
+        payer = await persons.get_person(db, row.person_id) if row is not None else None
+    if row is None or payer is None:
+        raise contribution_not_found()
+    if viewer is not None and viewer.id not in (row.person_id, row.requested_by_person_id):
+        raise contribution_not_found()
+    return row, payer
+
+
+async def query_view(client: Client | None, contribution_id: str) -> ContributionView | None:
+    """The workflow's own view, or None when it cannot be asked."""
+    if client is None:
+        return None
+    try:
+        view: ContributionView = await client.get_workflow_handle(
+            workflow_id(contribution_id)
+        ).query(ContributionWorkflow.status, rpc_timeout=QUERY_TIMEOUT)
+    except (RPCError, WorkflowQueryFailedError, WorkflowQueryRejectedError) as err:
+        log.info("status query unavailable (%s): reading storage", type(err).__name__)
+        return None
+    return view
+
+
+async def load_contribution(
+    state: AppState, contribution_id: str, viewer: Person | None
+) -> ContributionOut:
+    row, payer = await find_contribution(state, contribution_id, viewer)
+    view = await query_view(await state.temporal.connect(), contribution_id)
+    if view is not None:
+        return from_workflow(view, payer)
+    async with state.sessions() as db:
+        return await from_storage(db, row, payer)

@@ -1,0 +1,1 @@
+"""Tests of the adapters package: interfaces, simulators, clock and errors."""
