@@ -27,6 +27,7 @@ def build_worker(
     activities: ContributionActivities,
     *,
     task_queue: str | None = None,
+    fail_workflows_on_bugs: bool = False,
 ) -> Worker:
     """The worker for the contribution task queue, with every workflow and activity."""
     return Worker(
@@ -36,6 +37,9 @@ def build_worker(
         activities=activities.all(),
         # Every activity is async (I/O bound), so no thread pool is needed.
         max_concurrent_activities=100,
+        # In production a bug in workflow code retries the task until a fix is deployed;
+        # tests want it to fail the workflow at once instead of hanging.
+        workflow_failure_exception_types=[Exception] if fail_workflows_on_bugs else [],
     )
 
 

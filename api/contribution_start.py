@@ -10,6 +10,7 @@ from typing import Any
 
 from temporalio.client import (
     Client,
+    RPCTimeoutOrCancelledError,
     WithStartWorkflowOperation,
     WorkflowUpdateFailedError,
 )
@@ -17,7 +18,8 @@ from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError
 
-from api.errors import ApiError
+from api.contribution_handles import UPDATE_TIMEOUT, query_view, workflow_id
+from api.errors import ApiError, domain_error, month_in_flight
 from api.state import AppState
 from api.temporal_link import unavailable
 from api.timefmt import local_iso, utc_now
@@ -28,7 +30,7 @@ from domain.contribution import (
     QuoteLine,
     Timings,
 )
-from domain.errors import MESSAGES
+from domain.errors import MESSAGES, DomainError
 from domain.vocabulary import Channel, ContributionStatus, RejectReason
 from settings import Settings
 from storage import idempotency, persons, quotes
@@ -41,7 +43,6 @@ log = logging.getLogger("shebao.api")
 SCOPE = "contributions"
 MAX_KEY_LENGTH = 128
 
-IN_FLIGHT_MESSAGE = "该费款所属期已有正在处理的缴费"
 _REJECT_MESSAGES: dict[str, tuple[int, str]] = {
     RejectReason.QUOTE_CHANGED: (422, "缴费标准已调整，请重新确认应缴费额"),
     RejectReason.QUOTE_EXPIRED: (422, "应缴费额确认已过期，请重新确认"),
@@ -49,10 +50,6 @@ _REJECT_MESSAGES: dict[str, tuple[int, str]] = {
     ContributionStatus.CANCELLED: (409, "该缴费已取消"),
     ContributionStatus.EXPIRED: (409, "该缴费已超时关闭"),
 }
-
-
-def workflow_id(contribution_id: str) -> str:
-    return f"contribution-{contribution_id}"
 
 
 def new_contribution_id() -> str:
@@ -81,22 +78,26 @@ def timings(settings: Settings) -> Timings:
 
 def check_key(key: str | None) -> str:
     if key is None or not key.strip():
-        raise ApiError(422, "IDEMPOTENCY_KEY_REQUIRED", "缺少Idempotency-Key请求头", "Idempotency-Key")
+        raise ApiError(
+            422, "IDEMPOTENCY_KEY_REQUIRED", "缺少Idempotency-Key请求头", "Idempotency-Key"
+        )
     key = key.strip()
     if len(key) > MAX_KEY_LENGTH or not key.isascii() or not key.isprintable():
-        raise ApiError(422, "IDEMPOTENCY_KEY_INVALID", "Idempotency-Key格式不正确", "Idempotency-Key")
+        raise ApiError(
+            422, "IDEMPOTENCY_KEY_INVALID", "Idempotency-Key格式不正确", "Idempotency-Key"
+        )
     return key
 
 
 def rejection(reason: str, holder: str | None) -> ApiError:
     """A workflow's refusal (reject reason or end status) as the API error."""
     if reason == RejectReason.MONTH_IN_FLIGHT:
-        return ApiError(409, reason, IN_FLIGHT_MESSAGE, "months", contribution_id=holder)
+        return month_in_flight(holder)
     if reason in _REJECT_MESSAGES:
         status, message = _REJECT_MESSAGES[reason]
         return ApiError(status, reason, message, None)
     if reason in MESSAGES:
-        return ApiError(422, reason, MESSAGES[reason], None)
+        return domain_error(DomainError.of(reason))
     return ApiError(409, "ALREADY_FINISHED", "该缴费已结束", None)
 
 
@@ -162,10 +163,11 @@ class ContributionStarter:
             )
         if record.response is not None and record.status_code is not None:
             return record.status_code, dict(record.response)
-        contribution_id = record.contribution_id
-        assert contribution_id is not None
+        contribution_id = record.contribution_id or candidate
         try:
-            status, body = await self._run(me, contribution_id, quote_id, channel, check_expiry=fresh)
+            status, body = await self._run(
+                me, contribution_id, quote_id, channel, check_expiry=fresh
+            )
         except ApiError as err:
             if err.status_code >= 500 and err.code != RejectReason.PAYMENT_CHANNEL_REFUSED:
                 raise  # transient: the client may retry with the same key
@@ -239,22 +241,32 @@ class ContributionStarter:
         )
         try:
             order: PaymentOrder = await self._client.execute_update_with_start_workflow(
-                ContributionWorkflow.payment_details, start_workflow_operation=operation
+                ContributionWorkflow.payment_details,
+                start_workflow_operation=operation,
+                # It waits for the payment order; without a worker it would wait forever.
+                rpc_timeout=UPDATE_TIMEOUT,
             )
         except WorkflowUpdateFailedError as err:
             cause = err.cause
             if isinstance(cause, ApplicationError) and cause.type:
                 details = cause.details[0] if cause.details else {}
-                holder = details.get("holder_contribution_id") if isinstance(details, dict) else None
+                holder = (
+                    details.get("holder_contribution_id") if isinstance(details, dict) else None
+                )
                 raise rejection(cause.type, holder) from None
             log.error("payment_details failed without a reason: %s", type(cause).__name__)
             raise ApiError(500, "INTERNAL_ERROR", "系统繁忙，请稍后再试") from None
         except WorkflowAlreadyStartedError:
-            view: ContributionView = await self._client.get_workflow_handle(wid).query(
-                ContributionWorkflow.status
-            )
+            view = await query_view(self._client, inp.contribution_id)
+            if view is None:
+                raise unavailable() from None
             return _from_view(view)
         except RPCError as err:
             log.warning("Temporal refused update-with-start: %s", err.status.name)
+            raise unavailable() from None
+        except RPCTimeoutOrCancelledError:
+            # Started, perhaps, but no answer in time (no worker?): a retry with the same key
+            # attaches to the same workflow.
+            log.warning("update-with-start of %s timed out", wid)
             raise unavailable() from None
         return 201, _order_body(inp.contribution_id, order, inp.total_fen)

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import logging
-from datetime import date, timedelta
+from datetime import date
 
 from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
-from temporalio.client import Client, WorkflowQueryFailedError, WorkflowQueryRejectedError
-from temporalio.service import RPCError
 
-from api.contribution_start import workflow_id
+from api.contribution_handles import query_view
 from api.errors import ApiError
 from api.state import AppState
 from api.timefmt import LocalDateTime
@@ -19,13 +16,8 @@ from domain.identity import mask_id, mask_name
 from domain.vocabulary import STATUS_LABELS, ContributionStatus
 from storage import contributions, payments, persons, postings, refunds, treasury
 from storage.models import Contribution, Person
-from workflows.contribution import ContributionWorkflow
-
-log = logging.getLogger("shebao.api")
 
 _MAX_ID_LENGTH = 40
-# A query needs a worker; without one, storage answers instead of a hanging request.
-QUERY_TIMEOUT = timedelta(seconds=5)
 
 
 class TimelineOut(BaseModel):
@@ -209,20 +201,6 @@ async def find_contribution(
     if viewer is not None and viewer.id not in (row.person_id, row.requested_by_person_id):
         raise contribution_not_found()
     return row, payer
-
-
-async def query_view(client: Client | None, contribution_id: str) -> ContributionView | None:
-    """The workflow's own view, or None when it cannot be asked."""
-    if client is None:
-        return None
-    try:
-        view: ContributionView = await client.get_workflow_handle(
-            workflow_id(contribution_id)
-        ).query(ContributionWorkflow.status, rpc_timeout=QUERY_TIMEOUT)
-    except (RPCError, WorkflowQueryFailedError, WorkflowQueryRejectedError) as err:
-        log.info("status query unavailable (%s): reading storage", type(err).__name__)
-        return None
-    return view
 
 
 async def load_contribution(

@@ -87,18 +87,25 @@ def error_response(
     return JSONResponse(body, status_code=status_code, headers=dict(headers or {}))
 
 
-def domain_error(err: DomainError, status_code: int | None = None, **extra: Any) -> ApiError:
+def month_in_flight(holder: str | None) -> ApiError:
+    """409 MONTH_IN_FLIGHT naming the live contribution that holds the month."""
+    return ApiError(
+        409, "MONTH_IN_FLIGHT", "该费款所属期已有正在处理的缴费", "months", contribution_id=holder
+    )
+
+
+def domain_error(err: DomainError) -> ApiError:
     """A DomainError as an ApiError (422 unless the contract says otherwise)."""
-    status = status_code or _DOMAIN_STATUS.get(err.code, 422)
-    return ApiError(status, err.code, err.message, err.field, **extra)
+    return ApiError(_DOMAIN_STATUS.get(err.code, 422), err.code, err.message, err.field)
+
+
+_SOURCES = frozenset({"body", "query", "path", "header", "cookie"})
 
 
 def _field_of(loc: Sequence[int | str]) -> str | None:
-    """The bad field's name: the location without "body"/"query"/... and list indices."""
-    parts = [str(p) for p in loc[1:] if isinstance(p, str)] if loc else []
-    if loc and loc[0] not in ("body", "query", "path", "header", "cookie"):
-        parts = [str(p) for p in loc if isinstance(p, str)]
-    return ".".join(parts) or None
+    """The bad field's name: the location without its source ("body", ...) and list indices."""
+    parts = list(loc[1:] if loc and loc[0] in _SOURCES else loc)
+    return ".".join(p for p in parts if isinstance(p, str)) or None
 
 
 def validation_error(exc: RequestValidationError) -> ApiError:

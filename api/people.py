@@ -1,11 +1,10 @@
-"""Who is who: the identity trio (证件类型, 证件号码, 姓名), matching it, and masked person views."""
+"""Who is who: the identity trio (证件类型, 号码, 姓名), matching it, and masked person views."""
 
 from __future__ import annotations
 
 import hmac
-from datetime import date
-
 from collections.abc import Iterable
+from datetime import date
 
 from pydantic import BaseModel, Field
 from sqlalchemy.ext.asyncio import AsyncSession

@@ -1,4 +1,4 @@
-"""What the app holds for its lifetime (settings, database, Temporal, adapters) and how routes get it."""
+"""What the app holds for its lifetime (settings, database, Temporal, adapters), for routes."""
 
 from __future__ import annotations
 

@@ -172,7 +172,7 @@ async def _holders(
             MonthReservation.month.in_(list(months)),
         )
     )
-    return {month: holder for month, holder in result.tuples()}
+    return {month: holder for month, holder in result}
 
 
 def _taken_by_others(holders: Mapping[str, str], contribution_id: str) -> MonthsTaken | None:
@@ -254,7 +254,7 @@ async def held_months(
         .where(MonthReservation.person_id == person_id, MonthReservation.insurance == insurance)
         .order_by(MonthReservation.month)
     )
-    return {month: (holder, status) for month, holder, status in result.tuples()}
+    return {month: (holder, status) for month, holder, status in result}
 
 
 # --- status ----------------------------------------------------------------------------------

@@ -21,6 +21,8 @@ ALEMBIC_INI = STORAGE_DIR / "alembic.ini"
 MIGRATIONS_DIR = STORAGE_DIR / "migrations"
 
 SQLITE_BUSY_TIMEOUT_MS = 5000
+# Any fixed number: the PostgreSQL advisory lock that lets one process migrate at a time.
+MIGRATION_LOCK_KEY = 0x5EBA0
 
 
 def is_sqlite(url: str) -> bool:
@@ -78,10 +80,16 @@ def alembic_config(connection: Connection | None = None) -> Config:
     cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
     if connection is not None:
         cfg.attributes["connection"] = connection
+        # The ini's sys.path entry is for the CLI; in-process, the packages already import.
+        cfg.remove_main_option("prepend_sys_path")
     return cfg
 
 
 def _upgrade_on(connection: Connection, revision: str) -> None:
+    if connection.dialect.name == "postgresql":
+        # The API and the worker may both migrate at start-up; the second waits, then finds the
+        # schema at head. (On SQLite, BEGIN IMMEDIATE already serialises them.)
+        connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK_KEY})")
     command.upgrade(alembic_config(connection), revision)
 
 

@@ -7,25 +7,24 @@ from typing import Annotated
 from fastapi import APIRouter, Header
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
-from temporalio.client import WorkflowUpdateFailedError
+from temporalio.client import RPCTimeoutOrCancelledError, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError
 
 from api.auth import CurrentPerson
-from api.contribution_start import ContributionStarter, check_key, workflow_id
+from api.contribution_handles import UPDATE_TIMEOUT, query_view, workflow_id
+from api.contribution_start import ContributionStarter, check_key
 from api.contribution_view import (
-    QUERY_TIMEOUT,
     ContributionOut,
     find_contribution,
     from_workflow,
     load_contribution,
-    query_view,
 )
 from api.errors import ApiError
 from api.state import State
 from api.temporal_link import unavailable
 from domain.contribution import CancelRequest, ContributionView
-from domain.vocabulary import ContributionStatus, Channel
+from domain.vocabulary import Channel, ContributionStatus
 from workflows.contribution import ContributionWorkflow
 
 router = APIRouter(prefix="/api/v1/contributions", tags=["payer"])
@@ -37,7 +36,7 @@ BEFORE_PAYMENT = frozenset({S.VERIFYING, S.AWAITING_PAYMENT})
 
 class StartIn(BaseModel):
     quote_id: str = Field(max_length=64)
-    channel: Channel = Channel.WECHAT_BALANCE
+    channel: Channel
 
 
 def already_finished() -> ApiError:
@@ -71,7 +70,9 @@ async def start(
 
 
 @router.get("/{contribution_id}", response_model=ContributionOut)
-async def get_contribution(contribution_id: str, state: State, me: CurrentPerson) -> ContributionOut:
+async def get_contribution(
+    contribution_id: str, state: State, me: CurrentPerson
+) -> ContributionOut:
     return await load_contribution(state, contribution_id, me)
 
 
@@ -88,14 +89,16 @@ async def cancel(contribution_id: str, state: State, me: CurrentPerson) -> Contr
     handle = client.get_workflow_handle(workflow_id(contribution_id))
     try:
         result: ContributionView = await handle.execute_update(
-            ContributionWorkflow.cancel, CancelRequest(reason="payer"), rpc_timeout=QUERY_TIMEOUT * 6
+            ContributionWorkflow.cancel,
+            CancelRequest(reason="payer"),
+            rpc_timeout=UPDATE_TIMEOUT,
         )
     except WorkflowUpdateFailedError as err:
         cause = err.cause
         if isinstance(cause, ApplicationError) and cause.type == "ALREADY_PAID":
             raise _cannot_cancel(await query_view(client, contribution_id)) from None
         raise
-    except RPCError:
+    except (RPCError, RPCTimeoutOrCancelledError):
         # Most likely the run completed between our look and the update: tell how it ended.
         view = await query_view(client, contribution_id)
         if view is None or view.status in BEFORE_PAYMENT:

@@ -12,7 +12,7 @@ from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError
 
 from api.auth import Operator
-from api.contribution_start import workflow_id
+from api.contribution_handles import workflow_id
 from api.contribution_view import ContributionOut, find_contribution, from_workflow
 from api.errors import ApiError
 from api.people import MAX_ID_TEXT, MAX_NAME_TEXT
@@ -116,7 +116,9 @@ async def register(body: RegistrationIn, state: State, actor: Operator) -> Regis
                 at=now,
             )
         except Conflict:
-            raise ApiError(409, "PERSON_CONFLICT", "证件信息与已登记人员冲突", "id_number") from None
+            raise ApiError(
+                409, "PERSON_CONFLICT", "证件信息与已登记人员冲突", "id_number"
+            ) from None
         if person.name != name:
             raise ApiError(409, "NAME_MISMATCH", "该证件已登记为其他姓名", "name")
         registration = await persons.upsert_registration(

@@ -8,7 +8,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
 from api.auth import CurrentPerson
-from api.errors import ApiError, domain_error
+from api.errors import month_in_flight
 from api.payer_facts import held_months, payer_facts
 from api.people import MAX_ID_TEXT, resolve_payer
 from api.state import State
@@ -55,13 +55,10 @@ class QuoteOut(BaseModel):
     provisional: bool
 
 
-def _month_in_flight(err: DomainError, holder: str | None) -> ApiError:
-    return domain_error(err, 409, contribution_id=holder)
-
-
 @router.post("/quotes", status_code=201, response_model=QuoteOut)
 async def create_quote(body: QuoteIn, state: State, me: CurrentPerson) -> QuoteOut:
-    """201 with the lines; 422 MONTH_NOT_OPEN / MONTH_ALREADY_PAID / NOT_ELIGIBLE / GRADE_UNKNOWN."""
+    """201 with the lines; 422 MONTH_NOT_OPEN / MONTH_ALREADY_PAID / NOT_ELIGIBLE / GRADE_UNKNOWN;
+    409 MONTH_IN_FLIGHT with the contribution holding the month."""
     today = state.today()
     months = sorted(Month.parse(m) for m in body.months)
     async with state.sessions.begin() as db:
@@ -78,7 +75,7 @@ async def create_quote(body: QuoteIn, state: State, me: CurrentPerson) -> QuoteO
         except DomainError as err:
             if err.code == MONTH_IN_FLIGHT:
                 holder = next((held.in_flight[m] for m in months if m in held.in_flight), None)
-                raise _month_in_flight(err, holder) from None
+                raise month_in_flight(holder) from None
             raise
         assessment = assess(book, months, body.grade, today)
         now = utc_now()

@@ -154,9 +154,7 @@ async def test_contributions_are_listed_by_status_and_by_month(
     person = await make_person(sessionmaker)
     await make_contribution(sessionmaker, person, "c-a", ["2026-01"], at=later(1))
     await make_contribution(sessionmaker, person, "c-b", ["2026-02", "2026-03"], at=later(2))
-    await make_contribution(
-        sessionmaker, person, "c-c", ["2026-03"], status=S.PAID, at=later(3)
-    )
+    await make_contribution(sessionmaker, person, "c-c", ["2026-03"], status=S.PAID, at=later(3))
     async with sessionmaker() as session:
         everything = await list_contributions(session)
         verifying = await list_contributions(session, status=S.VERIFYING)

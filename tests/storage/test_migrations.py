@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import subprocess
 import sys
@@ -37,6 +38,16 @@ async def test_upgrading_twice_changes_nothing(db_url: str, engine: AsyncEngine)
     async with engine.connect() as conn:
         version = (await conn.execute(text("SELECT version_num FROM alembic_version"))).scalar()
     assert version == "0001"
+
+
+async def test_concurrent_upgrades_of_a_fresh_database_both_succeed(db_url: str) -> None:
+    await asyncio.gather(upgrade_database(db_url), upgrade_database(db_url))
+    engine = make_engine(db_url)
+    try:
+        async with engine.connect() as conn:
+            assert await conn.run_sync(_diff) == []
+    finally:
+        await engine.dispose()
 
 
 def _downgrade_to_base(connection: Connection) -> None:

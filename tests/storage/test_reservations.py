@@ -128,8 +128,9 @@ async def test_concurrent_reservations_of_the_same_month_let_exactly_one_win(
     winners = [cid for cid, outcome in zip(ids, outcomes, strict=True) if outcome is None]
     losers = [outcome for outcome in outcomes if outcome is not None]
     assert len(winners) == 1
-    assert all(isinstance(loser, MonthsTaken) for loser in losers), losers
-    assert all(loser.contribution_id == winners[0] for loser in losers)  # type: ignore[union-attr]
+    taken = [loser for loser in losers if isinstance(loser, MonthsTaken)]
+    assert taken == losers, losers
+    assert {loser.contribution_id for loser in taken} == {winners[0]}
     assert await held(sessionmaker, person) == {"2026-01": winners[0], "2026-02": winners[0]}
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -139,6 +140,20 @@ class Stack:
         return sent
 
 
+HISTORIES = Path(__file__).parent / "histories"
+
+
+async def keep_history(handle: WorkflowHandle[Any, Any], name: str) -> None:
+    """With SHEBAO_RECORD_HISTORIES=1, store the run's history for the replay test.
+
+    Re-record only on purpose: the committed histories are what guards determinism.
+    """
+    if os.environ.get("SHEBAO_RECORD_HISTORIES") == "1":
+        HISTORIES.mkdir(exist_ok=True)
+        history = await handle.fetch_history()
+        (HISTORIES / f"{name}.json").write_text(history.to_json())
+
+
 async def _add_policies_around(sessions: async_sessionmaker[AsyncSession], year: int) -> None:
     """Tests run on whatever today is: give last, this and next year a policy open all year.
 
@@ -201,7 +216,9 @@ async def make_stack(
         notify_url="http://127.0.0.1:8000/api/v1/payments/wechatpay/notify",
     )
     task_queue = f"tq-{uuid.uuid4().hex[:8]}"
-    worker = build_worker(env.client, settings, activities, task_queue=task_queue)
+    worker = build_worker(
+        env.client, settings, activities, task_queue=task_queue, fail_workflows_on_bugs=True
+    )
     try:
         async with worker:
             yield Stack(env, settings, sessions, adapters, task_queue, person_id, ref)

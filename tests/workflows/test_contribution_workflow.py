@@ -14,7 +14,7 @@ from domain.contribution import CancelRequest, ContributionView, PaymentOrder, R
 from domain.months import Month
 from domain.vocabulary import ContributionStatus, RefundState, RejectReason
 from storage import contributions, payments, refunds
-from tests.workflows.conftest import Stack, make_stack
+from tests.workflows.conftest import Stack, keep_history, make_stack
 from workflows.contribution import ContributionWorkflow
 
 S = ContributionStatus
@@ -59,6 +59,7 @@ async def test_happy_path_reaches_completed_after_treasury_wait_across_a_public_
 
         result: ContributionView = await handle.result()
 
+        await keep_history(handle, "completed_across_new_year")
         assert result.status == S.COMPLETED
         assert statuses(result) == [
             S.VERIFYING,
@@ -90,6 +91,7 @@ async def test_never_paid_expires_closes_the_order_and_releases_the_months(stack
 
     result: ContributionView = await handle.result()
 
+    await keep_history(handle, "expired")
     assert result.status == S.EXPIRED
     assert await held(stack) == {}
     sim = stack.adapters.payment_sim
@@ -223,6 +225,7 @@ async def test_closed_refund_goes_to_manual_review_and_an_operator_resolves_it(
         )
         assert resolved.status == S.REFUNDED
         result: ContributionView = await handle.result()
+        await keep_history(handle, "refund_closed_manual_review_resolved")
         assert result.status == S.REFUNDED
         assert await held(stack) == {}
 
@@ -236,6 +239,7 @@ async def test_cancel_before_payment_closes_order_and_releases_months(stack: Sta
 
     assert cancelled.status == S.CANCELLED
     result: ContributionView = await handle.result()
+    await keep_history(handle, "cancelled")
     assert result.status == S.CANCELLED
     assert await held(stack) == {}
     sim = stack.adapters.payment_sim

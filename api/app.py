@@ -1,0 +1,81 @@
+"""The FastAPI app factory; the lifespan owns the database, the Temporal client and the adapters."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import AsyncExitStack, asynccontextmanager
+from datetime import date
+
+from fastapi import FastAPI
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from temporalio.client import Client
+
+from adapters.clock import system_clock
+from adapters.factory import Adapters, build_simulators
+from api.errors import install_error_handlers
+from api.limits import BodyLimitMiddleware
+from api.routes import contributions, health, operator, payers, quotes, session, sim_cashier
+from api.sim_notifier import notifier_running
+from api.state import AppState
+from api.temporal_link import TemporalLink
+from api.timefmt import shanghai_today
+from settings import Settings
+from storage.db import make_engine, make_sessionmaker
+
+
+def create_app(
+    settings: Settings,
+    *,
+    client: Client | None = None,
+    sessions: async_sessionmaker[AsyncSession] | None = None,
+    adapters: Adapters | None = None,
+    today: Callable[[], date] | None = None,
+) -> FastAPI:
+    """The API. What is not passed in is built from settings at start-up and closed at shutdown.
+
+    `today` replaces the Asia/Shanghai calendar date for the payer-side rules (tests).
+    """
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with AsyncExitStack() as stack:
+            sessionmaker = sessions
+            if sessionmaker is None:
+                engine = make_engine(settings.resolved_database_url)
+                stack.push_async_callback(engine.dispose)
+                sessionmaker = make_sessionmaker(engine)
+            link = TemporalLink(settings, client)
+            await link.connect()
+            chosen = adapters
+            if chosen is None and settings.simulators:
+                chosen = await build_simulators(settings, system_clock)
+                stack.push_async_callback(chosen.aclose)
+            state = AppState(
+                settings=settings,
+                sessions=sessionmaker,
+                temporal=link,
+                adapters=chosen,
+                today=today or shanghai_today,
+            )
+            app.state.shebao = state
+            if settings.simulators and chosen is not None and chosen.payment_sim is not None:
+                await stack.enter_async_context(notifier_running(state, chosen.payment_sim))
+            yield
+
+    app = FastAPI(
+        title="shebao",
+        summary="贵州灵活就业人员社保费缴纳",
+        version="0.1.0",
+        lifespan=lifespan,
+    )
+    install_error_handlers(app)
+    app.add_middleware(BodyLimitMiddleware)
+    app.include_router(health.router)
+    app.include_router(session.router)
+    app.include_router(payers.router)
+    app.include_router(quotes.router)
+    app.include_router(contributions.router)
+    app.include_router(operator.router)
+    if settings.simulators:
+        app.include_router(sim_cashier.router)
+    return app

@@ -1,0 +1,106 @@
+"""Payment-channel notifications in: de-duplicate by event id, check, signal the workflow."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from temporalio.client import Client
+from temporalio.service import RPCError, RPCStatusCode
+
+from adapters.payments.interface import PaymentNotification
+from api.contribution_handles import workflow_id
+from api.timefmt import utc_now
+from domain.contribution import PaymentNotice, RefundNotice
+from storage import payments
+from workflows.contribution import ContributionWorkflow
+
+log = logging.getLogger("shebao.api.notifications")
+
+
+def _summary(n: PaymentNotification) -> dict[str, Any]:
+    # What we keep of the callback: states and amounts, never payer fields.
+    return {
+        "trade_state": n.trade_state.value if n.trade_state else None,
+        "refund_status": n.refund_status.value if n.refund_status else None,
+        "out_refund_no": n.out_refund_no,
+        "amount_fen": n.amount_fen,
+    }
+
+
+async def _signal(client: Client, contribution_id: str, n: PaymentNotification) -> None:
+    handle = client.get_workflow_handle(workflow_id(contribution_id))
+    if n.trade_state is not None:
+        await handle.signal(
+            ContributionWorkflow.payment_notified,
+            PaymentNotice(
+                event_id=n.event_id,
+                out_trade_no=n.out_trade_no,
+                trade_state=n.trade_state,
+                transaction_id=n.transaction_id,
+                amount_fen=n.amount_fen,
+                success_time=n.success_time,
+                bank_type=n.bank_type,
+            ),
+        )
+    elif n.refund_status is not None and n.out_refund_no is not None:
+        await handle.signal(
+            ContributionWorkflow.refund_notified,
+            RefundNotice(
+                event_id=n.event_id, out_refund_no=n.out_refund_no, status=n.refund_status
+            ),
+        )
+
+
+async def _mark_processed(sessions: async_sessionmaker[AsyncSession], event_id: str) -> None:
+    async with sessions.begin() as db:
+        await payments.mark_event_processed(db, event_id, utc_now())
+
+
+async def accept_payment_notification(
+    sessions: async_sessionmaker[AsyncSession], client: Client, notification: PaymentNotification
+) -> bool:
+    """Handle one verified notification; True when it is done (acknowledge), False to retry.
+
+    The event is marked processed only once its effect happened (or was deliberately skipped),
+    so a crash in between means a redelivery does the work again — signals are idempotent.
+    """
+    n = notification
+    async with sessions.begin() as db:
+        await payments.record_event(
+            db,
+            event_id=n.event_id,
+            out_trade_no=n.out_trade_no,
+            event_type=n.event_type,
+            summary=_summary(n),
+            at=utc_now(),
+        )
+        event = await payments.get_event(db, n.event_id)
+        if event is not None and event.processed_at is not None:
+            return True  # a redelivery of what we already handled
+        payment = await payments.get_payment(db, n.out_trade_no)
+    if payment is None:
+        log.warning("notification %s for an unknown order %s ignored", n.event_id, n.out_trade_no)
+        await _mark_processed(sessions, n.event_id)
+        return True
+    if n.trade_state is not None and n.amount_fen != payment.amount_fen:
+        log.error(
+            "notification %s: amount %d differs from order %s (%d); not signalled",
+            n.event_id,
+            n.amount_fen,
+            n.out_trade_no,
+            payment.amount_fen,
+        )
+        await _mark_processed(sessions, n.event_id)
+        return True
+    try:
+        await _signal(client, payment.contribution_id, n)
+    except RPCError as err:
+        if err.status != RPCStatusCode.NOT_FOUND:
+            log.warning("notification %s not signalled yet: %s", n.event_id, err.status.name)
+            return False
+        # The workflow has finished: nothing left to tell it (reconciliation covers money).
+        log.info("notification %s: workflow of %s already closed", n.event_id, n.out_trade_no)
+    await _mark_processed(sessions, n.event_id)
+    return True

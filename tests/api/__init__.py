@@ -1,0 +1,1 @@
+"""API tests: the FastAPI app against a real worker and the Temporal dev server."""

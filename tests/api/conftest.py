@@ -1,0 +1,242 @@
+"""API fixtures: per test module a migrated SQLite database, simulators, a real worker, the app."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import uuid
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import httpx
+import pytest
+import pytest_asyncio
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from stdnum.iso7064 import mod_11_2
+from temporalio.testing import WorkflowEnvironment
+
+from adapters.clock import activity_clock, system_clock
+from adapters.factory import Adapters, build_simulators
+from api.app import create_app
+from domain.months import Month
+from domain.policy import PolicyBook
+from settings import Settings
+from storage.db import make_engine, make_sessionmaker, upgrade_database
+from worker import build_activities, build_worker
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+OPERATOR_TOKEN = "test-operator-token"
+
+
+def resident_id(region: str, birth: date, sequence: int) -> str:
+    """A synthetic resident ID number with a valid MOD 11-2 check digit."""
+    body = f"{region}{birth:%Y%m%d}{sequence:03d}"
+    return body + mod_11_2.calc_check_digit(body)
+
+
+def today() -> date:
+    return datetime.now(SHANGHAI).date()
+
+
+def this_month() -> str:
+    return str(Month.from_date(today()))
+
+
+@dataclass(frozen=True)
+class Payer:
+    """A registered test person, with the trio to sign in and the token once signed in."""
+
+    id_type: str
+    id_number: str
+    name: str
+    person_id: str
+    payer_ref: str
+    token: str = ""
+
+    @property
+    def trio(self) -> dict[str, str]:
+        return {"id_type": self.id_type, "id_number": self.id_number, "name": self.name}
+
+    @property
+    def auth(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"}
+
+
+@dataclass
+class ApiStack:
+    http: httpx.AsyncClient
+    env: WorkflowEnvironment
+    settings: Settings
+    adapters: Adapters
+    sessions: async_sessionmaker[AsyncSession]
+    _sequence: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+
+    @property
+    def operator(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {OPERATOR_TOKEN}"}
+
+    async def register(
+        self, name: str = "张三", *, start_month: str | None = None, sign_in: bool = True
+    ) -> Payer:
+        """Register a fresh person through the operator route, then sign them in."""
+        n = next(self._sequence)
+        number = resident_id("520102", date(1985, 1 + n % 12, 1 + n % 28), 100 + n)
+        body = {
+            "id_type": "resident_id",
+            "id_number": number,
+            "name": name,
+            "insurance": "pension",
+            "start_month": start_month or f"{today().year}-01",
+        }
+        r = await self.http.post("/api/v1/operator/registrations", json=body, headers=self.operator)
+        assert r.status_code == 201, r.text
+        made = r.json()
+        payer = Payer("resident_id", number, name, made["person_id"], made["payer_ref"])
+        if not sign_in:
+            return payer
+        r = await self.http.post("/api/v1/session", json=payer.trio)
+        assert r.status_code == 200, r.text
+        return Payer(**{**payer.__dict__, "token": r.json()["token"]})
+
+    async def quote(
+        self, payer: Payer, months: list[str] | None = None, *, grade: int = 60, **extra: Any
+    ) -> httpx.Response:
+        body = {
+            "payer_ref": "me",
+            "insurance": "pension",
+            "months": months or [this_month()],
+            "back_payment": False,
+            "grade": grade,
+            **extra,
+        }
+        return await self.http.post("/api/v1/quotes", json=body, headers=payer.auth)
+
+    async def start(
+        self,
+        payer: Payer,
+        quote_id: str,
+        *,
+        key: str | None = None,
+        channel: str = "wechat_balance",
+    ) -> httpx.Response:
+        headers = {**payer.auth, "Idempotency-Key": key or uuid.uuid4().hex}
+        return await self.http.post(
+            "/api/v1/contributions",
+            json={"quote_id": quote_id, "channel": channel},
+            headers=headers,
+        )
+
+    async def quote_and_start(
+        self, payer: Payer, months: list[str] | None = None
+    ) -> dict[str, Any]:
+        q = await self.quote(payer, months)
+        assert q.status_code == 201, q.text
+        r = await self.start(payer, q.json()["quote_id"])
+        assert r.status_code == 201, r.text
+        return dict(r.json())
+
+    async def status(self, payer: Payer, contribution_id: str) -> dict[str, Any]:
+        r = await self.http.get(f"/api/v1/contributions/{contribution_id}", headers=payer.auth)
+        assert r.status_code == 200, r.text
+        return dict(r.json())
+
+    async def wait_for(
+        self,
+        payer: Payer,
+        contribution_id: str,
+        done: Callable[[dict[str, Any]], bool],
+        timeout_s: float = 20.0,
+    ) -> dict[str, Any]:
+        """Poll the status route until done(view) holds."""
+        deadline = asyncio.get_running_loop().time() + timeout_s
+        while True:
+            view = await self.status(payer, contribution_id)
+            if done(view):
+                return view
+            if asyncio.get_running_loop().time() > deadline:
+                raise AssertionError(f"status stuck at {view['status']}: {view['timeline']}")
+            await asyncio.sleep(0.2)
+
+    async def pay(self, out_trade_no: str, **body: Any) -> httpx.Response:
+        return await self.http.post(
+            f"/sim/cashier/{out_trade_no}/pay", json={"outcome": "success", **body}
+        )
+
+
+async def _open_policy_all_year(http: httpx.AsyncClient) -> None:
+    """Tests run on whatever today is: this year's policy, open until 31 December."""
+    year = today().year
+    book = PolicyBook.from_file()
+    template = book.get(year) or book.for_year(max(book.years()))
+    doc = template.model_copy(
+        update={"year": year, "cutoff_date": date(year, 12, 31), "provisional": True}
+    ).model_dump(mode="json")
+    r = await http.put(
+        f"/api/v1/operator/policies/{year}",
+        json=doc,
+        headers={"Authorization": f"Bearer {OPERATOR_TOKEN}"},
+    )
+    assert r.status_code == 200, r.text
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="session")
+async def api(
+    dev_env: WorkflowEnvironment, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[ApiStack]:
+    """The app in its lifespan, a worker on a task queue of its own, fresh databases."""
+    tmp: Path = tmp_path_factory.mktemp("api")
+    settings = Settings(
+        env="test",
+        data_dir=tmp,
+        database_url=f"sqlite+aiosqlite:///{tmp / 'shebao.db'}",
+        sim_database_url=f"sqlite+aiosqlite:///{tmp / 'simulators.db'}",
+        task_queue=f"api-{uuid.uuid4().hex[:8]}",
+        operator_token=OPERATOR_TOKEN,
+        payer_ref_key="test-payer-ref-key",
+        public_base_url="http://testserver",
+        # Fast simulators and polling: a paid contribution reaches COMPLETED within seconds.
+        sim_posting_delay_s=1,
+        sim_treasury_delay_s=1,
+        payment_poll_interval_s=1,
+        posting_poll_interval_s=1,
+        treasury_poll_interval_s=1,
+        refund_poll_interval_s=1,
+    )
+    await upgrade_database(settings.resolved_database_url)
+    engine = make_engine(settings.resolved_database_url)
+    sessions = make_sessionmaker(engine)
+    # Two processes in production: the worker's simulators follow activity time, the API's the
+    # system clock; both share the simulator database.
+    worker_adapters = await build_simulators(settings, activity_clock)
+    api_adapters = await build_simulators(settings, system_clock)
+    worker = build_worker(
+        dev_env.client,
+        settings,
+        build_activities(settings, worker_adapters, sessions),
+        task_queue=settings.task_queue,
+    )
+    app = create_app(settings, client=dev_env.client, sessions=sessions, adapters=api_adapters)
+    try:
+        async with (
+            worker,
+            app.router.lifespan_context(app),
+            httpx.AsyncClient(
+                transport=httpx.ASGITransport(app=app), base_url="http://testserver"
+            ) as http,
+        ):
+            await _open_policy_all_year(http)
+            yield ApiStack(
+                http=http,
+                env=dev_env,
+                settings=settings,
+                adapters=api_adapters,
+                sessions=sessions,
+            )
+    finally:
+        await api_adapters.aclose()
+        await worker_adapters.aclose()
+        await engine.dispose()

@@ -1,0 +1,59 @@
+"""When something breaks inside: 500 INTERNAL_ERROR with no details, and no personal data logged."""
+
+from __future__ import annotations
+
+import logging
+from datetime import date
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy.ext.asyncio import create_async_engine
+from temporalio.testing import WorkflowEnvironment
+
+from api.app import create_app
+from settings import Settings
+from storage.db import make_sessionmaker
+from tests.api.conftest import resident_id
+
+
+async def test_an_unexpected_failure_is_internal_error_without_details(
+    dev_env: WorkflowEnvironment, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    # A database that cannot be opened: every route touching it fails unexpectedly.
+    engine = create_async_engine(f"sqlite+aiosqlite:///{tmp_path / 'missing' / 'x.db'}")
+    settings = Settings(env="test", data_dir=tmp_path, simulators=False)
+    app = create_app(settings, client=dev_env.client, sessions=make_sessionmaker(engine))
+    number = resident_id("520102", date(1980, 4, 5), 321)
+    try:
+        async with (
+            app.router.lifespan_context(app),
+            httpx.AsyncClient(
+                transport=httpx.ASGITransport(app=app), base_url="http://testserver"
+            ) as http,
+        ):
+            with caplog.at_level(logging.ERROR, logger="shebao.api"):
+                r = await http.post(
+                    "/api/v1/session",
+                    json={"id_type": "resident_id", "id_number": number, "name": "张三"},
+                )
+            assert r.status_code == 500
+            assert r.json() == {
+                "code": "INTERNAL_ERROR",
+                "message": "系统繁忙，请稍后再试",
+                "field": None,
+            }
+            assert "OperationalError" in caplog.text
+            assert number not in caplog.text and "张三" not in caplog.text
+
+            health = await http.get("/healthz")
+            assert health.status_code == 200
+            assert health.json() == {
+                "status": "degraded",
+                "database": "unavailable",
+                "temporal": "ok",
+            }
+            # Simulator routes are not served when simulators are off.
+            assert (await http.get("/sim/cashier/SB0000000001")).status_code == 404
+    finally:
+        await engine.dispose()

@@ -1,0 +1,32 @@
+"""Determinism guard: committed histories must replay against today's workflow code."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from temporalio.client import WorkflowHistory
+from temporalio.worker import Replayer
+
+from tests.workflows.conftest import HISTORIES
+from workflows.contribution import ContributionWorkflow
+from workflows.converter import data_converter
+
+RECORDED = sorted(HISTORIES.glob("*.json"))
+
+
+def test_histories_are_committed() -> None:
+    # Recorded with SHEBAO_RECORD_HISTORIES=1 pytest tests/workflows; an empty folder is a bug.
+    assert {p.stem for p in RECORDED} >= {
+        "completed_across_new_year",
+        "expired",
+        "cancelled",
+        "refund_closed_manual_review_resolved",
+    }
+
+
+@pytest.mark.parametrize("path", RECORDED, ids=[p.stem for p in RECORDED])
+async def test_committed_history_replays_without_nondeterminism(path: Path) -> None:
+    history = WorkflowHistory.from_json(f"replay-{path.stem}", path.read_text())
+    replayer = Replayer(workflows=[ContributionWorkflow], data_converter=data_converter())
+    await replayer.replay_workflow(history)
