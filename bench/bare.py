@@ -22,15 +22,15 @@ class BareWorkflow:
 
     @workflow.run
     async def run(self) -> int:
+        timeout = timedelta(seconds=30)
         n = 0
-        opts = {"start_to_close_timeout": timedelta(seconds=30)}
-        n = await workflow.execute_activity(bare_step, n, **opts)  # type: ignore[arg-type]
-        n = await workflow.execute_local_activity(bare_step, n, **opts)  # type: ignore[arg-type]
-        n = await workflow.execute_activity(bare_step, n, **opts)  # type: ignore[arg-type]
+        n = await workflow.execute_activity(bare_step, n, start_to_close_timeout=timeout)
+        n = await workflow.execute_local_activity(bare_step, n, start_to_close_timeout=timeout)
+        n = await workflow.execute_activity(bare_step, n, start_to_close_timeout=timeout)
         self._ready = True
         await workflow.wait_condition(lambda: self._signalled)
         for _ in range(4):
-            n = await workflow.execute_activity(bare_step, n, **opts)  # type: ignore[arg-type]
+            n = await workflow.execute_activity(bare_step, n, start_to_close_timeout=timeout)
         return n
 
     @workflow.update

@@ -40,7 +40,7 @@ from domain.contribution import (
 )
 from domain.months import Month
 from domain.payer_ref import payer_ref
-from domain.vocabulary import Channel, Insurance, Sex, TradeState
+from domain.vocabulary import Channel, IdType, Insurance, Sex, TradeState
 from settings import Settings
 from storage import persons
 from storage.db import make_engine, make_sessionmaker, upgrade_database
@@ -107,7 +107,7 @@ async def shebao(client: Client, workdir: Path, n: int, concurrency: int) -> flo
             ref = payer_ref(settings.payer_ref_key, "resident_id", number)
             person = await persons.add_person(
                 session,
-                id_type="resident_id",
+                id_type=IdType.RESIDENT_ID,
                 id_number=number,
                 name="测试",
                 birth_date=date(1980, 1, 1) + timedelta(days=i),

@@ -26,7 +26,7 @@ from domain.contribution import ContributionInput, PaymentNotice, QuoteLine, Tim
 from domain.months import Month
 from domain.payer_ref import payer_ref
 from domain.policy import PolicyBook
-from domain.vocabulary import Channel, Insurance, Sex
+from domain.vocabulary import Channel, IdType, Insurance, Sex
 from settings import Settings
 from storage import persons, policies
 from storage.db import make_engine, make_sessionmaker, upgrade_database
@@ -192,7 +192,7 @@ async def make_stack(
     async with sessions.begin() as session:
         person = await persons.add_person(
             session,
-            id_type="resident_id",
+            id_type=IdType.RESIDENT_ID,
             id_number=number,
             name="张三",
             birth_date=birth,

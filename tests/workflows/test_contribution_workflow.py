@@ -12,7 +12,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from domain.contribution import CancelRequest, ContributionView, PaymentOrder, ResolveReview
 from domain.months import Month
-from domain.vocabulary import ContributionStatus, RefundState, RejectReason
+from domain.vocabulary import ContributionStatus, Insurance, RefundState, RejectReason
 from storage import contributions, payments, refunds
 from tests.workflows.conftest import Stack, keep_history, make_stack
 from workflows.contribution import ContributionWorkflow
@@ -33,9 +33,9 @@ def statuses(v: ContributionView) -> list[ContributionStatus]:
     return [entry.status for entry in v.timeline]
 
 
-async def held(stack: Stack) -> dict[str, tuple[str, str]]:
+async def held(stack: Stack) -> dict[str, tuple[str, ContributionStatus]]:
     async with stack.sessions() as session:
-        return await contributions.held_months(session, stack.person_id, "pension")
+        return await contributions.held_months(session, stack.person_id, Insurance.PENSION)
 
 
 async def test_happy_path_reaches_completed_after_treasury_wait_across_a_public_holiday(

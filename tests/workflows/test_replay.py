@@ -27,6 +27,7 @@ def test_histories_are_committed() -> None:
 
 @pytest.mark.parametrize("path", RECORDED, ids=[p.stem for p in RECORDED])
 async def test_committed_history_replays_without_nondeterminism(path: Path) -> None:
-    history = WorkflowHistory.from_json(f"replay-{path.stem}", path.read_text())
+    text = path.read_text()  # noqa: ASYNC240 - a small test fixture file
+    history = WorkflowHistory.from_json(f"replay-{path.stem}", text)
     replayer = Replayer(workflows=[ContributionWorkflow], data_converter=data_converter())
     await replayer.replay_workflow(history)
