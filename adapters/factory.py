@@ -1,4 +1,4 @@
-"""Builds the adapters a process uses: the simulators on a shared database (real clients later)."""
+"""Builds the adapters a process uses: simulators on a shared database, or the real WeChat Pay."""
 
 from __future__ import annotations
 
@@ -8,8 +8,12 @@ from typing import TYPE_CHECKING
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.clock import Clock
+from adapters.payments.cashier import SimCashier
+from adapters.payments.gateway.admin import GatewayAdmin
 from adapters.payments.interface import PaymentChannel
 from adapters.payments.simulator import PaymentSimulator
+from adapters.payments.wechatpay import WeChatPayChannel, WeChatPayConfig
+from adapters.payments.wechatpay_callback import CallbackVerifier
 from adapters.posting.interface import PostingSystem
 from adapters.posting.simulator import PostingSimulator
 from adapters.sim_config import SimConfig
@@ -33,6 +37,10 @@ class Adapters:
     treasury_sim: TreasurySimulator | None = None
     sim_engine: AsyncEngine | None = None
     owns_sim_engine: bool = False
+    # The cashier page's backend: the in-process simulator, or the local gateway's admin API.
+    cashier: SimCashier | None = None
+    # Verifies WeChat Pay callbacks; None when the channel is the in-process simulator.
+    wechatpay_callbacks: CallbackVerifier | None = None
 
     async def aclose(self) -> None:
         """Dispose the simulator engine if this object created it."""
@@ -67,4 +75,28 @@ async def build_simulators(
         treasury_sim=treasury_sim,
         sim_engine=sim_engine,
         owns_sim_engine=owns,
+        cashier=payment_sim,
     )
+
+
+async def build_adapters(
+    settings: Settings,
+    clock: Clock,
+    engine: AsyncEngine | None = None,
+    *,
+    ready_date: ReadyDate | None = None,
+) -> Adapters:
+    """What settings.payment_channel asks for: all simulators, or the real WeChat Pay adapter
+    (posting and treasury stay simulated) — against the local gateway when its URL is set.
+    """
+    adapters = await build_simulators(settings, clock, engine, ready_date=ready_date)
+    if settings.payment_channel == "wechatpay":
+        config = WeChatPayConfig.from_settings(settings)
+        adapters.payments = WeChatPayChannel(config)
+        adapters.wechatpay_callbacks = CallbackVerifier.from_config(config)
+        # The gateway owns the payment simulator (and delivers its callbacks over HTTP).
+        adapters.payment_sim = None
+        adapters.cashier = (
+            GatewayAdmin(settings.wechatpay_gateway_url) if settings.wechatpay_gateway_url else None
+        )
+    return adapters

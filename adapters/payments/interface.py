@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Protocol
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
@@ -41,6 +42,8 @@ class OrderCreated(_Model):
     cashier_url: str | None
     h5_url: str | None
     expires_at: AwareDatetime
+    # JSAPI orders: the parameters the WeChat page passes to WeixinJSBridge (paySign included).
+    jsapi: dict[str, str] | None = None
 
 
 class OrderStatus(_Model):
@@ -89,6 +92,19 @@ class PaymentNotification(_Model):
     create_time: AwareDatetime
 
 
+class BillRow(_Model):
+    """One line of the daily trade bill: a payment (SUCCESS ...) or a refund (REFUND)."""
+
+    trade_time: AwareDatetime
+    out_trade_no: str
+    transaction_id: str
+    trade_state: str
+    amount_fen: int
+    refund_fen: int = 0
+    out_refund_no: str | None = None
+    refund_status: str | None = None
+
+
 class PaymentChannel(Protocol):
     """What activities need from a payment channel. Errors are `adapters.errors` classes."""
 
@@ -113,4 +129,8 @@ class PaymentChannel(Protocol):
 
     async def query_refund(self, out_refund_no: str) -> RefundStatus:
         """The refund's current state; NotFoundError if unknown."""
+        ...
+
+    async def trade_bill(self, bill_date: date) -> list[BillRow]:
+        """The channel's trade bill of one Asia/Shanghai calendar day (payments and refunds)."""
         ...

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any, Literal
+from zoneinfo import ZoneInfo
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict
 from sqlalchemy import Row, func, insert, select, update
@@ -25,6 +26,7 @@ from adapters.payments.interface import (
     EVENT_REFUND_CLOSED,
     EVENT_REFUND_SUCCESS,
     EVENT_TRANSACTION_SUCCESS,
+    BillRow,
     CreateOrder,
     OrderCreated,
     OrderStatus,
@@ -70,6 +72,8 @@ _FORCE_OUTCOMES: dict[str, frozenset[str]] = {
     | {"NOT_ENOUGH", "TIMEOUT_BEFORE_COMMIT", "TIMEOUT_AFTER_COMMIT"}
     | {str(s) for s in _REFUND_STATES},
 }
+
+_SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 _OUT_TRADE_NO = re.compile(r"^[0-9A-Za-z_\-|*]{6,32}$")
 _OUT_REFUND_NO = re.compile(r"^[0-9A-Za-z_\-|*@]{1,64}$")
@@ -634,6 +638,64 @@ class PaymentSimulator(PaymentChannel):
             row = await self._maybe_refund_row(conn, out_refund_no)
         assert row is not None  # refunds are never deleted
         return self._refund_status(row)
+
+    async def refund_trade_no(self, out_refund_no: str) -> str:
+        """The out_trade_no a refund belongs to; NotFoundError if unknown."""
+        async with self._engine.connect() as conn:
+            row = await self._maybe_refund_row(conn, out_refund_no)
+        if row is None:
+            raise NotFoundError("RESOURCE_NOT_EXISTS", "退款单不存在")
+        return str(row.out_trade_no)
+
+    async def trade_bill(self, bill_date: date) -> list[BillRow]:
+        """The day's bill (Asia/Shanghai): payments by success time, refunds by request time.
+
+        Like WeChat's, a payment line says SUCCESS even if it was refunded later; each refund
+        is a line of its own with trade_state REFUND and its current status.
+        """
+        start = datetime.combine(bill_date, time(0), _SHANGHAI)
+        end = start + timedelta(days=1)
+        async with self._engine.begin() as conn:
+            await self._settle_due_refunds(conn)
+            paid = (
+                await conn.execute(
+                    select(orders)
+                    .where(orders.c.success_time >= start, orders.c.success_time < end)
+                    .order_by(orders.c.success_time, orders.c.out_trade_no)
+                )
+            ).all()
+            refunded = (
+                await conn.execute(
+                    select(refunds, orders.c.transaction_id, orders.c.amount_fen.label("order_fen"))
+                    .join(orders, orders.c.out_trade_no == refunds.c.out_trade_no)
+                    .where(refunds.c.created_at >= start, refunds.c.created_at < end)
+                    .order_by(refunds.c.created_at, refunds.c.out_refund_no)
+                )
+            ).all()
+        rows = [
+            BillRow(
+                trade_time=o.success_time,
+                out_trade_no=o.out_trade_no,
+                transaction_id=o.transaction_id or "",
+                trade_state=TradeState.SUCCESS.value,
+                amount_fen=o.amount_fen,
+            )
+            for o in paid
+        ]
+        rows += [
+            BillRow(
+                trade_time=r.created_at,
+                out_trade_no=r.out_trade_no,
+                transaction_id=r.transaction_id or "",
+                trade_state=TradeState.REFUND.value,
+                amount_fen=r.order_fen,
+                refund_fen=r.amount_fen,
+                out_refund_no=r.out_refund_no,
+                refund_status=r.status,
+            )
+            for r in refunded
+        ]
+        return sorted(rows, key=lambda row: row.trade_time)
 
     # ---- internals ----
 

@@ -6,13 +6,14 @@ import html
 import json
 from typing import Literal
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Query
 from fastapi.responses import HTMLResponse
 from pydantic import BaseModel
 
-from adapters.errors import ConflictError, NotFoundError
+from adapters.errors import ConflictError, NotFoundError, TransientError
+from adapters.payments.cashier import SimCashier
 from adapters.payments.interface import BANK_TYPE_BALANCE
-from adapters.payments.simulator import PaymentSimulator, SimOrder
+from adapters.payments.simulator import SimOrder
 from api.errors import ApiError
 from api.state import AppState, State
 from domain.money import fen_to_yuan_str
@@ -44,20 +45,29 @@ def order_not_found() -> ApiError:
     return ApiError(404, "ORDER_NOT_FOUND", "订单不存在", None)
 
 
-def _simulator(state: AppState) -> PaymentSimulator:
-    sim = state.adapters.payment_sim if state.adapters is not None else None
+def _simulator(state: AppState) -> SimCashier:
+    # The in-process simulator, or the local WeChat Pay gateway's admin API when the channel
+    # is the real adapter: the page behaves the same either way.
+    adapters = state.adapters
+    sim = (adapters.cashier or adapters.payment_sim) if adapters is not None else None
     if sim is None:
         raise ApiError(404, "NOT_FOUND", "请求的资源不存在", None)
     return sim
 
 
-async def _order(sim: PaymentSimulator, out_trade_no: str) -> SimOrder:
+def _unavailable() -> ApiError:
+    return ApiError(503, "CASHIER_UNAVAILABLE", "收银台暂不可用，请稍后再试", None)
+
+
+async def _order(sim: SimCashier, out_trade_no: str) -> SimOrder:
     if len(out_trade_no) > _MAX_OUT_TRADE_NO:
         raise order_not_found()
     try:
         return await sim.order(out_trade_no)
     except NotFoundError:
         raise order_not_found() from None
+    except TransientError:
+        raise _unavailable() from None
 
 
 _PAGE = """<!doctype html>
@@ -81,6 +91,7 @@ button {{ display: block; width: 100%; margin: 10px 0; padding: 13px; border: 0;
 .danger {{ background: #fff; color: #fa5151; }}
 #result {{ margin-top: 18px; font-size: 16px; min-height: 1.5em; }}
 .state {{ color: #888; font-size: 14px; }}
+#back {{ display: block; margin-top: 16px; color: #576b95; font-size: 15px; }}
 </style>
 </head>
 <body>
@@ -91,6 +102,7 @@ button {{ display: block; width: 100%; margin: 10px 0; padding: 13px; border: 0;
 <div class="state">订单号 {out_trade_no} · {state_label}</div>
 {buttons}
 <div id="result" role="status"></div>
+{back_link}
 </main>
 <script>
 async function pay(outcome, method) {{
@@ -108,6 +120,9 @@ async function pay(outcome, method) {{
     result.textContent = body.message || "支付失败";
   }}
   document.querySelectorAll("button").forEach(function (b) {{ b.disabled = true; }});
+  // Like WeChat: after paying, back to the merchant's result page.
+  const back = {return_to};
+  if (back) {{ setTimeout(function () {{ location.href = back; }}, 600); }}
 }}
 </script>
 </body>
@@ -117,6 +132,19 @@ async function pay(outcome, method) {{
 _BUTTONS = """<button class="primary" onclick="pay('success', 'wechat_balance')">零钱支付</button>
 <button class="secondary" onclick="pay('success', 'bank_card')">银行卡支付</button>
 <button class="danger" onclick="pay('fail', null)">支付失败</button>"""
+
+_RETURN_PREFIX = "/h5/"
+_MAX_RETURN = 200
+
+
+def _return_to(value: str | None) -> str | None:
+    """Only our own H5 pages (a path, never another host) may be returned to."""
+    if value is None or len(value) > _MAX_RETURN or not value.startswith(_RETURN_PREFIX):
+        return None
+    if "//" in value or "\\" in value or not value.isascii() or not value.isprintable():
+        return None
+    return value
+
 
 _STATE_LABELS = {
     TradeState.NOTPAY: "待支付",
@@ -130,12 +158,15 @@ _STATE_LABELS = {
 
 
 @router.get("/{out_trade_no}", response_class=HTMLResponse)
-async def cashier_page(out_trade_no: str, state: State) -> HTMLResponse:
-    """The simulated cashier: amount in yuan and the three outcomes."""
+async def cashier_page(
+    out_trade_no: str, state: State, return_path: str | None = Query(None, alias="return")
+) -> HTMLResponse:
+    """The simulated cashier: amount in yuan and the three outcomes; `return` leads back to H5."""
     order = await _order(_simulator(state), out_trade_no)
     payable = order.trade_state in (TradeState.NOTPAY, TradeState.USERPAYING) and not order.expired
     expired_unpaid = order.expired and order.trade_state == TradeState.NOTPAY
     label = "订单已过期" if expired_unpaid else _STATE_LABELS[order.trade_state]
+    back = _return_to(return_path)
     page = _PAGE.format(
         description=html.escape(order.description),
         amount=fen_to_yuan_str(order.amount_fen),
@@ -144,6 +175,9 @@ async def cashier_page(out_trade_no: str, state: State) -> HTMLResponse:
         buttons=_BUTTONS if payable else "",
         # The simulator only stores [0-9A-Za-z_-|*] order numbers: safe inside a JS string.
         pay_url=json.dumps(f"/sim/cashier/{order.out_trade_no}/pay"),
+        # json.dumps escapes quotes; "<" is escaped too so the path cannot close the script.
+        return_to=json.dumps(back).replace("<", "\\u003c"),
+        back_link=f'<a id="back" href="{html.escape(back)}">返回商户</a>' if back else "",
     )
     return HTMLResponse(page, headers={"Cache-Control": "no-store"})
 
@@ -158,6 +192,8 @@ async def pay(out_trade_no: str, body: PayIn, state: State) -> PayOut:
         status = await sim.pay(out_trade_no, body.outcome, bank_type)
     except NotFoundError:
         raise order_not_found() from None
+    except TransientError:
+        raise _unavailable() from None
     except ConflictError as err:
         code, message = _CONFLICTS.get(err.code, ("ORDER_CONFLICT", "订单状态不允许支付"))
         raise ApiError(409, code, message, None) from None

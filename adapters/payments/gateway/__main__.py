@@ -1,0 +1,24 @@
+"""`python -m adapters.payments.gateway`: the local WeChat Pay v3 gateway on its own port."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from adapters.payments.gateway.server import gateway_app, serving
+from settings import Settings
+
+
+async def main() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    settings = Settings()
+    async with (
+        gateway_app(settings) as app,
+        serving(app, settings.wechatpay_gateway_host, settings.wechatpay_gateway_port) as url,
+    ):
+        logging.getLogger("shebao.gateway").info("WeChat Pay v3 gateway on %s", url)
+        await asyncio.Event().wait()
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

@@ -1,0 +1,75 @@
+"""Builds the gateway from settings and serves it with uvicorn (in-process or as a process)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING
+
+import uvicorn
+from fastapi import FastAPI
+
+from adapters.clock import Clock, system_clock
+from adapters.payments.gateway.app import create_gateway_app
+from adapters.payments.gateway.config import GatewayConfig, GatewayKeys
+from adapters.payments.simulator import PaymentSimulator
+from adapters.sim_config import SimConfig
+from adapters.sim_store import create_sim_engine, create_sim_tables
+
+if TYPE_CHECKING:
+    from settings import Settings
+
+
+def gateway_config(settings: Settings, **overrides: float) -> GatewayConfig:
+    """Identity and keys from settings; the key pairs are generated on first start."""
+    if len(settings.wechatpay_apiv3_key.encode()) != 32:
+        # AEAD_AES_256_GCM takes the key's 32 bytes as they are.
+        raise ValueError("SHEBAO_WECHATPAY_APIV3_KEY must be 32 bytes")
+    return GatewayConfig(
+        mchid=settings.wechatpay_mchid,
+        appid=settings.wechatpay_appid,
+        apiv3_key=settings.wechatpay_apiv3_key,
+        keys=GatewayKeys.load(settings.wechatpay_dir),
+        notify_speedup=settings.wechatpay_notify_speedup,
+        **overrides,
+    )
+
+
+@contextlib.asynccontextmanager
+async def gateway_app(
+    settings: Settings, *, clock: Clock = system_clock, **overrides: float
+) -> AsyncIterator[FastAPI]:
+    """The gateway app over the simulator database named by the settings."""
+    engine = create_sim_engine(settings.resolved_sim_database_url)
+    try:
+        await create_sim_tables(engine)
+        sim = PaymentSimulator(
+            engine, clock, SimConfig.from_settings(settings), base_url=settings.base_url
+        )
+        yield create_gateway_app(gateway_config(settings, **overrides), sim, clock=clock)
+    finally:
+        await engine.dispose()
+
+
+@contextlib.asynccontextmanager
+async def serving(app: FastAPI, host: str = "127.0.0.1", port: int = 0) -> AsyncIterator[str]:
+    """Serve app on the running loop until the block ends; yields its base URL.
+
+    port=0 picks a free port, so tests can run side by side.
+    """
+    server = uvicorn.Server(
+        uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="on")
+    )
+    task = asyncio.create_task(server.serve())
+    try:
+        while not server.started:
+            if task.done():
+                task.result()  # re-raises why it could not start
+                raise RuntimeError("the server stopped before it started")
+            await asyncio.sleep(0.02)
+        bound = server.servers[0].sockets[0].getsockname()
+        yield f"http://{bound[0]}:{bound[1]}"
+    finally:
+        server.should_exit = True
+        await task

@@ -1,0 +1,89 @@
+"""POST /api/v1/payments/wechatpay/notify: verified, de-duplicated WeChat Pay callbacks."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import JSONResponse
+
+from adapters.payments.wechatpay_callback import CallbackRejected, VerifiedCallback
+from api.errors import log_unexpected
+from api.notifications import accept_payment_notification
+from api.state import AppState, State
+from storage import payments
+
+router = APIRouter(tags=["payments"])
+log = logging.getLogger("shebao.api.wechatpay_notify")
+
+# WeChat counts an answer after 5 s as a failure; leave room for the network.
+PROCESSING_BUDGET_S = 4.0
+
+
+def _fail(status: int, message: str) -> JSONResponse:
+    """WeChat's failure answer: it retries on its schedule."""
+    return JSONResponse({"code": "FAIL", "message": message}, status_code=status)
+
+
+@router.post("/api/v1/payments/wechatpay/notify", status_code=204, response_class=Response)
+async def wechatpay_notify(request: Request, state: State) -> Response:
+    """204 once handled (or already handled); 401 forged/stale; 400 not ours; 5xx retry later."""
+    verifier = state.adapters.wechatpay_callbacks if state.adapters is not None else None
+    if verifier is None:
+        return _fail(404, "未启用微信支付")
+    body = await request.body()
+    try:
+        verified = verifier.verify(request.headers, body)
+    except CallbackRejected as rejected:
+        # Probes and replays are expected traffic: a warning, without the body.
+        log.warning("callback rejected: %s", rejected.reason)
+        message = "签名验证失败" if rejected.status == 401 else "通知内容与商户不符"
+        return _fail(rejected.status, message)
+    n = verified.notification
+    try:
+        return await asyncio.wait_for(_serialised(request, state, verified), PROCESSING_BUDGET_S)
+    except TimeoutError:
+        log.warning("callback %s not processed within %.0f s", n.event_id, PROCESSING_BUDGET_S)
+        return _fail(503, "处理超时")
+    except Exception as exc:
+        # A database or Temporal hiccup: WeChat retries on its schedule.
+        log_unexpected(exc, "wechatpay notify")
+        return _fail(500, "处理失败")
+
+
+async def _serialised(request: Request, state: AppState, verified: VerifiedCallback) -> Response:
+    """On SQLite, one callback at a time per process.
+
+    SQLite has one writer; concurrent callbacks otherwise wait in its busy handler, which
+    backs off in sleeps of up to 100 ms — a queue in the event loop is far faster.
+    PostgreSQL takes them concurrently.
+    """
+    if not state.settings.resolved_database_url.startswith("sqlite"):
+        return await _process(state, verified)
+    gate = getattr(request.app.state, "wechatpay_notify_gate", None)
+    if gate is None:
+        gate = request.app.state.wechatpay_notify_gate = asyncio.Lock()
+    async with gate:
+        return await _process(state, verified)
+
+
+async def _process(state: AppState, verified: VerifiedCallback) -> Response:
+    n = verified.notification
+    async with state.sessions() as db:
+        payment = await payments.get_payment(db, n.out_trade_no)
+    if payment is not None and verified.order_total_fen != payment.amount_fen:
+        log.error(
+            "callback %s: order total %d differs from our order %s (%d)",
+            n.event_id,
+            verified.order_total_fen,
+            n.out_trade_no,
+            payment.amount_fen,
+        )
+        return _fail(400, "订单金额不符")
+    client = await state.temporal.connect()
+    if client is None:
+        return _fail(503, "系统繁忙")
+    if not await accept_payment_notification(state.sessions, client, n):
+        return _fail(503, "暂时无法处理")
+    return Response(status_code=204)

@@ -1,0 +1,151 @@
+"""The API and a worker on the real WeChat Pay adapter, against the local gateway, on real ports."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import socket
+import time
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+from temporalio.testing import WorkflowEnvironment
+
+from adapters.clock import activity_clock, system_clock
+from adapters.factory import build_adapters
+from adapters.payments.gateway.resources import iso
+from adapters.payments.gateway.server import serving
+from adapters.payments.wechatpay_crypto import (
+    aead_encrypt,
+    generate_private_key_pem,
+    load_private_key,
+    signed_headers,
+)
+from adapters.sim_config import SimConfig
+from api.app import create_app
+from settings import Settings
+from storage.db import make_engine, make_sessionmaker, upgrade_database
+from tests.adapters.wechatpay_stack import Gateway, gateway_settings, running_gateway
+from tests.api.conftest import OPERATOR_TOKEN, ApiStack, _open_policy_all_year
+from worker import build_activities, build_worker
+
+NOTIFY_PATH = "/api/v1/payments/wechatpay/notify"
+
+
+@dataclass
+class WxStack:
+    api: ApiStack
+    gateway: Gateway
+
+    async def post_callback(
+        self, body: str, *, age_s: int = 0, forge: bool = False
+    ) -> httpx.Response:
+        """POST a callback body signed with the platform key (or not, when forge)."""
+        keys = self.gateway.config.keys
+        signer = keys.platform_private
+        if forge:
+            signer = load_private_key(generate_private_key_pem())
+        headers = signed_headers(signer, keys.platform_key_id, body, int(time.time()) - age_s)
+        headers["Content-Type"] = "application/json"
+        return await self.api.http.post(NOTIFY_PATH, content=body.encode(), headers=headers)
+
+
+def callback_body(
+    resource: dict[str, Any],
+    *,
+    apiv3_key: str,
+    event_type: str = "TRANSACTION.SUCCESS",
+    event_id: str | None = None,
+) -> str:
+    """A callback envelope with the resource AEAD_AES_256_GCM-encrypted, as WeChat sends it."""
+    original_type = "transaction" if event_type.startswith("TRANSACTION") else "refund"
+    ciphertext, nonce = aead_encrypt(apiv3_key, json.dumps(resource), original_type)
+    return json.dumps(
+        {
+            "id": event_id or f"EV-{uuid.uuid4().hex[:20]}",
+            "create_time": iso(datetime.now(UTC)),
+            "resource_type": "encrypt-resource",
+            "event_type": event_type,
+            "summary": "支付成功",
+            "resource": {
+                "original_type": original_type,
+                "algorithm": "AEAD_AES_256_GCM",
+                "ciphertext": ciphertext,
+                "associated_data": original_type,
+                "nonce": nonce,
+            },
+        }
+    )
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextlib.asynccontextmanager
+async def wechatpay_stack(
+    env: WorkflowEnvironment, tmp: Path, **extra: object
+) -> AsyncIterator[WxStack]:
+    """Gateway, worker and API (served on a loopback port, so callbacks really arrive)."""
+    port = _free_port()
+    base = gateway_settings(
+        tmp,
+        database_url=f"sqlite+aiosqlite:///{tmp / 'shebao.db'}",
+        task_queue=f"wx-{uuid.uuid4().hex[:8]}",
+        operator_token=OPERATOR_TOKEN,
+        payer_ref_key="test-payer-ref-key",
+        public_base_url=f"http://127.0.0.1:{port}",
+        api_port=port,
+        payment_channel="wechatpay",
+        wechatpay_notify_speedup=60,
+        sim_posting_delay_s=1,
+        sim_treasury_delay_s=1,
+        posting_poll_interval_s=1,
+        treasury_poll_interval_s=1,
+        refund_poll_interval_s=1,
+        **extra,
+    )
+    await upgrade_database(base.resolved_database_url)
+    engine = make_engine(base.resolved_database_url)
+    sessions = make_sessionmaker(engine)
+    try:
+        async with running_gateway(base, system_clock, SimConfig.from_settings(base)) as gw:
+            settings = Settings.model_validate(
+                {**base.model_dump(), "wechatpay_gateway_url": gw.url}
+            )
+            worker_adapters = await build_adapters(settings, activity_clock)
+            api_adapters = await build_adapters(settings, system_clock)
+            worker = build_worker(
+                env.client,
+                settings,
+                build_activities(settings, worker_adapters, sessions),
+                task_queue=settings.task_queue,
+            )
+            app = create_app(settings, client=env.client, sessions=sessions, adapters=api_adapters)
+            try:
+                async with (
+                    worker,
+                    serving(app, port=port) as url,
+                    httpx.AsyncClient(base_url=url) as http,
+                ):
+                    await _open_policy_all_year(http)
+                    api = ApiStack(
+                        http=http,
+                        env=env,
+                        settings=settings,
+                        adapters=api_adapters,
+                        sessions=sessions,
+                    )
+                    yield WxStack(api=api, gateway=gw)
+            finally:
+                await api_adapters.aclose()
+                await worker_adapters.aclose()
+    finally:
+        await engine.dispose()
