@@ -1,0 +1,234 @@
+"""The reconciliation workflow's activities: fetch the bill, load our side, heal, store."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import date
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+from temporalio.service import RPCError, RPCStatusCode
+
+from adapters.clock import activity_clock
+from adapters.errors import AuthError, ConflictError, InvalidRequestError, NotFoundError
+from adapters.payments.interface import BillRow, PaymentChannel, RefundRequest
+from domain.contribution import PaymentNotice
+from domain.reconciliation import (
+    BillEntry,
+    HealingAction,
+    MissedCallback,
+    OrphanPayment,
+    OurPayment,
+    OurRefund,
+    day_bounds,
+)
+from domain.reconciliation_messages import (
+    BillFetched,
+    OurSide,
+    OurSideRequest,
+    ReconciliationActivity,
+    StoreReport,
+)
+from domain.vocabulary import RefundState, TradeState
+from storage import reconciliation as repo
+
+log = logging.getLogger(__name__)
+
+ORPHAN_REFUND_REASON = "对账发现无对应缴费，原路退款"
+# The workflow name and signal of workflows/contribution.py, by name: activities must not import
+# workflow code (its sandbox imports would then run here too).
+_PAYMENT_SIGNAL = "payment_notified"
+
+
+def contribution_workflow_id(contribution_id: str) -> str:
+    return f"contribution-{contribution_id}"
+
+
+def bill_entry(row: BillRow) -> BillEntry | None:
+    """A channel bill line as the comparison sees it; None for a state we do not know."""
+    try:
+        state = TradeState(row.trade_state)
+        refund_status = RefundState(row.refund_status) if row.refund_status else None
+    except ValueError:
+        return None
+    return BillEntry(
+        trade_time=row.trade_time,
+        out_trade_no=row.out_trade_no,
+        transaction_id=row.transaction_id or None,
+        trade_state=state,
+        amount_fen=row.amount_fen,
+        refund_fen=row.refund_fen,
+        out_refund_no=row.out_refund_no,
+        refund_status=refund_status,
+    )
+
+
+def _non_retryable(err: Exception) -> ApplicationError:
+    return ApplicationError(str(err), type=type(err).__name__, non_retryable=True)
+
+
+class ReconciliationActivities:
+    """Holds the database and the payment channel; each method is one activity."""
+
+    def __init__(
+        self, sessions: async_sessionmaker[AsyncSession], payment_channel: PaymentChannel
+    ) -> None:
+        self._sessions = sessions
+        self._payments = payment_channel
+
+    def all(self) -> list[Callable[..., Awaitable[object]]]:
+        """Every activity, for the worker's registration."""
+        return [
+            self.fetch_bill,
+            self.load_our_side,
+            self.signal_missed_callback,
+            self.refund_orphan,
+            self.store_report,
+        ]
+
+    @activity.defn(name=ReconciliationActivity.FETCH_BILL)
+    async def fetch_bill(self, bill_date: date) -> BillFetched:
+        """The channel's bill of the day (not ready yet → the channel's error, retried)."""
+        try:
+            rows = await self._payments.trade_bill(bill_date)
+        except (InvalidRequestError, AuthError) as err:
+            raise _non_retryable(err) from err
+        entries = [bill_entry(row) for row in rows]
+        known = [e for e in entries if e is not None]
+        unknown = len(entries) - len(known)
+        if unknown:
+            log.warning("bill %s: %d lines with an unknown state", bill_date, unknown)
+        return BillFetched(entries=known, unknown_lines=unknown)
+
+    @activity.defn(name=ReconciliationActivity.LOAD_OUR_SIDE)
+    async def load_our_side(self, req: OurSideRequest) -> OurSide:
+        start, end = day_bounds(req.bill_date)
+        async with self._sessions() as session:
+            pairs = await repo.payments_for_reconciliation(
+                session, req.out_trade_nos, paid_from=start, paid_to=end
+            )
+            refunds = await repo.processing_refunds(session, requested_before=req.stuck_before)
+        return OurSide(
+            payments=[
+                OurPayment(
+                    out_trade_no=p.out_trade_no,
+                    contribution_id=c.id,
+                    contribution_status=c.status,
+                    trade_state=p.trade_state,
+                    amount_fen=p.amount_fen,
+                    paid_at=p.paid_at,
+                )
+                for p, c in pairs
+            ],
+            refunds=[
+                OurRefund(
+                    out_refund_no=r.out_refund_no,
+                    out_trade_no=r.out_trade_no,
+                    contribution_id=r.contribution_id,
+                    status=r.status,
+                    amount_fen=r.amount_fen,
+                    requested_at=r.requested_at,
+                )
+                for r in refunds
+            ],
+        )
+
+    @activity.defn(name=ReconciliationActivity.SIGNAL_MISSED_CALLBACK)
+    async def signal_missed_callback(self, missed: MissedCallback) -> HealingAction:
+        """Ask the channel for the order, then tell the contribution as its callback would have.
+
+        The event id is fixed per transaction, so a re-run (or a late real callback carrying
+        the same facts) is ignored by the workflow's de-duplication.
+        """
+        action = HealingAction(
+            kind="signal",
+            out_trade_no=missed.out_trade_no,
+            contribution_id=missed.contribution_id,
+            outcome="PENDING",
+        )
+        try:
+            order = await self._payments.query_order(missed.out_trade_no)
+        except (InvalidRequestError, AuthError) as err:
+            raise _non_retryable(err) from err
+        except NotFoundError:
+            return action.model_copy(update={"outcome": "NOT_PAID", "detail": "ORDER_NOT_EXIST"})
+        if order.trade_state not in (TradeState.SUCCESS, TradeState.REFUND):
+            return action.model_copy(
+                update={"outcome": "NOT_PAID", "detail": order.trade_state.value}
+            )
+        notice = PaymentNotice(
+            event_id=f"reconciliation-{order.transaction_id or missed.out_trade_no}",
+            out_trade_no=order.out_trade_no,
+            trade_state=TradeState.SUCCESS,
+            transaction_id=order.transaction_id,
+            amount_fen=order.amount_fen,
+            success_time=order.success_time or missed.trade_time,
+            bank_type=order.bank_type,
+        )
+        handle = activity.client().get_workflow_handle(
+            contribution_workflow_id(missed.contribution_id)
+        )
+        try:
+            await handle.signal(_PAYMENT_SIGNAL, notice)
+        except RPCError as err:
+            if err.status != RPCStatusCode.NOT_FOUND:
+                raise
+            # The workflow ended meanwhile: the next run sees its final status.
+            return action.model_copy(update={"outcome": "WORKFLOW_CLOSED"})
+        return action.model_copy(update={"outcome": "SIGNALLED"})
+
+    @activity.defn(name=ReconciliationActivity.REFUND_ORPHAN)
+    async def refund_orphan(self, orphan: OrphanPayment) -> HealingAction:
+        """Refund the whole payment through its channel under the orphan's fixed refund number.
+
+        Transient and unknown outcomes are retried with the same number (the channel refunds
+        once per number); a refusal is reported, for an operator, instead of failing the run.
+        """
+        action = HealingAction(
+            kind="refund",
+            out_trade_no=orphan.out_trade_no,
+            contribution_id=orphan.contribution_id,
+            out_refund_no=orphan.out_refund_no,
+            outcome="PENDING",
+        )
+        try:
+            status = await self._payments.refund(
+                RefundRequest(
+                    out_refund_no=orphan.out_refund_no,
+                    out_trade_no=orphan.out_trade_no,
+                    amount_fen=orphan.amount_fen,
+                    total_fen=orphan.amount_fen,
+                    reason=ORPHAN_REFUND_REASON,
+                )
+            )
+        except AuthError as err:
+            raise _non_retryable(err) from err
+        except (InvalidRequestError, ConflictError, NotFoundError) as err:
+            log.error("orphan %s: refund refused (%s)", orphan.out_trade_no, type(err).__name__)
+            return action.model_copy(update={"outcome": "REFUSED", "detail": str(err)[:200]})
+        return action.model_copy(update={"outcome": status.status.value})
+
+    @activity.defn(name=ReconciliationActivity.STORE_REPORT)
+    async def store_report(self, req: StoreReport) -> None:
+        report = req.report
+        counts = {
+            "bill_payments": report.totals.bill_payments,
+            "bill_payment_fen": report.totals.bill_payment_fen,
+            "missed_callbacks": len(report.missed_callbacks),
+            "orphan_payments": len(report.orphan_payments),
+            "amount_mismatches": len(report.amount_mismatches),
+            "stuck_refunds": len(report.stuck_refunds),
+            "missing_from_bill": len(report.missing_from_bill),
+        }
+        async with self._sessions.begin() as session:
+            await repo.save_report(
+                session,
+                bill_date=report.bill_date,
+                workflow_id=req.workflow_id,
+                counts=counts,
+                clean=report.clean,
+                report=report.model_dump(mode="json"),
+                at=activity_clock(),
+            )

@@ -1,0 +1,70 @@
+"""Messages of the reconciliation workflow: input, activity requests/results, summary."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from pydantic import BaseModel, ConfigDict
+
+from domain.reconciliation import BillEntry, OurPayment, OurRefund, ReconciliationReport
+
+# WeChat promises payers a refund within 2–5 days: PROCESSING beyond that needs a person.
+DEFAULT_STUCK_REFUND_AFTER_S = 5 * 24 * 3600
+
+
+class _Message(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class ReconciliationInput(_Message):
+    """bill_date None: yesterday in Asia/Shanghai, as of the workflow's start (the schedule)."""
+
+    bill_date: date | None = None
+    stuck_refund_after_s: int = DEFAULT_STUCK_REFUND_AFTER_S
+
+
+class BillFetched(_Message):
+    entries: list[BillEntry]
+    # Lines whose state this code does not know: counted, so nothing vanishes silently.
+    unknown_lines: int = 0
+
+
+class OurSideRequest(_Message):
+    bill_date: date
+    out_trade_nos: list[str]
+    stuck_before: datetime
+
+
+class OurSide(_Message):
+    payments: list[OurPayment]
+    refunds: list[OurRefund]
+
+
+class StoreReport(_Message):
+    report: ReconciliationReport
+    workflow_id: str
+
+
+class ReconciliationSummary(_Message):
+    """What the run returns (and what Temporal UI shows): counts only, no personal data."""
+
+    bill_date: date
+    bill_payments: int
+    bill_payment_fen: int
+    missed_callbacks: int
+    orphan_payments: int
+    amount_mismatches: int
+    stuck_refunds: int
+    missing_from_bill: int
+    signalled: int
+    refunds_requested: int
+
+
+class ReconciliationActivity:
+    """Activity type names: the workflow calls them by name so it never imports storage code."""
+
+    FETCH_BILL = "reconciliation_fetch_bill"
+    LOAD_OUR_SIDE = "reconciliation_load_our_side"
+    SIGNAL_MISSED_CALLBACK = "reconciliation_signal_missed_callback"
+    REFUND_ORPHAN = "reconciliation_refund_orphan"
+    STORE_REPORT = "reconciliation_store_report"

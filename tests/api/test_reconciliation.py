@@ -1,0 +1,148 @@
+"""Operator reconciliation routes on the dev server: run a day, read its report, the schedule."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, time, timedelta
+
+from temporalio.client import ScheduleActionStartWorkflow
+
+from adapters.payments.interface import CreateOrder
+from domain.reconciliation_messages import ReconciliationSummary
+from domain.vocabulary import Channel
+from storage.audit import audit_entries
+from tests.api.conftest import SHANGHAI, ApiStack, today
+from workflows.reconciliation_schedule import (
+    SCHEDULE_ID,
+    ensure_reconciliation_schedule,
+)
+
+ROUTES = [
+    ("GET", "/api/v1/operator/reconciliations"),
+    ("GET", "/api/v1/operator/reconciliations/2026-11-01"),
+    ("POST", "/api/v1/operator/reconciliations/2026-11-01/run"),
+]
+
+
+async def _stray_payment_yesterday(api: ApiStack, amount_fen: int) -> str:
+    """An order nobody of ours created, paid yesterday at noon (Shanghai) at the channel."""
+    sim = api.adapters.payment_sim
+    assert sim is not None
+    no = "ZZ" + uuid.uuid4().hex[:20]
+    await sim.create_order(
+        CreateOrder(
+            out_trade_no=no,
+            description="not ours",
+            amount_fen=amount_fen,
+            time_expire=datetime.now(SHANGHAI) + timedelta(hours=1),
+            channel=Channel.WECHAT_BALANCE,
+            notify_url="http://testserver/api/v1/payments/wechatpay/notify",
+        )
+    )
+    yesterday_noon = datetime.combine(today() - timedelta(days=1), time(12), SHANGHAI)
+    await sim.pay(no, "success", at=yesterday_noon)
+    return no
+
+
+async def test_reconciliation_routes_refuse_without_the_operator_token(api: ApiStack) -> None:
+    payer = await api.register()
+    for method, path in ROUTES:
+        for headers in ({}, {"Authorization": "Bearer wrong"}, payer.auth):
+            r = await api.http.request(method, path, headers=headers)
+            assert r.status_code == 401, (method, path, r.text)
+            assert r.json()["code"] == "OPERATOR_UNAUTHORIZED"
+
+
+async def test_running_a_day_refunds_an_orphan_and_the_report_is_readable(api: ApiStack) -> None:
+    day = today() - timedelta(days=1)
+    stray = await _stray_payment_yesterday(api, 5678)
+
+    r = await api.http.post(f"/api/v1/operator/reconciliations/{day}/run", headers=api.operator)
+    assert r.status_code == 202, r.text
+    assert r.json()["workflow_id"] == f"reconciliation-{day}"
+    handle = api.env.client.get_workflow_handle(
+        r.json()["workflow_id"], result_type=ReconciliationSummary
+    )
+    summary = await handle.result()
+    assert isinstance(summary, ReconciliationSummary)
+    assert (summary.bill_date, summary.orphan_payments, summary.refunds_requested) == (day, 1, 1)
+
+    r = await api.http.get(f"/api/v1/operator/reconciliations/{day}", headers=api.operator)
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert (body["clean"], body["orphan_payments"], body["bill_payment_fen"]) == (False, 1, 5678)
+    (orphan,) = body["report"]["orphan_payments"]
+    assert (orphan["out_trade_no"], orphan["reason"]) == (stray, "UNKNOWN_ORDER")
+    assert orphan["trade_time"].endswith("+08:00")
+    (action,) = body["report"]["actions"]
+    assert (action["kind"], action["out_refund_no"], action["outcome"]) == (
+        "refund",
+        f"RC{stray}",
+        "PROCESSING",
+    )
+    sim = api.adapters.payment_sim
+    assert sim is not None
+    assert [x.amount_fen for x in (await sim.order(stray)).refunds] == [5678]
+
+    listed = await api.http.get(
+        "/api/v1/operator/reconciliations", params={"date": str(day)}, headers=api.operator
+    )
+    assert listed.status_code == 200, listed.text
+    assert [(x["bill_date"], x["orphan_payments"]) for x in listed.json()] == [(str(day), 1)]
+
+    # Running the day again is allowed once the first run is over, and refunds nothing twice.
+    again = await api.http.post(f"/api/v1/operator/reconciliations/{day}/run", headers=api.operator)
+    assert again.status_code == 202, again.text
+    await api.env.client.get_workflow_handle(again.json()["workflow_id"]).result()
+    assert len((await sim.order(stray)).refunds) == 1
+    async with api.sessions() as db:
+        entries = await audit_entries(db, subject=f"reconciliation:{day}")
+    assert [e.action for e in entries] == ["reconciliation.run", "reconciliation.run"]
+
+
+async def test_bad_dates_and_missing_reports_answer_with_the_envelope(api: ApiStack) -> None:
+    missing = await api.http.get(
+        "/api/v1/operator/reconciliations/2021-01-01", headers=api.operator
+    )
+    assert (missing.status_code, missing.json()["code"]) == (404, "REPORT_NOT_FOUND")
+    for path in (
+        "/api/v1/operator/reconciliations/2026-13-01",
+        "/api/v1/operator/reconciliations/x",
+    ):
+        r = await api.http.get(path, headers=api.operator)
+        assert (r.status_code, r.json()["code"]) == (422, "VALIDATION_ERROR"), r.text
+    r = await api.http.get(
+        "/api/v1/operator/reconciliations", params={"date": "yesterday"}, headers=api.operator
+    )
+    assert (r.status_code, r.json()["field"]) == (422, "date")
+    for day in (today(), today() + timedelta(days=3), "2019-12-31"):
+        r = await api.http.post(f"/api/v1/operator/reconciliations/{day}/run", headers=api.operator)
+        assert (r.status_code, r.json()["code"]) == (422, "BILL_DATE_OUT_OF_RANGE"), r.text
+
+
+async def test_the_daily_schedule_runs_at_half_past_ten_shanghai_and_is_idempotent(
+    api: ApiStack,
+) -> None:
+    client = api.env.client
+    await ensure_reconciliation_schedule(client, "first-queue")
+    await ensure_reconciliation_schedule(client, api.settings.task_queue)
+    handle = client.get_schedule_handle(SCHEDULE_ID)
+    try:
+        desc = await handle.describe()
+        spec = desc.schedule.spec
+        assert spec.time_zone_name == "Asia/Shanghai"
+        # The server keeps a cron string as the equivalent calendar.
+        (calendar,) = spec.calendars or []
+        assert [(r.start, r.end) for r in calendar.hour] == [(10, 10)]
+        assert [(r.start, r.end) for r in calendar.minute] == [(30, 30)]
+        action = desc.schedule.action
+        assert isinstance(action, ScheduleActionStartWorkflow)
+        assert action.workflow == "ReconciliationWorkflow"
+        assert action.task_queue == api.settings.task_queue
+        assert desc.schedule.policy.catchup_window == timedelta(days=1)
+        next_run = desc.info.next_action_times[0].astimezone(SHANGHAI)
+        assert (next_run.hour, next_run.minute) == (10, 30)
+        schedules = [s.id async for s in await client.list_schedules()]
+        assert schedules.count(SCHEDULE_ID) == 1
+    finally:
+        await handle.delete()

@@ -1,0 +1,206 @@
+"""Daily reconciliation on the time-skipping server: a lost callback and orphan payments healed."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import update
+from temporalio.client import WorkflowHandle
+from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Worker
+
+from activities.reconciliation import ReconciliationActivities
+from adapters.payments.interface import CreateOrder
+from adapters.sim_store import orders
+from domain.contribution import ContributionView, PaymentOrder, Timings
+from domain.reconciliation import ReconciliationReport
+from domain.reconciliation_messages import ReconciliationInput, ReconciliationSummary
+from domain.vocabulary import Channel, ContributionStatus, RefundState, TradeState
+from storage import reconciliation as repo
+from tests.workflows.conftest import Stack, make_stack
+from workflows.contribution import ContributionWorkflow
+from workflows.reconciliation import ReconciliationWorkflow, yesterday_in_shanghai
+
+S = ContributionStatus
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+# No poll before the window ends: only a callback (or reconciliation) can report the payment.
+NO_POLLING = Timings(payment_window_s=2 * 24 * 3600, payment_poll_interval_s=3 * 24 * 3600)
+
+
+async def _to_ten_in_the_morning(env: WorkflowEnvironment) -> date:
+    """Skip to the next 10:00 Shanghai, so every payment of the test falls on one bill date."""
+    now = await env.get_current_time()
+    target = datetime.combine(now.astimezone(SHANGHAI).date(), datetime.min.time(), SHANGHAI)
+    target += timedelta(days=1, hours=10)
+    await env.sleep(target - now)
+    return target.date()
+
+
+async def _scheduled_activities(handle: WorkflowHandle[Any, Any]) -> list[str]:
+    history = await handle.fetch_history()
+    return [
+        e.activity_task_scheduled_event_attributes.activity_type.name
+        for e in history.events
+        if e.HasField("activity_task_scheduled_event_attributes")
+    ]
+
+
+async def _status_once_settled(
+    handle: WorkflowHandle[Any, Any], wanted: ContributionStatus
+) -> ContributionView:
+    """The status query, asked until the wanted status shows (a few activities run first)."""
+    for _ in range(400):
+        view: ContributionView = await handle.query(ContributionWorkflow.status)
+        if view.status == wanted:
+            break
+        await asyncio.sleep(0.025)
+    return view
+
+
+async def _reconcile(stack: Stack, bill_date: date) -> ReconciliationSummary:
+    task_queue = f"rq-{uuid.uuid4().hex[:8]}"
+    activities = ReconciliationActivities(stack.sessions, stack.adapters.payments)
+    async with Worker(
+        stack.env.client,
+        task_queue=task_queue,
+        workflows=[ReconciliationWorkflow],
+        activities=activities.all(),
+        workflow_failure_exception_types=[Exception],
+    ):
+        result: ReconciliationSummary = await stack.env.client.execute_workflow(
+            ReconciliationWorkflow.run,
+            ReconciliationInput(bill_date=bill_date),
+            id=f"reconciliation-{bill_date.isoformat()}-{uuid.uuid4().hex[:6]}",
+            task_queue=task_queue,
+        )
+    return result
+
+
+async def _paid_after_close(stack: Stack, out_trade_no: str, at: datetime) -> None:
+    """The channel reports a payment for an order we closed (payers who kept the cashier open
+    have paid after expiry): written into the simulator's state, as the channel would show it."""
+    assert stack.adapters.sim_engine is not None
+    async with stack.adapters.sim_engine.begin() as conn:
+        await conn.execute(
+            update(orders)
+            .where(orders.c.out_trade_no == out_trade_no)
+            .values(
+                trade_state=TradeState.SUCCESS.value,
+                transaction_id="4200000000000000000000000001",
+                payer_total_fen=orders.c.amount_fen,
+                success_time=at,
+                bank_type="OTHERS",
+            )
+        )
+
+
+async def test_reconciliation_completes_a_lost_callback_and_refunds_orphan_payments(
+    time_skipping_env: WorkflowEnvironment, tmp_path: Path
+) -> None:
+    bill_date = await _to_ten_in_the_morning(time_skipping_env)
+    async with make_stack(time_skipping_env, tmp_path, sim_lost_callback_rate=1.0) as stack:
+        sim = stack.adapters.payment_sim
+        assert sim is not None
+        # 1. A contribution that expired, whose order the channel nevertheless shows as paid.
+        ended_inp = await stack.contribution(timings=Timings(payment_window_s=120))
+        ended = await stack.start(ended_inp)
+        ended_order: PaymentOrder = await ended.execute_update(ContributionWorkflow.payment_details)
+        # Skip past the window rather than await the result: once nothing is left to run, the
+        # test server may leap years ahead, and this test needs one bill date.
+        await stack.env.sleep(timedelta(seconds=130))
+        ended_view = await _status_once_settled(ended, S.EXPIRED)
+        assert ended_view.status == S.EXPIRED
+        await _paid_after_close(stack, ended_order.out_trade_no, await stack.now())
+
+        # 2. A payment at the cashier whose callback is lost (the month was released above).
+        inp = await stack.contribution(timings=NO_POLLING)
+        handle = await stack.start(inp)
+        order: PaymentOrder = await handle.execute_update(ContributionWorkflow.payment_details)
+        await stack.pay(order.out_trade_no)
+        assert [n.lost for n in await sim.notifications_for(order.out_trade_no)] == [True]
+        view: ContributionView = await handle.query(ContributionWorkflow.status)
+        assert view.status == S.AWAITING_PAYMENT
+
+        # 3. An order created at the channel by something other than a contribution, and paid.
+        now = await stack.now()
+        stray = "ZZ" + uuid.uuid4().hex[:20]
+        await sim.create_order(
+            CreateOrder(
+                out_trade_no=stray,
+                description="not ours",
+                amount_fen=4321,
+                time_expire=now + timedelta(hours=1),
+                channel=Channel.WECHAT_BALANCE,
+                notify_url="http://127.0.0.1:8000/api/v1/payments/wechatpay/notify",
+            )
+        )
+        await sim.pay(stray, "success", at=now)
+
+        summary = await _reconcile(stack, bill_date)
+
+        assert (summary.missed_callbacks, summary.signalled) == (1, 1)
+        assert (summary.orphan_payments, summary.refunds_requested) == (2, 2)
+        assert summary.bill_payments == 3
+        assert summary.bill_payment_fen == inp.total_fen + ended_inp.total_fen + 4321
+        # The lost callback is healed: the contribution goes all the way, without polling.
+        result: ContributionView = await handle.result()
+        assert result.status == S.COMPLETED
+        scheduled = await _scheduled_activities(handle)
+        assert "query_payment" not in scheduled and "close_payment_order" not in scheduled
+        # Both orphans are refunded in full under their fixed numbers.
+        for no, fen in ((ended_order.out_trade_no, ended_inp.total_fen), (stray, 4321)):
+            refunds = (await sim.order(no)).refunds
+            assert [(r.out_refund_no, r.amount_fen) for r in refunds] == [(f"RC{no}", fen)]
+        # The report is stored, with each action.
+        async with stack.sessions() as session:
+            row = await repo.get_report(session, bill_date)
+        assert row is not None and not row.clean
+        report = ReconciliationReport.model_validate(row.report)
+        assert {(o.out_trade_no, o.reason) for o in report.orphan_payments} == {
+            (ended_order.out_trade_no, "CONTRIBUTION_ENDED"),
+            (stray, "UNKNOWN_ORDER"),
+        }
+        assert [(a.kind, a.out_trade_no, a.outcome) for a in report.actions] == [
+            ("signal", order.out_trade_no, "SIGNALLED"),
+            ("refund", min(ended_order.out_trade_no, stray), RefundState.PROCESSING.value),
+            ("refund", max(ended_order.out_trade_no, stray), RefundState.PROCESSING.value),
+        ]
+
+        # A second run of the same day refunds nothing twice and finds the healed one matched.
+        again = await _reconcile(stack, bill_date)
+        assert (again.missed_callbacks, again.orphan_payments) == (0, 2)
+        for no in (ended_order.out_trade_no, stray):
+            assert len((await sim.order(no)).refunds) == 1
+
+
+async def test_without_a_date_the_run_reconciles_yesterday_in_shanghai(
+    time_skipping_env: WorkflowEnvironment, tmp_path: Path
+) -> None:
+    today = await _to_ten_in_the_morning(time_skipping_env)
+    async with make_stack(time_skipping_env, tmp_path) as stack:
+        task_queue = f"rq-{uuid.uuid4().hex[:8]}"
+        async with Worker(
+            stack.env.client,
+            task_queue=task_queue,
+            workflows=[ReconciliationWorkflow],
+            activities=ReconciliationActivities(stack.sessions, stack.adapters.payments).all(),
+        ):
+            summary: ReconciliationSummary = await stack.env.client.execute_workflow(
+                ReconciliationWorkflow.run,
+                ReconciliationInput(),
+                id=f"reconciliation-{uuid.uuid4().hex[:6]}",
+                task_queue=task_queue,
+            )
+    assert summary.bill_date == today - timedelta(days=1)
+    assert summary.bill_payments == 0 and summary.orphan_payments == 0
+
+
+def test_yesterday_is_taken_in_shanghai_not_utc() -> None:
+    # 2026-11-27 23:30 UTC is already 28 November 07:30 in Shanghai.
+    late_utc = datetime(2026, 11, 27, 23, 30, tzinfo=ZoneInfo("UTC"))
+    assert yesterday_in_shanghai(late_utc) == date(2026, 11, 27)

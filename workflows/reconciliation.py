@@ -1,0 +1,142 @@
+"""ReconciliationWorkflow: a day's bill against our books; heal what can be healed, report all."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta, timezone
+from typing import Any
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+
+with workflow.unsafe.imports_passed_through():
+    from domain.reconciliation import HealingAction, ReconciliationReport, reconcile
+    from domain.reconciliation_messages import (
+        BillFetched,
+        OurSide,
+        OurSideRequest,
+        ReconciliationActivity,
+        ReconciliationInput,
+        ReconciliationSummary,
+        StoreReport,
+    )
+
+A = ReconciliationActivity
+# China has had no daylight saving since 1991: a fixed offset is exact (and sandbox-safe).
+SHANGHAI = timezone(timedelta(hours=8), "Asia/Shanghai")
+
+NON_RETRYABLE = ["InvalidRequestError", "AuthError"]
+STEP_TIMEOUT = timedelta(seconds=60)
+STEP_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=1),
+    backoff_coefficient=2.0,
+    maximum_interval=timedelta(minutes=1),
+    non_retryable_error_types=NON_RETRYABLE,
+)
+# The bill is ready after 10:00 the next day; if it is late, keep asking for a few hours.
+BILL_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=30),
+    backoff_coefficient=2.0,
+    maximum_interval=timedelta(minutes=15),
+    maximum_attempts=20,
+    non_retryable_error_types=NON_RETRYABLE,
+)
+
+
+def yesterday_in_shanghai(now: datetime) -> date:
+    """The bill date a run at `now` reconciles when none is given."""
+    return now.astimezone(SHANGHAI).date() - timedelta(days=1)
+
+
+@workflow.defn
+class ReconciliationWorkflow:
+    """Fetch the bill → load our side → compare → signal missed callbacks → refund orphans."""
+
+    @workflow.run
+    async def run(self, inp: ReconciliationInput) -> ReconciliationSummary:
+        now = workflow.now()
+        bill_date = inp.bill_date or yesterday_in_shanghai(now)
+        workflow.set_current_details(f"bill date {bill_date.isoformat()}")
+
+        bill: BillFetched = await workflow.execute_activity(
+            A.FETCH_BILL,
+            bill_date,
+            result_type=BillFetched,
+            start_to_close_timeout=STEP_TIMEOUT,
+            retry_policy=BILL_RETRY,
+            summary="fetch the channel's trade bill",
+        )
+        stuck_after = timedelta(seconds=inp.stuck_refund_after_s)
+        ours: OurSide = await self._step(
+            A.LOAD_OUR_SIDE,
+            OurSideRequest(
+                bill_date=bill_date,
+                out_trade_nos=sorted({e.out_trade_no for e in bill.entries}),
+                stuck_before=now - stuck_after,
+            ),
+            OurSide,
+            summary="load our payments and refunds",
+        )
+        report = reconcile(
+            bill_date,
+            bill.entries,
+            ours.payments,
+            ours.refunds,
+            as_of=now,
+            stuck_after=stuck_after,
+        )
+
+        actions: list[HealingAction] = []
+        for missed in report.missed_callbacks:
+            actions.append(
+                await self._step(
+                    A.SIGNAL_MISSED_CALLBACK,
+                    missed,
+                    HealingAction,
+                    summary="signal a contribution whose callback never came",
+                )
+            )
+        for orphan in report.orphan_payments:
+            actions.append(
+                await self._step(
+                    A.REFUND_ORPHAN,
+                    orphan,
+                    HealingAction,
+                    summary="refund a payment no contribution keeps",
+                )
+            )
+        totals = report.totals.model_copy(update={"unknown_lines": bill.unknown_lines})
+        report = report.model_copy(update={"actions": actions, "totals": totals})
+        await self._step(
+            A.STORE_REPORT,
+            StoreReport(report=report, workflow_id=workflow.info().workflow_id),
+            None,
+            summary="store the report",
+        )
+        return _summary(report)
+
+    async def _step(self, name: str, arg: Any, result_type: Any, *, summary: str) -> Any:
+        return await workflow.execute_activity(
+            name,
+            arg,
+            result_type=result_type,
+            start_to_close_timeout=STEP_TIMEOUT,
+            retry_policy=STEP_RETRY,
+            summary=summary,
+        )
+
+
+def _summary(report: ReconciliationReport) -> ReconciliationSummary:
+    return ReconciliationSummary(
+        bill_date=report.bill_date,
+        bill_payments=report.totals.bill_payments,
+        bill_payment_fen=report.totals.bill_payment_fen,
+        missed_callbacks=len(report.missed_callbacks),
+        orphan_payments=len(report.orphan_payments),
+        amount_mismatches=len(report.amount_mismatches),
+        stuck_refunds=len(report.stuck_refunds),
+        missing_from_bill=len(report.missing_from_bill),
+        signalled=sum(a.kind == "signal" and a.outcome == "SIGNALLED" for a in report.actions),
+        refunds_requested=sum(
+            a.kind == "refund" and a.outcome != "REFUSED" for a in report.actions
+        ),
+    )
