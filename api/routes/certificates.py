@@ -1,0 +1,167 @@
+"""完税证明查询: issue a certificate, download its PDF, and the public verification route."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from fastapi.responses import Response
+from pydantic import BaseModel, ConfigDict, Field
+
+from api.auth import AuthorizationHeader, CurrentPerson, current_person
+from api.captchas import check
+from api.certificate_issue import issue_certificate, verify_path
+from api.errors import ApiError
+from api.periods import period
+from api.state import State
+from api.timefmt import LocalDateTime
+from domain.certificate import is_certificate_no, verify_code_matches
+from domain.identity import mask_name
+from domain.vocabulary import Insurance
+from storage import certificates, persons
+from storage.models import Certificate
+
+router = APIRouter(prefix="/api/v1/certificates", tags=["payer"])
+
+_MAX_CODE_TEXT = 32
+
+
+class CertificateIn(BaseModel):
+    model_config = ConfigDict(populate_by_name=True)
+
+    from_month: str = Field(alias="from", max_length=16)
+    to_month: str = Field(alias="to", max_length=16)
+    captcha_id: str = Field(max_length=64)
+    captcha_answer: str = Field(max_length=32)
+    insurance: Insurance = Insurance.PENSION
+
+
+class LineOut(BaseModel):
+    month: str
+    insurance: str
+    amount_fen: int
+    treasury_date: date
+
+
+class PendingOut(BaseModel):
+    month: str
+    expected_date: date | None
+
+
+class CertificateOut(BaseModel):
+    certificate_no: str
+    verify_code: str
+    lines: list[LineOut]
+    total_fen: int
+    issued_at: LocalDateTime
+    pdf_url: str
+    verify_url: str
+    # Paid months of the range whose money is not in the treasury yet (not on this certificate).
+    not_yet_in_treasury: list[PendingOut]
+
+
+class VerifyOut(BaseModel):
+    valid: bool
+    certificate_no: str
+    payer: str
+    total_fen: int
+    issued_at: LocalDateTime
+    from_month: str
+    to_month: str
+
+
+def certificate_not_found() -> ApiError:
+    # One answer for an unknown number and a wrong code: the route reveals nothing else.
+    return ApiError(
+        404,
+        "CERTIFICATE_NOT_FOUND",
+        "未查询到该完税证明，请核对证明编号和验证码",
+        None,
+        valid=False,
+    )
+
+
+Code = Annotated[str | None, Query(max_length=_MAX_CODE_TEXT)]
+
+
+@router.post("", status_code=201, response_model=CertificateOut)
+async def issue(body: CertificateIn, state: State, me: CurrentPerson) -> CertificateOut:
+    """201 with the lines in the treasury; 422 CAPTCHA_INVALID; 409 NOT_YET_IN_TREASURY; 404."""
+    # Bad months are answered before the captcha is spent, so the payer can fix them and retry.
+    first, last = period(body.from_month, body.to_month, state.today())
+    await check(state, body.captcha_id, body.captcha_answer)
+    issued = await issue_certificate(state, me, body.insurance, first, last)
+    no = issued.certificate_no
+    return CertificateOut(
+        certificate_no=no,
+        verify_code=issued.verify_code,
+        lines=[LineOut.model_validate(line) for line in issued.lines],
+        total_fen=issued.total_fen,
+        issued_at=issued.issued_at,
+        # With the code, so a plain link (no Authorization header) downloads it.
+        pdf_url=f"/api/v1/certificates/{no}.pdf?code={issued.verify_code}",
+        verify_url=f"{state.settings.base_url}{verify_path(no)}?code={issued.verify_code}",
+        not_yet_in_treasury=[PendingOut.model_validate(p) for p in issued.pending],
+    )
+
+
+async def _load(state: State, certificate_no: str) -> Certificate:
+    if not is_certificate_no(certificate_no):
+        raise certificate_not_found()
+    async with state.sessions() as db:
+        found = await certificates.get_certificate(db, certificate_no)
+    if found is None:
+        raise certificate_not_found()
+    return found
+
+
+@router.get("/{certificate_no}.pdf")
+async def pdf(
+    certificate_no: str,
+    state: State,
+    code: Code = None,
+    authorization: AuthorizationHeader = None,
+) -> Response:
+    """The PDF as issued: for its owner (bearer token) or anyone holding the verify code."""
+    if code is None:
+        # Authenticate first, so an anonymous caller learns nothing about the number.
+        me = await current_person(state, authorization)
+        found = await _load(state, certificate_no)
+        if found.person_id != me.id:
+            raise certificate_not_found()
+    else:
+        found = await _load(state, certificate_no)
+        if not verify_code_matches(code, found.verify_code_hash):
+            raise certificate_not_found()
+    return Response(
+        content=found.pdf,
+        media_type="application/pdf",
+        headers={
+            "Content-Disposition": f'inline; filename="{found.certificate_no}.pdf"',
+            "Cache-Control": "private, no-store",
+        },
+    )
+
+
+@router.get("/{certificate_no}/verify", response_model=VerifyOut)
+async def verify(
+    certificate_no: str,
+    state: State,
+    code: Annotated[str, Query(max_length=_MAX_CODE_TEXT)],
+) -> VerifyOut:
+    """Public: {valid, payer (masked), total_fen, issued_at}; 404 {valid: false} otherwise."""
+    found = await _load(state, certificate_no)
+    if not verify_code_matches(code, found.verify_code_hash):
+        raise certificate_not_found()
+    async with state.sessions() as db:
+        person = await persons.get_person(db, found.person_id)
+    return VerifyOut(
+        valid=True,
+        certificate_no=found.certificate_no,
+        payer=mask_name(person.name) if person is not None else "",
+        total_fen=found.total_fen,
+        issued_at=found.issued_at,
+        from_month=found.from_month,
+        to_month=found.to_month,
+    )

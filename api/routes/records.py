@@ -1,0 +1,162 @@
+"""社保费申报查询: a person's contribution months with their status, and one month's details."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Path, Query
+from pydantic import BaseModel
+
+from api.auth import CurrentPerson
+from api.errors import ApiError
+from api.people import MAX_ID_TEXT, MAX_NAME_TEXT, IdentityBody, identify
+from api.periods import period
+from api.rate_limit import rate_limit
+from api.state import State
+from api.timefmt import LocalDateTime
+from domain.identity import mask_name
+from domain.vocabulary import INSURANCE_LABELS, STATUS_LABELS, ContributionStatus
+from storage import contributions, persons
+from storage.contributions import RecordRow
+
+# Another person's records need their ID number: limited per client IP and per targeted number.
+router = APIRouter(
+    prefix="/api/v1/records",
+    tags=["payer"],
+    dependencies=[Depends(rate_limit("records", per_target=True))],
+)
+
+# Record ids are database integers; the bound keeps absurd numbers away from the driver.
+MAX_RECORD_ID = 2**62
+
+
+class RecordOut(BaseModel):
+    record_id: int
+    contribution_id: str
+    month: str
+    insurance: str
+    insurance_label: str
+    base_fen: int
+    amount_fen: int
+    interest_fen: int
+    paid_at: LocalDateTime | None
+    status: ContributionStatus
+    status_label: str
+    treasury_date: date | None
+    expected_treasury_date: date | None
+
+
+class PaymentOut(BaseModel):
+    """The payment numbers: the voucher a payer keeps (商户单号, 微信支付单号)."""
+
+    out_trade_no: str | None
+    transaction_id: str | None
+
+
+class PostingOut(BaseModel):
+    posting_id: str
+    state: str
+
+
+class RefundOut(BaseModel):
+    out_refund_no: str
+    status: str
+    amount_fen: int
+
+
+class RecordDetailsOut(RecordOut):
+    payer_name_masked: str
+    payment: PaymentOut
+    posting: PostingOut | None
+    refund: RefundOut | None
+
+
+def _record_out(row: RecordRow) -> RecordOut:
+    return RecordOut(
+        record_id=row.record_id,
+        contribution_id=row.contribution_id,
+        month=row.month,
+        insurance=row.insurance.value,
+        insurance_label=INSURANCE_LABELS.get(row.insurance, row.insurance.value),
+        base_fen=row.base_fen,
+        amount_fen=row.amount_fen,
+        interest_fen=row.interest_fen,
+        paid_at=row.paid_at,
+        status=row.status,
+        status_label=STATUS_LABELS[row.status],
+        treasury_date=row.treasury_date,
+        expected_treasury_date=row.expected_treasury_date,
+    )
+
+
+def record_not_found() -> ApiError:
+    return ApiError(404, "RECORD_NOT_FOUND", "未找到该缴费记录", "record_id")
+
+
+Text = Annotated[str | None, Query(max_length=MAX_ID_TEXT)]
+
+
+@router.get("", response_model=list[RecordOut])
+async def list_records(
+    state: State,
+    me: CurrentPerson,
+    id_type: Text = None,
+    id_number: Text = None,
+    name: Annotated[str | None, Query(max_length=MAX_NAME_TEXT)] = None,
+    from_month: Annotated[str | None, Query(alias="from", max_length=16)] = None,
+    to_month: Annotated[str | None, Query(alias="to", max_length=16)] = None,
+) -> list[RecordOut]:
+    """The signed-in person's months this year by default; another person needs their trio."""
+    first, last = period(from_month, to_month, state.today())
+    given = {"id_type": id_type, "id_number": id_number, "name": name}
+    async with state.sessions() as db:
+        person = me
+        if any(given.values()):
+            missing = next((field for field, value in given.items() if not value), None)
+            if missing is not None:
+                raise ApiError(422, "VALIDATION_ERROR", "缺少必填项", missing)
+            person = await identify(
+                db, IdentityBody(id_type=id_type or "", id_number=id_number or "", name=name or "")
+            )
+        rows = await contributions.list_records(db, person.id, str(first), str(last))
+    return [_record_out(row) for row in rows]
+
+
+@router.get("/{record_id}", response_model=RecordDetailsOut)
+async def record_details(
+    record_id: Annotated[int, Path(ge=1, le=MAX_RECORD_ID)],
+    state: State,
+    me: CurrentPerson,
+) -> RecordDetailsOut:
+    """One month's details: only for its person or whoever paid it (404 for anyone else)."""
+    async with state.sessions() as db:
+        row = await contributions.get_record(db, record_id)
+        if row is None:
+            raise record_not_found()
+        contribution = await contributions.get_contribution(db, row.contribution_id)
+        payer_of = contribution.requested_by_person_id if contribution is not None else None
+        if me.id not in (row.person_id, payer_of):
+            # The same 404 as an unknown id: never reveal that the record exists.
+            raise record_not_found()
+        person = await persons.get_person(db, row.person_id)
+    base = _record_out(row)
+    return RecordDetailsOut(
+        **base.model_dump(),
+        payer_name_masked=mask_name(person.name) if person is not None else "",
+        payment=PaymentOut(out_trade_no=row.out_trade_no, transaction_id=row.transaction_id),
+        posting=(
+            PostingOut(posting_id=row.posting_id, state=row.posting_state.value)
+            if row.posting_id is not None and row.posting_state is not None
+            else None
+        ),
+        refund=(
+            RefundOut(
+                out_refund_no=row.refund.out_refund_no,
+                status=row.refund.status.value,
+                amount_fen=row.refund.amount_fen,
+            )
+            if row.refund is not None
+            else None
+        ),
+    )
