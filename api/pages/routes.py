@@ -1,0 +1,141 @@
+"""Routes of the H5 pages: each renders a template whose script talks to the JSON API."""
+
+from __future__ import annotations
+
+import string
+from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+
+from api.errors import ApiError
+from domain.vocabulary import ID_TYPE_LABELS, INSURANCE_LABELS, STATUS_LABELS
+
+router = APIRouter(tags=["pages"], include_in_schema=False)
+
+_HERE = Path(__file__).resolve().parent
+_STATIC = _HERE / "static"
+_templates = Jinja2Templates(directory=_HERE / "templates")
+
+# Only the files shipped in static/ are served, looked up by exact name (no path traversal).
+_STATIC_FILES: dict[str, tuple[Path, str]] = {
+    p.name: (p, "text/css" if p.suffix == ".css" else "text/javascript")
+    for p in _STATIC.iterdir()
+    if p.suffix in {".css", ".js"}
+}
+
+_MAX_ID = 64
+_ID_CHARS = frozenset(string.ascii_letters + string.digits + "-_")
+
+
+def _page(request: Request, template: str, title: str, **extra: Any) -> HTMLResponse:
+    context = {
+        "title": title,
+        "id_types": [(t.value, label) for t, label in ID_TYPE_LABELS.items()],
+        "insurance_labels": {i.value: label for i, label in INSURANCE_LABELS.items()},
+        "status_labels": {s.value: label for s, label in STATUS_LABELS.items()},
+        **extra,
+    }
+    response = _templates.TemplateResponse(request, template, context)
+    # Pages carry no personal data, but a cached page must never show another person's flow.
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _not_found() -> ApiError:
+    return ApiError(404, "NOT_FOUND", "请求的资源不存在", None)
+
+
+def _checked_id(value: str) -> str:
+    if not value or len(value) > _MAX_ID or not _ID_CHARS.issuperset(value):
+        raise _not_found()
+    return value
+
+
+@router.get("/")
+async def root() -> RedirectResponse:
+    return RedirectResponse("/h5/", status_code=307)
+
+
+@router.get("/h5", response_model=None)
+async def h5_bare() -> RedirectResponse:
+    return RedirectResponse("/h5/", status_code=307)
+
+
+@router.get("/h5/", response_class=HTMLResponse)
+async def sign_in(request: Request) -> HTMLResponse:
+    """用户认证."""
+    return _page(request, "sign_in.html", "用户认证")
+
+
+@router.get("/h5/menu", response_class=HTMLResponse)
+async def menu(request: Request) -> HTMLResponse:
+    """社保费功能列表."""
+    return _page(request, "menu.html", "社保费功能列表")
+
+
+@router.get("/h5/payer", response_class=HTMLResponse)
+async def other_payer(request: Request) -> HTMLResponse:
+    """缴费人信息 (代他人缴费)."""
+    return _page(request, "payer.html", "缴费人信息")
+
+
+@router.get("/h5/pay/confirm", response_class=HTMLResponse)
+async def pay_confirm(request: Request) -> HTMLResponse:
+    """缴费信息确认."""
+    return _page(request, "pay_confirm.html", "缴费信息确认")
+
+
+@router.get("/h5/pay/amount", response_class=HTMLResponse)
+async def pay_amount(request: Request) -> HTMLResponse:
+    """应缴费额确认."""
+    return _page(request, "pay_amount.html", "应缴费额确认")
+
+
+@router.get("/h5/pay/method", response_class=HTMLResponse)
+async def pay_method(request: Request) -> HTMLResponse:
+    """缴款方式."""
+    return _page(request, "pay_method.html", "缴款方式")
+
+
+@router.get("/h5/pay/result/{contribution_id}", response_class=HTMLResponse)
+async def pay_result(request: Request, contribution_id: str) -> HTMLResponse:
+    """支付结果, following the contribution live."""
+    return _page(
+        request, "pay_result.html", "支付结果", contribution_id=_checked_id(contribution_id)
+    )
+
+
+@router.get("/h5/records", response_class=HTMLResponse)
+async def records(request: Request) -> HTMLResponse:
+    """社保费申报查询 (个人社保费查询)."""
+    return _page(request, "records.html", "个人社保费查询")
+
+
+@router.get("/h5/records/{record_id}", response_class=HTMLResponse)
+async def record_detail(request: Request, record_id: str) -> HTMLResponse:
+    """缴费明细 of one record."""
+    return _page(request, "record_detail.html", "缴费明细", record_id=_checked_id(record_id))
+
+
+@router.get("/h5/certificates", response_class=HTMLResponse)
+async def certificates(request: Request) -> HTMLResponse:
+    """完税证明查询."""
+    return _page(request, "certificates.html", "完税证明查询")
+
+
+@router.get("/h5/verify/{certificate_no}", response_class=HTMLResponse)
+async def verify(request: Request, certificate_no: str) -> HTMLResponse:
+    """Public: is this certificate genuine (verification code from the query string)."""
+    return _page(request, "verify.html", "完税证明验证", certificate_no=_checked_id(certificate_no))
+
+
+@router.get("/h5/static/{name}", response_model=None)
+async def static(name: str) -> Response:
+    found = _STATIC_FILES.get(name)
+    if found is None:
+        raise _not_found()
+    path, media_type = found
+    return FileResponse(path, media_type=f"{media_type}; charset=utf-8")

@@ -1,0 +1,129 @@
+// 缴费信息确认: payer info, 缴费险种, 费款所属期 (or the arrears for 补缴), 缴费档次 → a quote.
+(function () {
+  "use strict";
+  if (!SB.requireSession()) return;
+  var forOther = new URLSearchParams(window.location.search).get("for") === "other";
+  var payer = forOther ? SB.getJSON("sb.other") : { payer_ref: "me", person: SB.getJSON("sb.me") };
+  if (!payer || !payer.person) { window.location.replace(forOther ? "/h5/payer" : "/h5/menu"); return; }
+  var form = document.getElementById("confirm");
+  var monthsBox = document.getElementById("months");
+  var gradesBox = document.getElementById("grades");
+  var next = document.getElementById("next");
+  var options = null;
+
+  SB.text("payer-name", payer.person.name_masked);
+  SB.text("payer-id-type", SB.idTypeLabel(payer.person.id_type));
+  SB.text("payer-id-number", payer.person.id_number_masked);
+
+  function backPayment() {
+    return form.querySelector("[name=back_payment]:checked").value === "yes";
+  }
+
+  function option(type, name, value, checked, title, sub) {
+    var label = document.createElement("label");
+    label.className = "cell option";
+    var left = document.createElement("span");
+    left.className = "opt";
+    left.textContent = title;
+    if (sub) {
+      var s = document.createElement("span");
+      s.className = "sub";
+      s.textContent = sub;
+      left.append(s);
+    }
+    var input = document.createElement("input");
+    input.type = type; input.name = name; input.value = value; input.checked = checked;
+    label.append(left, input);
+    return label;
+  }
+
+  function empty(textValue) {
+    var div = document.createElement("div");
+    div.className = "empty";
+    div.textContent = textValue;
+    return div;
+  }
+
+  function renderMonths() {
+    monthsBox.replaceChildren();
+    SB.clearErrors(form);
+    if (backPayment()) {
+      SB.text("months-title", "需补缴的费款所属期");
+      if (!options.arrears.length) { monthsBox.append(empty("没有需要补缴的月份")); return; }
+      options.arrears.forEach(function (a) {
+        var sub = a.amount_fen === null ? "" : "最低档应缴 ¥" + SB.yuan(a.amount_fen) +
+          (a.interest_fen ? "（含利息 ¥" + SB.yuan(a.interest_fen) + "）" : "");
+        monthsBox.append(option("checkbox", "month", a.month, true, SB.monthLabel(a.month), sub));
+      });
+    } else {
+      SB.text("months-title", "费款所属期");
+      if (!options.open_months.length) { monthsBox.append(empty("当前没有可缴费的月份")); return; }
+      var last = options.open_months[options.open_months.length - 1];
+      options.open_months.forEach(function (m) {
+        monthsBox.append(option("checkbox", "month", m, m === last, SB.monthLabel(m), ""));
+      });
+    }
+  }
+
+  function renderGrades() {
+    gradesBox.replaceChildren();
+    options.grades.forEach(function (g) {
+      gradesBox.append(option(
+        "radio", "grade", String(g.grade), g.grade === options.default_grade,
+        g.percent + "%档 · 月缴 ¥" + SB.yuan(g.monthly_fen),
+        "缴费基数 ¥" + SB.yuan(g.base_fen) + "/月"
+      ));
+    });
+  }
+
+  async function load() {
+    var r = await SB.api("GET", "/api/v1/payers/" + encodeURIComponent(payer.payer_ref) + "/options");
+    if (!r.ok) { SB.showError(form, r.data); next.disabled = true; SB.ready(); return; }
+    options = r.data;
+    var select = document.getElementById("insurance");
+    var registered = options.registrations.map(function (reg) { return reg.insurance; });
+    if (!registered.length) registered = [options.insurance];
+    registered.forEach(function (value) {
+      var o = document.createElement("option");
+      o.value = value;
+      o.textContent = SB_VOCAB.insurance[value] || value;
+      o.selected = value === options.insurance;
+      select.append(o);
+    });
+    document.getElementById("provisional").hidden = !options.provisional;
+    renderMonths();
+    renderGrades();
+    SB.ready();
+  }
+
+  form.querySelectorAll("[name=back_payment]").forEach(function (radio) {
+    radio.addEventListener("change", function () { if (options) renderMonths(); });
+  });
+
+  form.addEventListener("submit", async function (event) {
+    event.preventDefault();
+    if (!options) return;
+    SB.clearErrors(form);
+    var months = Array.from(form.querySelectorAll("[name=month]:checked")).map(function (i) { return i.value; });
+    if (!months.length) {
+      SB.showError(form, { field: "months", message: "请选择费款所属期" });
+      return;
+    }
+    var grade = form.querySelector("[name=grade]:checked");
+    if (!grade) { SB.showError(form, { field: "grade", message: "请选择缴费档次" }); return; }
+    next.disabled = true;
+    var r = await SB.api("POST", "/api/v1/quotes", {
+      payer_ref: payer.payer_ref,
+      insurance: document.getElementById("insurance").value,
+      months: months,
+      back_payment: backPayment(),
+      grade: Number(grade.value)
+    });
+    next.disabled = false;
+    if (!r.ok) { SB.showError(form, r.data); return; }
+    SB.setJSON("sb.quote", { quote: r.data, payer: payer.person });
+    window.location.href = "/h5/pay/amount";
+  });
+
+  load();
+})();

@@ -1,0 +1,79 @@
+// 社保费申报查询 (个人社保费查询): the signed-in person and this year by default; another person
+// (with their trio) or another year may be chosen; a record opens its 缴费明细.
+(function () {
+  "use strict";
+  if (!SB.requireSession()) return;
+  var me = SB.getJSON("sb.me") || {};
+  var form = document.getElementById("query");
+  var other = document.getElementById("other");
+  var otherFields = document.getElementById("other-fields");
+  var year = document.getElementById("year");
+  var search = document.getElementById("search");
+  var body = document.querySelector("#records tbody");
+  var thisYear = new Date().getFullYear();
+  var BAD = ["REFUNDING", "REFUNDED", "MANUAL_REVIEW", "REJECTED", "EXPIRED", "CANCELLED"];
+  var GOOD = ["IN_TREASURY", "COMPLETED"];
+
+  SB.text("self-who", (me.name_masked || "") + " " + (me.id_number_masked || ""));
+  for (var y = thisYear; y > thisYear - 6; y -= 1) {
+    var o = document.createElement("option");
+    o.value = String(y);
+    o.textContent = y + "年01月 至 " + y + "年12月";
+    year.append(o);
+  }
+  other.addEventListener("change", function () {
+    otherFields.hidden = !other.checked;
+    document.getElementById("self-row").hidden = other.checked;
+  });
+
+  function badge(record) {
+    var span = document.createElement("span");
+    span.className = "badge" + (BAD.indexOf(record.status) >= 0 ? " bad" : GOOD.indexOf(record.status) >= 0 ? " ok" : "");
+    span.textContent = record.status_label;
+    return span;
+  }
+
+  function render(records) {
+    body.replaceChildren();
+    document.getElementById("empty").hidden = records.length > 0;
+    records.forEach(function (record) {
+      var tr = document.createElement("tr");
+      tr.className = "clickable";
+      tr.dataset.recordId = String(record.record_id);
+      var month = document.createElement("td");
+      month.textContent = SB.monthLabel(record.month);
+      var amount = document.createElement("td");
+      amount.textContent = SB.yuan(record.amount_fen + record.interest_fen);
+      var status = document.createElement("td");
+      status.append(badge(record));
+      tr.append(month, amount, status);
+      tr.addEventListener("click", function () {
+        window.location.href = "/h5/records/" + encodeURIComponent(record.record_id);
+      });
+      body.append(tr);
+    });
+  }
+
+  async function query() {
+    SB.clearErrors(form);
+    var params = new URLSearchParams({ from: year.value + "-01", to: year.value + "-12" });
+    if (other.checked) {
+      var who = SB.identity(form);
+      params.set("id_type", who.id_type);
+      params.set("id_number", who.id_number);
+      params.set("name", who.name);
+    }
+    search.disabled = true;
+    var r = await SB.api("GET", "/api/v1/records?" + params.toString());
+    search.disabled = false;
+    if (!r.ok) { SB.showError(form, r.data); render([]); return; }
+    render(r.data);
+  }
+
+  form.addEventListener("submit", async function (event) {
+    event.preventDefault();
+    await query();
+    SB.ready();
+  });
+  query().then(SB.ready);
+})();
