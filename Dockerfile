@@ -1,0 +1,17 @@
+# One image for the api and the worker (different commands in docker-compose.yml).
+FROM python:3.11-slim
+
+# CJK fonts for the certificate PDFs (rare characters need Noto CJK as fallback); fontconfig's
+# fc-match finds them (api/cjk_fonts.py) unless SHEBAO_CJK_FONT_PATHS names them.
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends fonts-wqy-microhei fonts-noto-cjk fontconfig \
+    && rm -rf /var/lib/apt/lists/*
+
+WORKDIR /app
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 SHEBAO_DATA_DIR=/app/.data
+COPY . .
+RUN pip install --no-cache-dir . \
+    && useradd --system --home /app shebao && mkdir -p /app/.data && chown shebao /app/.data
+USER shebao
+EXPOSE 8000 9464
+CMD ["python", "-m", "api"]

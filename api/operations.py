@@ -1,0 +1,24 @@
+"""What operations add to the app: request ids, metrics, security headers, rate limits, codec."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from api.metrics import install_metrics
+from api.rate_limit import install_rate_limiting
+from api.request_id import RequestIdMiddleware
+from api.routes import codec
+from api.security_headers import SecurityHeadersMiddleware
+from settings import Settings
+
+
+def install_operations(app: FastAPI, settings: Settings) -> None:
+    """Call after the other middleware: the last added runs outermost, so every response
+    (errors included) gets the request id, the security headers and the codec's CORS headers.
+    """
+    install_rate_limiting(app)
+    install_metrics(app)
+    app.include_router(codec.router)
+    app.add_middleware(codec.CodecCorsMiddleware, origin=settings.temporal_ui_url)
+    app.add_middleware(SecurityHeadersMiddleware, production=settings.env == "production")
+    app.add_middleware(RequestIdMiddleware)
