@@ -9,6 +9,8 @@ from typing import Literal
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from workflows.codec import DEV_CODEC_KEYS
+
 REPO_ROOT = Path(__file__).resolve().parent
 
 
@@ -30,6 +32,21 @@ class Settings(BaseSettings):
     temporal_namespace: str = "default"
     task_queue: str = "shebao-contributions"
     temporal_ui_url: str = "http://localhost:8233"
+    # Payload codec keys, newest first: "kid2:base64key,kid1:base64key" (32-byte AES-256 keys).
+    # Empty: a fixed dev-only key (refused in production). See README "Rotating the codec key".
+    codec_keys: str = Field(default="", repr=False)
+    # Dev only: the codec endpoint answers Temporal UI's origin without the operator token,
+    # because the UI cannot send a static bearer token (refused in production).
+    codec_trust_ui_origin: bool = False
+    # Where the worker serves the Temporal SDK's Prometheus metrics ("" disables).
+    worker_metrics_address: str = "127.0.0.1:9464"
+    # Logs as JSON lines (production, compose) or as readable text (a developer's terminal).
+    log_json: bool = True
+    # Proxies whose X-Forwarded-For the API believes (the client IP behind rate limits).
+    forwarded_allow_ips: str = "127.0.0.1"
+    # Rate limits, per client IP and per targeted ID number (guessing numbers must be slow).
+    rate_limit_per_ip_per_minute: int = 30
+    rate_limit_per_target_per_minute: int = 5
 
     # API.
     api_host: str = "127.0.0.1"
@@ -41,6 +58,11 @@ class Settings(BaseSettings):
     session_ttl_minutes: int = 120
     quote_ttl_minutes: int = 30
     captcha_bypass: str | None = None
+    # Captchas of the certificate query: lifetime, and how many one client IP may fetch a minute.
+    captcha_ttl_s: int = 5 * 60
+    captcha_per_minute: int = 20
+    # Certificate PDF fonts, primary first, each "path" or "path#index" (.ttc); empty: fc-match.
+    cjk_font_paths: list[str] = []
 
     # Policy: the province whose tables are loaded from domain/data.
     province: str = "guizhou"
@@ -64,6 +86,26 @@ class Settings(BaseSettings):
     sim_duplicate_callback_rate: float = 0.0
     sim_seed: int | None = None
 
+    # Payment channel: the in-process simulator, or the real WeChat Pay v3 adapter (public-key
+    # mode) — against api.mch.weixin.qq.com, or the local gateway when wechatpay_gateway_url is set.
+    payment_channel: Literal["simulator", "wechatpay"] = "simulator"
+    wechatpay_gateway_url: str = ""
+    wechatpay_mchid: str = "1900000109"
+    wechatpay_appid: str = "wxd678efh567hg6787"
+    wechatpay_apiv3_key: str = Field(default="", repr=False)
+    # Key files; None: the local gateway's files under data_dir/wechatpay/.
+    wechatpay_private_key_path: Path | None = None
+    wechatpay_public_key_path: Path | None = None
+    # "": derived from the key files (the local gateway names keys that way).
+    wechatpay_cert_serial_no: str = ""
+    wechatpay_public_key_id: str = ""
+    wechatpay_connect_timeout_s: float = 3.0
+    wechatpay_read_timeout_s: float = 10.0
+    # The local gateway (python -m adapters.payments.gateway) and its callback time compression.
+    wechatpay_gateway_host: str = "127.0.0.1"
+    wechatpay_gateway_port: int = 8010
+    wechatpay_notify_speedup: float = 1.0
+
     @model_validator(mode="after")
     def _production_is_strict(self) -> Settings:
         if self.env == "production":
@@ -71,6 +113,14 @@ class Settings(BaseSettings):
                 raise ValueError("SHEBAO_CAPTCHA_BYPASS is refused when SHEBAO_ENV=production")
             if self.operator_token.startswith("dev-") or self.payer_ref_key.startswith("dev-"):
                 raise ValueError("production needs SHEBAO_OPERATOR_TOKEN and SHEBAO_PAYER_REF_KEY")
+            if not self.codec_keys or DEV_CODEC_KEYS.split(":", 1)[1] in self.codec_keys:
+                raise ValueError("production needs SHEBAO_CODEC_KEYS (not the dev key)")
+            if self.codec_trust_ui_origin:
+                raise ValueError("SHEBAO_CODEC_TRUST_UI_ORIGIN is refused in production")
+            if self.payment_channel == "wechatpay" and (
+                len(self.wechatpay_apiv3_key) != 32 or self.wechatpay_gateway_url
+            ):
+                raise ValueError("production WeChat Pay needs a 32-byte APIv3 key and no gateway")
         return self
 
     @cached_property
@@ -80,6 +130,10 @@ class Settings(BaseSettings):
     @cached_property
     def resolved_sim_database_url(self) -> str:
         return self.sim_database_url or f"sqlite+aiosqlite:///{self.data_dir / 'simulators.db'}"
+
+    @cached_property
+    def wechatpay_dir(self) -> Path:
+        return self.data_dir / "wechatpay"
 
     @cached_property
     def base_url(self) -> str:

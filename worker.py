@@ -8,17 +8,23 @@ from collections.abc import Sequence
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import Client
+from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
+from temporalio.service import RPCError
 from temporalio.worker import Worker
 
 from activities.contribution import ContributionActivities
+from activities.reconciliation import ReconciliationActivities
 from adapters.clock import activity_clock
-from adapters.factory import Adapters, build_simulators
+from adapters.factory import Adapters, build_adapters
+from observability import log_startup, setup_logging
 from settings import Settings
 from storage.db import make_engine, make_sessionmaker
 from workflows.contribution import ContributionWorkflow
 from workflows.converter import connect
+from workflows.reconciliation import ReconciliationWorkflow
+from workflows.reconciliation_schedule import ensure_reconciliation_schedule
 
-WORKFLOWS: Sequence[type] = (ContributionWorkflow,)
+WORKFLOWS: Sequence[type] = (ContributionWorkflow, ReconciliationWorkflow)
 
 
 def build_worker(
@@ -28,18 +34,30 @@ def build_worker(
     *,
     task_queue: str | None = None,
     fail_workflows_on_bugs: bool = False,
+    reconciliation: ReconciliationActivities | None = None,
 ) -> Worker:
     """The worker for the contribution task queue, with every workflow and activity."""
     return Worker(
         client,
         task_queue=task_queue or settings.task_queue,
         workflows=list(WORKFLOWS),
-        activities=activities.all(),
+        activities=[*activities.all(), *(reconciliation.all() if reconciliation else [])],
         # Every activity is async (I/O bound), so no thread pool is needed.
         max_concurrent_activities=100,
         # In production a bug in workflow code retries the task until a fix is deployed;
         # tests want it to fail the workflow at once instead of hanging.
         workflow_failure_exception_types=[Exception] if fail_workflows_on_bugs else [],
+    )
+
+
+def sdk_runtime(settings: Settings) -> Runtime | None:
+    """The SDK's own metrics (task latencies, slots, polls) on a Prometheus endpoint, if set."""
+    if not settings.worker_metrics_address:
+        return None
+    return Runtime(
+        telemetry=TelemetryConfig(
+            metrics=PrometheusConfig(bind_address=settings.worker_metrics_address)
+        )
     )
 
 
@@ -57,13 +75,25 @@ def build_activities(
 
 
 async def main() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     settings = Settings()
+    setup_logging("worker", json_lines=settings.log_json)
+    log_startup("worker", settings)
     engine = make_engine(settings.resolved_database_url)
     sessions = make_sessionmaker(engine)
-    adapters = await build_simulators(settings, activity_clock)
-    client = await connect(settings.temporal_address, settings.temporal_namespace)
-    worker = build_worker(client, settings, build_activities(settings, adapters, sessions))
+    adapters = await build_adapters(settings, activity_clock)
+    client = await connect(settings, sdk_runtime(settings))
+    # The daily reconciliation schedule is created or brought up to date at every worker start;
+    # a refusal is logged loudly but must not keep contributions from being processed.
+    try:
+        await ensure_reconciliation_schedule(client, settings.task_queue)
+    except RPCError as err:
+        logging.getLogger("shebao.worker").error("reconciliation schedule not set: %s", err.status)
+    worker = build_worker(
+        client,
+        settings,
+        build_activities(settings, adapters, sessions),
+        reconciliation=ReconciliationActivities(sessions, adapters.payments),
+    )
     logging.getLogger("shebao.worker").info("worker polling task queue %s", settings.task_queue)
     try:
         await worker.run()

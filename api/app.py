@@ -11,10 +11,17 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import Client
 
 from adapters.clock import system_clock
-from adapters.factory import Adapters, build_simulators
+from adapters.factory import Adapters, build_adapters
 from api.errors import install_error_handlers
 from api.limits import BodyLimitMiddleware
+from api.operations import install_operations
+from api.pages import routes as pages
+from api.routes import captcha as captcha_routes
+from api.routes import certificates as certificate_routes
 from api.routes import contributions, health, operator, payers, quotes, session, sim_cashier
+from api.routes import reconciliation as reconciliation_routes
+from api.routes import records as record_routes
+from api.routes import wechatpay_notify as wechatpay_notify_routes
 from api.sim_notifier import notifier_running
 from api.state import AppState
 from api.temporal_link import TemporalLink
@@ -48,7 +55,7 @@ def create_app(
             await link.connect()
             chosen = adapters
             if chosen is None and settings.simulators:
-                chosen = await build_simulators(settings, system_clock)
+                chosen = await build_adapters(settings, system_clock)
                 stack.push_async_callback(chosen.aclose)
             state = AppState(
                 settings=settings,
@@ -76,6 +83,13 @@ def create_app(
     app.include_router(quotes.router)
     app.include_router(contributions.router)
     app.include_router(operator.router)
+    app.include_router(reconciliation_routes.router)
+    app.include_router(record_routes.router)
+    app.include_router(wechatpay_notify_routes.router)
+    app.include_router(captcha_routes.router)
+    app.include_router(certificate_routes.router)
+    app.include_router(pages.router)
     if settings.simulators:
         app.include_router(sim_cashier.router)
+    install_operations(app, settings)
     return app

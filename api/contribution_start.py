@@ -36,6 +36,7 @@ from settings import Settings
 from storage import idempotency, persons, quotes
 from storage.models import Person, Quote
 from workflows import search_attributes as sa
+from workflows.cleartext import ClearText
 from workflows.contribution import ContributionWorkflow
 
 log = logging.getLogger("shebao.api")
@@ -234,8 +235,8 @@ class ContributionStarter:
                 back_payment=inp.back_payment,
                 status=ContributionStatus.VERIFYING.value,
             ),
-            # What operators see in Temporal UI: no personal data.
-            static_summary=(
+            # What operators see in Temporal UI, even without the codec key: no personal data.
+            static_summary=ClearText(
                 f"{inp.insurance.value} {inp.months[0]}~{inp.months[-1]} {inp.total_fen} fen"
             ),
         )

@@ -46,9 +46,7 @@ class TemporalLink:
                 if loop.time() < self._next_attempt:
                     return None
                 try:
-                    self._client = await connect(
-                        self._settings.temporal_address, self._settings.temporal_namespace
-                    )
+                    self._client = await connect(self._settings)
                 except Exception as exc:  # any failure to connect means "not now"
                     self._next_attempt = loop.time() + self._retry_after_s
                     if not self._failing:

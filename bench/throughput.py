@@ -197,7 +197,7 @@ async def main() -> None:
         workdir = Path(tmp)
         extra = [] if args.in_memory else ["--db-filename", str(workdir / "temporal.db")]
         env = await WorkflowEnvironment.start_local(
-            data_converter=data_converter(),
+            data_converter=data_converter(Settings()),
             dev_server_existing_path=str(Path(sys.executable).parent / "temporal"),
             search_attributes=list(sa.ALL_KEYS),
             dev_server_extra_args=extra,

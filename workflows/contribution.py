@@ -51,6 +51,7 @@ with workflow.unsafe.imports_passed_through():
         TradeState,
     )
     from workflows import search_attributes as sa
+    from workflows.cleartext import ClearText
 
 S = ContributionStatus
 
@@ -490,7 +491,8 @@ class ContributionWorkflow:
             result_type=result_type,
             start_to_close_timeout=STEP_TIMEOUT,
             retry_policy=STEP_RETRY,
-            summary=summary,
+            # Step names only: readable in Temporal UI without the codec key.
+            summary=ClearText(summary),
         )
 
     def _enter(self, status: ContributionStatus) -> None:

@@ -1,17 +1,47 @@
-"""The one data converter every Temporal client in shebao uses (API, worker, tests)."""
+"""The one data converter every Temporal client in shebao uses (API, worker, tests, scripts)."""
 
 from __future__ import annotations
 
+import dataclasses
+
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
-from temporalio.converter import DataConverter
+from temporalio.converter import DataConverter, DefaultFailureConverterWithEncodedAttributes
+from temporalio.runtime import Runtime
+
+from settings import Settings
+from workflows.cleartext import ShebaoPayloadConverter
+from workflows.codec import DEV_CODEC_KEYS, EncryptionCodec, Keyring
 
 
-def data_converter() -> DataConverter:
-    """Pydantic models in, pydantic models out; the encrypting codec is layered on here."""
-    return pydantic_data_converter
+def keyring(settings: Settings) -> Keyring:
+    """SHEBAO_CODEC_KEYS, or the fixed dev key outside production (Settings refuses it there)."""
+    return Keyring.parse(settings.codec_keys or DEV_CODEC_KEYS)
 
 
-async def connect(address: str, namespace: str) -> Client:
-    """A Temporal client with shebao's data converter."""
-    return await Client.connect(address, namespace=namespace, data_converter=data_converter())
+def data_converter(settings: Settings) -> DataConverter:
+    """Pydantic models in and out, every payload AES-GCM encrypted.
+
+    Failure messages and stack traces are encoded too (they travel as payloads then), so nothing
+    a payer typed can surface in plain text in the history. Search attributes and workflow IDs
+    are not payloads; summaries wrapped in ClearText are left readable for operators.
+    """
+    return dataclasses.replace(
+        pydantic_data_converter,
+        payload_converter_class=ShebaoPayloadConverter,
+        payload_codec=EncryptionCodec(keyring(settings)),
+        failure_converter_class=DefaultFailureConverterWithEncodedAttributes,
+    )
+
+
+async def connect(settings: Settings, runtime: Runtime | None = None) -> Client:
+    """A Temporal client with shebao's data converter, at the configured address and namespace.
+
+    `runtime` carries the SDK's telemetry (the worker's Prometheus endpoint).
+    """
+    return await Client.connect(
+        settings.temporal_address,
+        namespace=settings.temporal_namespace,
+        data_converter=data_converter(settings),
+        runtime=runtime,
+    )

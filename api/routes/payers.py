@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
 from pydantic import BaseModel
 
 from api.auth import CurrentPerson
 from api.options import PayerOptions, payer_options
 from api.people import IdentityBody, PersonOut, identify, person_out, resolve_payer
+from api.rate_limit import rate_limit
 from api.state import State
 
 router = APIRouter(prefix="/api/v1/payers", tags=["payer"])
@@ -18,7 +19,11 @@ class LookupOut(BaseModel):
     person: PersonOut
 
 
-@router.post("/lookup", response_model=LookupOut)
+@router.post(
+    "/lookup",
+    response_model=LookupOut,
+    dependencies=[Depends(rate_limit("payer_lookup", per_target=True))],
+)
 async def lookup(body: IdentityBody, state: State, me: CurrentPerson) -> LookupOut:
     """The person to pay for; the same 422/401 answers as sign-in."""
     async with state.sessions() as db:

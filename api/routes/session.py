@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
 from pydantic import BaseModel
 
 from api.auth import start_session
 from api.people import IdentityBody, PersonOut, identify, person_out
+from api.rate_limit import rate_limit
 from api.state import State
 
 router = APIRouter(prefix="/api/v1", tags=["payer"])
@@ -17,7 +18,12 @@ class SessionOut(BaseModel):
     person: PersonOut
 
 
-@router.post("/session", response_model=SessionOut)
+# Guessing a person's ID number must be slow: limited per client IP and per targeted number.
+@router.post(
+    "/session",
+    response_model=SessionOut,
+    dependencies=[Depends(rate_limit("sign_in", per_target=True))],
+)
 async def sign_in(body: IdentityBody, state: State) -> SessionOut:
     """200 {token, person}; 422 for a bad format; 401 IDENTITY_MISMATCH for any mismatch."""
     async with state.sessions() as db:

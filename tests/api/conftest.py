@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from stdnum.iso7064 import mod_11_2
 from temporalio.testing import WorkflowEnvironment
 
+from activities.reconciliation import ReconciliationActivities
 from adapters.clock import activity_clock, system_clock
 from adapters.factory import Adapters, build_simulators
 from api.app import create_app
@@ -197,6 +198,10 @@ async def api(
         task_queue=f"api-{uuid.uuid4().hex[:8]}",
         operator_token=OPERATOR_TOKEN,
         payer_ref_key="test-payer-ref-key",
+        # Each module signs in dozens of people from one address; tests/api/test_operations.py
+        # checks the limits with their defaults on an app of its own.
+        rate_limit_per_ip_per_minute=100_000,
+        rate_limit_per_target_per_minute=100_000,
         public_base_url="http://testserver",
         # Fast simulators and polling: a paid contribution reaches COMPLETED within seconds.
         sim_posting_delay_s=1,
@@ -218,6 +223,7 @@ async def api(
         settings,
         build_activities(settings, worker_adapters, sessions),
         task_queue=settings.task_queue,
+        reconciliation=ReconciliationActivities(sessions, worker_adapters.payments),
     )
     app = create_app(settings, client=dev_env.client, sessions=sessions, adapters=api_adapters)
     try:

@@ -8,6 +8,7 @@ import pytest
 from temporalio.client import WorkflowHistory
 from temporalio.worker import Replayer
 
+from settings import Settings
 from tests.workflows.conftest import HISTORIES
 from workflows.contribution import ContributionWorkflow
 from workflows.converter import data_converter
@@ -29,5 +30,7 @@ def test_histories_are_committed() -> None:
 async def test_committed_history_replays_without_nondeterminism(path: Path) -> None:
     text = path.read_text()  # noqa: ASYNC240 - a small test fixture file
     history = WorkflowHistory.from_json(f"replay-{path.stem}", text)
-    replayer = Replayer(workflows=[ContributionWorkflow], data_converter=data_converter())
+    replayer = Replayer(
+        workflows=[ContributionWorkflow], data_converter=data_converter(Settings(env="test"))
+    )
     await replayer.replay_workflow(history)
