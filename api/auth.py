@@ -14,6 +14,7 @@ from api.errors import ApiError
 from api.state import State
 from api.timefmt import utc_now
 from storage import persons, sessions
+from storage.db import begin_read_only
 from storage.models import Person
 
 # The header is read by hand (not fastapi.security) so every refusal wears the envelope.
@@ -61,6 +62,7 @@ async def current_person(state: State, authorization: AuthorizationHeader = None
     if token is None:
         raise unauthenticated()
     async with state.sessions() as db:
+        await begin_read_only(db)
         row = await sessions.get_live_session(db, token_hash(token), utc_now())
         person = await persons.get_person(db, row.person_id) if row is not None else None
     if person is None:

@@ -15,6 +15,7 @@ from domain.contribution import ContributionView
 from domain.identity import mask_id, mask_name
 from domain.vocabulary import STATUS_LABELS, ContributionStatus
 from storage import contributions, payments, persons, postings, refunds, treasury
+from storage.db import begin_read_only
 from storage.models import Contribution, Person
 
 _MAX_ID_LENGTH = 40
@@ -194,6 +195,7 @@ async def find_contribution(
     if len(contribution_id) > _MAX_ID_LENGTH:
         raise contribution_not_found()
     async with state.sessions() as db:
+        await begin_read_only(db)
         row = await contributions.get_contribution(db, contribution_id)
         payer = await persons.get_person(db, row.person_id) if row is not None else None
     if row is None or payer is None:
@@ -211,4 +213,5 @@ async def load_contribution(
     if view is not None:
         return from_workflow(view, payer)
     async with state.sessions() as db:
+        await begin_read_only(db)
         return await from_storage(db, row, payer)

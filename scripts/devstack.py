@@ -56,6 +56,26 @@ def wait_for_port(host: str, port: int, timeout_s: float = 30.0) -> None:
     raise SystemExit(f"nothing listens on {host}:{port} after {timeout_s:.0f} s")
 
 
+def temporal_args(settings: Settings, db_file: Path, *ui: str) -> list[str]:
+    """The dev server on settings.temporal_address, persisted to db_file; `ui`: UI flags."""
+    host, port = settings.temporal_address.rsplit(":", 1)
+    return [
+        str(BIN / "temporal"),
+        "server",
+        "start-dev",
+        "--db-filename",
+        str(db_file),
+        "--ip",
+        host,
+        "--port",
+        port,
+        *ui,
+        "--log-level",
+        "warn",
+        *search_attributes.cli_flags(),
+    ]
+
+
 def main() -> None:
     # A fresh APIv3 key per run: the gateway, the API and the worker all get this one.
     env = {**DEV_DEFAULTS, "SHEBAO_WECHATPAY_APIV3_KEY": secrets.token_hex(16), **os.environ}
@@ -73,24 +93,14 @@ def main() -> None:
     try:
         start(
             "temporal",
-            [
-                str(BIN / "temporal"),
-                "server",
-                "start-dev",
-                "--db-filename",
-                str(settings.data_dir / "temporal.db"),
-                "--ip",
-                host,
-                "--port",
-                port,
+            temporal_args(
+                settings,
+                settings.data_dir / "temporal.db",
                 "--ui-port",
                 "8233",
                 "--ui-codec-endpoint",
                 f"{settings.base_url}/codec",
-                "--log-level",
-                "warn",
-                *search_attributes.cli_flags(),
-            ],
+            ),
         )
         wait_for_port(host, int(port))
         demo = asyncio.run(seed(settings))

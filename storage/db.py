@@ -49,7 +49,25 @@ def _on_sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
         cursor.close()
 
 
+# Passed as Session.connection(execution_options=...) before a read-only session's first query.
+READ_ONLY: dict[str, Any] = {"shebao_read_only": True}
+
+
+async def begin_read_only(session: AsyncSession) -> None:
+    """Mark a session that only reads: on SQLite it begins DEFERRED instead of IMMEDIATE.
+
+    In WAL mode a deferred reader sees a snapshot and neither waits for nor blocks writers;
+    under load, reads that queued for the write lock waited seconds and then failed with
+    "database is locked". A session marked so that writes anyway still works, but may get
+    SQLITE_BUSY at once when another writer holds the lock.
+    """
+    await session.connection(execution_options=READ_ONLY)
+
+
 def _on_sqlite_begin(conn: Connection) -> None:
+    if conn.get_execution_options().get("shebao_read_only"):
+        conn.exec_driver_sql("BEGIN")
+        return
     # IMMEDIATE takes the write lock up front. A deferred transaction that has read and then
     # writes after another writer committed fails at once with SQLITE_BUSY (busy_timeout does
     # not help there); taking the lock first makes writers queue instead and serialises them.

@@ -19,6 +19,7 @@ from domain.identity import mask_name
 from domain.vocabulary import INSURANCE_LABELS, STATUS_LABELS, ContributionStatus
 from storage import contributions, persons
 from storage.contributions import RecordRow
+from storage.db import begin_read_only
 
 # Another person's records need their ID number: limited per client IP and per targeted number.
 router = APIRouter(
@@ -111,6 +112,7 @@ async def list_records(
     first, last = period(from_month, to_month, state.today())
     given = {"id_type": id_type, "id_number": id_number, "name": name}
     async with state.sessions() as db:
+        await begin_read_only(db)
         person = me
         if any(given.values()):
             missing = next((field for field, value in given.items() if not value), None)

@@ -1,0 +1,115 @@
+"""A loopback stack of real processes for benchmarks: dev server (SQLite file), worker, API."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+sys.path.insert(0, str(ROOT))
+
+from workflows import search_attributes  # noqa: E402
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_for_port(port: int, timeout_s: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        with socket.socket() as s:
+            s.settimeout(0.5)
+            if s.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.2)
+    raise SystemExit(f"nothing listens on 127.0.0.1:{port} after {timeout_s:.0f} s")
+
+
+def memory_kib(pid: int) -> dict[str, int]:
+    """VmRSS and VmHWM (the resident high-water mark) of a live process, in KiB."""
+    out: dict[str, int] = {}
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        key, _, value = line.partition(":")
+        if key in {"VmRSS", "VmHWM"}:
+            out[key] = int(value.split()[0])
+    return out
+
+
+class Stack:
+    """Child processes sharing one environment; stopped in reverse order by `stop()`."""
+
+    def __init__(self, workdir: Path, overrides: dict[str, str]) -> None:
+        self.workdir = workdir
+        self.temporal_port = free_port()
+        self.api_port = free_port()
+        self.env = {
+            **os.environ,
+            "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
+            "SHEBAO_DATA_DIR": str(workdir),
+            "SHEBAO_TEMPORAL_ADDRESS": f"127.0.0.1:{self.temporal_port}",
+            "SHEBAO_API_PORT": str(self.api_port),
+            "SHEBAO_WORKER_METRICS_ADDRESS": f"127.0.0.1:{free_port()}",
+            "SHEBAO_LOG_JSON": "true",
+            **overrides,
+        }
+        self.procs: dict[str, subprocess.Popen[bytes]] = {}
+
+    def setting_env(self) -> dict[str, str]:
+        """The SHEBAO_* variables, for a Settings() in the benchmark's own process."""
+        return {k: v for k, v in self.env.items() if k.startswith("SHEBAO_")}
+
+    def _start(self, name: str, args: list[str]) -> subprocess.Popen[bytes]:
+        log = open(self.workdir / f"{name}.log", "ab")  # noqa: SIM115 - lives as long as the child
+        proc = subprocess.Popen(args, cwd=ROOT, env=self.env, stdout=log, stderr=log)
+        self.procs[name] = proc
+        return proc
+
+    def start_temporal(self) -> None:
+        self._start(
+            "temporal",
+            [
+                str(BIN / "temporal"),
+                "server",
+                "start-dev",
+                "--db-filename",
+                str(self.workdir / "temporal.db"),
+                "--ip",
+                "127.0.0.1",
+                "--port",
+                str(self.temporal_port),
+                "--headless",
+                "--log-level",
+                "error",
+                *search_attributes.cli_flags(),
+            ],
+        )
+        wait_for_port(self.temporal_port)
+
+    def start_worker(self) -> None:
+        self._start("worker", [sys.executable, "worker.py"])
+
+    def start_api(self) -> None:
+        self._start("api", [sys.executable, "-m", "api"])
+        wait_for_port(self.api_port)
+
+    def memory(self, name: str) -> dict[str, int]:
+        return memory_kib(self.procs[name].pid)
+
+    def stop(self) -> None:
+        for proc in reversed(list(self.procs.values())):
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGINT)
+        for proc in reversed(list(self.procs.values())):
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
