@@ -226,15 +226,7 @@ class ContributionStarter:
             id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
             # A closed run is never started again: a late replay reads its outcome instead.
             id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
-            search_attributes=sa.initial(
-                payer_ref=inp.payer_ref,
-                insurance=inp.insurance.value,
-                months=inp.months,
-                channel=inp.channel.value,
-                amount_fen=inp.total_fen,
-                back_payment=inp.back_payment,
-                status=ContributionStatus.VERIFYING.value,
-            ),
+            search_attributes=sa.initial(inp),
             # What operators see in Temporal UI, even without the codec key: no personal data.
             static_summary=ClearText(
                 f"{inp.insurance.value} {inp.months[0]}~{inp.months[-1]} {inp.total_fen} fen"

@@ -21,71 +21,29 @@ import sys
 import tempfile
 import time
 import uuid
-from datetime import date, datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from stdnum.iso7064 import mod_11_2
 from temporalio.client import Client
 
 from adapters.clock import system_clock
 from adapters.factory import build_simulators
+from bench.contributions import add_payers, contribution_input, start_and_pay
 from bench.stack import Stack, memory_kib
 from domain.assessment import assess
-from domain.contribution import ContributionInput, PaymentNotice, QuoteLine, Timings
+from domain.contribution import Timings
 from domain.months import Month
-from domain.payer_ref import payer_ref
-from domain.policy import PolicyBook
-from domain.vocabulary import Channel, IdType, Insurance, Sex, TradeState
 from settings import Settings
-from storage import persons
-from storage.db import make_engine, make_sessionmaker, upgrade_database
-from storage.policy_book import load_policy_book
-from workflows import search_attributes as sa
-from workflows.contribution import ContributionWorkflow
+from storage.db import upgrade_database
 from workflows.converter import connect
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 DAY_S = 24 * 3600
 # A little past the SDK's default max_cached_workflows (1000): the cache is full from here.
 CACHE_FULL_AT = 1200
-
-
-def resident_id(i: int) -> str:
-    body = f"520102{date(1980, 1, 1) + timedelta(days=i):%Y%m%d}{(i % 500) * 2 + 1:03d}"
-    return body + mod_11_2.calc_check_digit(body)
-
-
-async def add_people(settings: Settings, n: int) -> tuple[list[tuple[str, str]], PolicyBook]:
-    """n registered persons straight into the database, (person_id, payer_ref) each; the book."""
-    engine = make_engine(settings.resolved_database_url)
-    sessions = make_sessionmaker(engine)
-    out: list[tuple[str, str]] = []
-    try:
-        async with sessions.begin() as session:
-            for i in range(n):
-                number = resident_id(i)
-                ref = payer_ref(settings.payer_ref_key, "resident_id", number)
-                person = await persons.add_person(
-                    session,
-                    id_type=IdType.RESIDENT_ID,
-                    id_number=number,
-                    name="测试",
-                    birth_date=date(1980, 1, 1) + timedelta(days=i),
-                    sex=Sex.MALE,
-                    payer_ref=ref,
-                )
-                await persons.upsert_registration(
-                    session, person_id=person.id, insurance=Insurance.PENSION, start_month="2020-01"
-                )
-                out.append((person.id, ref))
-        async with sessions() as session:
-            book = await load_policy_book(session)
-    finally:
-        await engine.dispose()
-    return out, book
 
 
 async def parked_count(client: Client, queue: str) -> int:
@@ -110,12 +68,11 @@ async def run(n: int, concurrency: int, budget_s: float, workdir: Path) -> None:
     settings = Settings()
     await upgrade_database(settings.resolved_database_url)
     setup_started = time.perf_counter()
-    people, book = await add_people(settings, n)
+    people, book = await add_payers(settings, n)
     print(f"{n} persons added in {time.perf_counter() - setup_started:.0f} s (not timed below)")
     today = datetime.now(SHANGHAI).date()
     month = Month.from_date(today)
     assessment = assess(book, [month], 60, today)
-    lines = [QuoteLine.model_validate(x.model_dump()) for x in assessment.lines]
     timings = Timings(
         payment_poll_interval_s=600, posting_poll_interval_s=1, treasury_poll_interval_s=DAY_S
     )
@@ -138,51 +95,9 @@ async def run(n: int, concurrency: int, budget_s: float, workdir: Path) -> None:
             async with gate:
                 if time.perf_counter() > deadline:
                     return
-                person_id, ref = people[i]
-                cid = uuid.uuid4().hex[:24]
-                inp = ContributionInput(
-                    contribution_id=cid,
-                    quote_id="bench",
-                    person_id=person_id,
-                    payer_ref=ref,
-                    insurance=Insurance.PENSION,
-                    months=[str(month)],
-                    grade=60,
-                    back_payment=False,
-                    channel=Channel.WECHAT_BALANCE,
-                    lines=lines,
-                    total_fen=assessment.total_fen,
-                    timings=timings,
-                )
+                inp = contribution_input(people[i], month, assessment, timings)
                 try:
-                    handle = await client.start_workflow(
-                        ContributionWorkflow.run,
-                        inp,
-                        id=f"contribution-{cid}",
-                        task_queue=queue,
-                        search_attributes=sa.initial(
-                            payer_ref=ref,
-                            insurance=inp.insurance,
-                            months=inp.months,
-                            channel=inp.channel,
-                            amount_fen=inp.total_fen,
-                            back_payment=False,
-                            status="VERIFYING",
-                        ),
-                    )
-                    order = await handle.execute_update(ContributionWorkflow.payment_details)
-                    status = await sim.pay(order.out_trade_no, "success")
-                    await handle.signal(
-                        ContributionWorkflow.payment_notified,
-                        PaymentNotice(
-                            event_id=f"EV-{cid}",
-                            out_trade_no=order.out_trade_no,
-                            trade_state=TradeState.SUCCESS,
-                            transaction_id=status.transaction_id,
-                            amount_fen=inp.total_fen,
-                            success_time=status.success_time,
-                        ),
-                    )
+                    await start_and_pay(client, sim, inp, queue)
                 except Exception as exc:  # a figure to report, not a reason to stop
                     failures += 1
                     print(f"contribution {i} failed to start: {type(exc).__name__}", flush=True)

@@ -17,13 +17,12 @@ import tempfile
 import time
 import uuid
 from collections.abc import Awaitable, Callable
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from stdnum.iso7064 import mod_11_2
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
@@ -31,23 +30,14 @@ from temporalio.worker import Worker
 from adapters.clock import activity_clock
 from adapters.factory import build_simulators
 from bench.bare import BareWorkflow, bare_step
+from bench.contributions import add_payers, contribution_input, start_and_pay
 from domain.assessment import assess
-from domain.contribution import (
-    ContributionInput,
-    PaymentNotice,
-    QuoteLine,
-    Timings,
-)
+from domain.contribution import Timings
 from domain.months import Month
-from domain.payer_ref import payer_ref
-from domain.vocabulary import Channel, IdType, Insurance, Sex, TradeState
 from settings import Settings
-from storage import persons
 from storage.db import make_engine, make_sessionmaker, upgrade_database
-from storage.policy_book import load_policy_book
 from worker import build_activities, build_worker
 from workflows import search_attributes as sa
-from workflows.contribution import ContributionWorkflow
 from workflows.converter import data_converter
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -84,11 +74,6 @@ async def baseline(client: Client, n: int, concurrency: int) -> float:
 # ---- shebao: real storage, simulators and the contribution workflow ------------------------------
 
 
-def resident_id(i: int) -> str:
-    body = f"520102{date(1980, 1, 1) + timedelta(days=i):%Y%m%d}{(i % 500) * 2 + 1:03d}"
-    return body + mod_11_2.calc_check_digit(body)
-
-
 async def shebao(client: Client, workdir: Path, n: int, concurrency: int) -> float:
     settings = Settings(
         data_dir=workdir,
@@ -97,78 +82,19 @@ async def shebao(client: Client, workdir: Path, n: int, concurrency: int) -> flo
         task_queue=f"shebao-{uuid.uuid4().hex[:6]}",
     )
     await upgrade_database(settings.resolved_database_url)
-    engine = make_engine(settings.resolved_database_url)
-    sessions = make_sessionmaker(engine)
-    month = Month.from_date(time_today())
-    person_ids: list[tuple[str, str]] = []
-    async with sessions.begin() as session:
-        for i in range(n):
-            number = resident_id(i)
-            ref = payer_ref(settings.payer_ref_key, "resident_id", number)
-            person = await persons.add_person(
-                session,
-                id_type=IdType.RESIDENT_ID,
-                id_number=number,
-                name="测试",
-                birth_date=date(1980, 1, 1) + timedelta(days=i),
-                sex=Sex.MALE,
-                payer_ref=ref,
-            )
-            await persons.upsert_registration(
-                session, person_id=person.id, insurance=Insurance.PENSION, start_month="2020-01"
-            )
-            person_ids.append((person.id, ref))
-        book = await load_policy_book(session)
-    assessment = assess(book, [month], 60, time_today())
+    payers, book = await add_payers(settings, n)
+    today = time_today()
+    month = Month.from_date(today)
+    assessment = assess(book, [month], 60, today)
     adapters = await build_simulators(settings, activity_clock)
     sim = adapters.payment_sim
     assert sim is not None
+    engine = make_engine(settings.resolved_database_url)
+    sessions = make_sessionmaker(engine)
 
     async def one(i: int) -> None:
-        person_id, ref = person_ids[i]
-        cid = uuid.uuid4().hex[:24]
-        inp = ContributionInput(
-            contribution_id=cid,
-            quote_id="bench",
-            person_id=person_id,
-            payer_ref=ref,
-            insurance=Insurance.PENSION,
-            months=[str(month)],
-            grade=60,
-            back_payment=False,
-            channel=Channel.WECHAT_BALANCE,
-            lines=[QuoteLine.model_validate(x.model_dump()) for x in assessment.lines],
-            total_fen=assessment.total_fen,
-            timings=Timings(),
-        )
-        handle = await client.start_workflow(
-            ContributionWorkflow.run,
-            inp,
-            id=f"contribution-{cid}",
-            task_queue=settings.task_queue,
-            search_attributes=sa.initial(
-                payer_ref=ref,
-                insurance=inp.insurance,
-                months=inp.months,
-                channel=inp.channel,
-                amount_fen=inp.total_fen,
-                back_payment=False,
-                status="VERIFYING",
-            ),
-        )
-        order = await handle.execute_update(ContributionWorkflow.payment_details)
-        status = await sim.pay(order.out_trade_no, "success")
-        await handle.signal(
-            ContributionWorkflow.payment_notified,
-            PaymentNotice(
-                event_id=f"EV-{cid}",
-                out_trade_no=order.out_trade_no,
-                trade_state=TradeState.SUCCESS,
-                transaction_id=status.transaction_id,
-                amount_fen=inp.total_fen,
-                success_time=status.success_time,
-            ),
-        )
+        inp = contribution_input(payers[i], month, assessment, Timings())
+        handle = await start_and_pay(client, sim, inp, settings.task_queue)
         result = await handle.result()
         if result.status != "COMPLETED":
             raise RuntimeError(f"contribution ended {result.status}")

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from temporalio.common import SearchAttributeKey, SearchAttributePair, TypedSearchAttributes
 
+from domain.contribution import ContributionInput
+from domain.vocabulary import ContributionStatus
+
 CONTRIBUTION_STATUS = SearchAttributeKey.for_keyword("ContributionStatus")
 PAYER_REF = SearchAttributeKey.for_keyword("PayerRef")
 INSURANCE_TYPE = SearchAttributeKey.for_keyword("InsuranceType")
@@ -39,25 +42,16 @@ def cli_flags() -> list[str]:
     return flags
 
 
-def initial(
-    *,
-    payer_ref: str,
-    insurance: str,
-    months: list[str],
-    channel: str,
-    amount_fen: int,
-    back_payment: bool,
-    status: str,
-) -> TypedSearchAttributes:
-    """Search attributes set when a contribution starts."""
+def initial(contribution: ContributionInput) -> TypedSearchAttributes:
+    """Search attributes set when a contribution starts (status VERIFYING)."""
     return TypedSearchAttributes(
         [
-            SearchAttributePair(CONTRIBUTION_STATUS, status),
-            SearchAttributePair(PAYER_REF, payer_ref),
-            SearchAttributePair(INSURANCE_TYPE, insurance),
-            SearchAttributePair(FEE_MONTHS, months),
-            SearchAttributePair(PAYMENT_CHANNEL, channel),
-            SearchAttributePair(AMOUNT_FEN, amount_fen),
-            SearchAttributePair(IS_BACK_PAYMENT, back_payment),
+            SearchAttributePair(CONTRIBUTION_STATUS, ContributionStatus.VERIFYING.value),
+            SearchAttributePair(PAYER_REF, contribution.payer_ref),
+            SearchAttributePair(INSURANCE_TYPE, contribution.insurance.value),
+            SearchAttributePair(FEE_MONTHS, list(contribution.months)),
+            SearchAttributePair(PAYMENT_CHANNEL, contribution.channel.value),
+            SearchAttributePair(AMOUNT_FEN, contribution.total_fen),
+            SearchAttributePair(IS_BACK_PAYMENT, contribution.back_payment),
         ]
     )

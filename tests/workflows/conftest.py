@@ -99,15 +99,7 @@ class Stack:
             inp,
             id=f"contribution-{inp.contribution_id}",
             task_queue=self.task_queue,
-            search_attributes=sa.initial(
-                payer_ref=inp.payer_ref,
-                insurance=inp.insurance,
-                months=inp.months,
-                channel=inp.channel,
-                amount_fen=inp.total_fen,
-                back_payment=inp.back_payment,
-                status="VERIFYING",
-            ),
+            search_attributes=sa.initial(inp),
         )
 
     async def pay(self, out_trade_no: str, *, at: datetime | None = None) -> None:
