@@ -6,12 +6,12 @@ import uuid
 from datetime import date, timedelta
 from typing import Any
 
-from stdnum.iso7064 import mod_11_2
 from temporalio.client import Client, WorkflowHandle
 
 from adapters.payments.simulator import PaymentSimulator
 from domain.assessment import Assessment
 from domain.contribution import ContributionInput, PaymentNotice, QuoteLine, Timings
+from domain.identity import compose_resident_id
 from domain.months import Month
 from domain.payer_ref import payer_ref
 from domain.policy import PolicyBook
@@ -26,8 +26,7 @@ from workflows.contribution import ContributionWorkflow
 
 def resident_id(i: int) -> str:
     """The i-th synthetic resident ID (valid check digit, male, born from 1980-01-01 on)."""
-    body = f"520102{date(1980, 1, 1) + timedelta(days=i):%Y%m%d}{(i % 500) * 2 + 1:03d}"
-    return body + mod_11_2.calc_check_digit(body)
+    return compose_resident_id("520102", date(1980, 1, 1) + timedelta(days=i), (i % 500) * 2 + 1)
 
 
 async def add_payers(settings: Settings, n: int) -> tuple[list[tuple[str, str]], PolicyBook]:

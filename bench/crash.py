@@ -42,10 +42,10 @@ from sqlalchemy import func, select  # noqa: E402
 
 from adapters import sim_store  # noqa: E402
 from adapters.sim_store import add_force, create_sim_engine, create_sim_tables  # noqa: E402
+from domain.identity import compose_resident_id  # noqa: E402
 from domain.policy import PolicyBook  # noqa: E402
 from domain.vocabulary import TERMINAL_STATUSES, ContributionStatus  # noqa: E402
 from scripts.devstack import temporal_args, wait_for_port  # noqa: E402
-from scripts.seed import resident_id  # noqa: E402
 from settings import Settings  # noqa: E402
 from storage.books import load_books  # noqa: E402
 from storage.db import make_engine, make_sessionmaker, upgrade_database  # noqa: E402
@@ -207,7 +207,7 @@ async def one_payer(
     """Register, sign in, quote, start, pay at the cashier: one person, one contribution."""
     today = datetime.now(SHANGHAI).date()
     # A distinct birth date each; an odd sequence makes a man (working age, eligible).
-    number = resident_id("520102", date(1985, 1, 1) + timedelta(days=i), 2 * (i % 400) + 1)
+    number = compose_resident_id("520102", date(1985, 1, 1) + timedelta(days=i), 2 * (i % 400) + 1)
     trio = {"id_type": "resident_id", "id_number": number, "name": "压测"}
     body = {**trio, "insurance": "pension", "start_month": f"{today.year}-01"}
     operator = {"Authorization": f"Bearer {OPERATOR_TOKEN}"}

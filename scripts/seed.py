@@ -6,20 +6,12 @@ import asyncio
 from dataclasses import dataclass
 from datetime import date
 
-from stdnum.iso7064 import mod_11_2
-
-from domain.identity import validate_id
+from domain.identity import compose_resident_id, validate_id
 from domain.payer_ref import payer_ref
 from domain.vocabulary import IdType, Insurance, Sex
 from settings import Settings
 from storage import persons
 from storage.db import make_engine, make_sessionmaker, upgrade_database
-
-
-def resident_id(region: str, birth: date, sequence: int) -> str:
-    """A resident ID number with a correct ISO 7064 MOD 11-2 check digit (demo data only)."""
-    body = f"{region}{birth:%Y%m%d}{sequence:03d}"
-    return body + mod_11_2.calc_check_digit(body)
 
 
 @dataclass(frozen=True)
@@ -37,7 +29,7 @@ DEMO_PERSONS: tuple[DemoPerson, ...] = (
     DemoPerson(
         "arrears this year (pays normally or back-pays)",
         IdType.RESIDENT_ID,
-        resident_id("520102", date(1988, 5, 17), 31),  # odd sequence: male
+        compose_resident_id("520102", date(1988, 5, 17), 31),  # odd sequence: male
         "王㛃",
         date(1988, 5, 17),
         Sex.MALE,
@@ -46,7 +38,7 @@ DEMO_PERSONS: tuple[DemoPerson, ...] = (
     DemoPerson(
         "a month before the statutory retirement month (2026-12)",
         IdType.RESIDENT_ID,
-        resident_id("520103", date(1966, 7, 15), 17),
+        compose_resident_id("520103", date(1966, 7, 15), 17),
         "李建国",
         date(1966, 7, 15),
         Sex.MALE,
@@ -64,7 +56,7 @@ DEMO_PERSONS: tuple[DemoPerson, ...] = (
     DemoPerson(
         "not registered for pension",
         IdType.RESIDENT_ID,
-        resident_id("520111", date(1995, 9, 1), 22),  # even sequence: female
+        compose_resident_id("520111", date(1995, 9, 1), 22),  # even sequence: female
         "阿依古丽·买买提",
         date(1995, 9, 1),
         Sex.FEMALE,

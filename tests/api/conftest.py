@@ -16,13 +16,13 @@ import httpx
 import pytest
 import pytest_asyncio
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from stdnum.iso7064 import mod_11_2
 from temporalio.testing import WorkflowEnvironment
 
 from activities.reconciliation import ReconciliationActivities
 from adapters.clock import activity_clock, system_clock
 from adapters.factory import Adapters, build_simulators
 from api.app import create_app
+from domain.identity import compose_resident_id
 from domain.months import Month
 from domain.policy import PolicyBook
 from settings import Settings
@@ -31,12 +31,6 @@ from worker import build_activities, build_worker
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 OPERATOR_TOKEN = "test-operator-token"
-
-
-def resident_id(region: str, birth: date, sequence: int) -> str:
-    """A synthetic resident ID number with a valid MOD 11-2 check digit."""
-    body = f"{region}{birth:%Y%m%d}{sequence:03d}"
-    return body + mod_11_2.calc_check_digit(body)
 
 
 def today() -> date:
@@ -85,7 +79,7 @@ class ApiStack:
     ) -> Payer:
         """Register a fresh person through the operator route, then sign them in."""
         n = next(self._sequence)
-        number = resident_id("520102", date(1985, 1 + n % 12, 1 + n % 28), 100 + n)
+        number = compose_resident_id("520102", date(1985, 1 + n % 12, 1 + n % 28), 100 + n)
         body = {
             "id_type": "resident_id",
             "id_number": number,

@@ -12,9 +12,9 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from temporalio.testing import WorkflowEnvironment
 
 from api.app import create_app
+from domain.identity import compose_resident_id
 from settings import Settings
 from storage.db import make_sessionmaker
-from tests.api.conftest import resident_id
 
 
 async def test_an_unexpected_failure_is_internal_error_without_details(
@@ -24,7 +24,7 @@ async def test_an_unexpected_failure_is_internal_error_without_details(
     engine = create_async_engine(f"sqlite+aiosqlite:///{tmp_path / 'missing' / 'x.db'}")
     settings = Settings(env="test", data_dir=tmp_path, simulators=False)
     app = create_app(settings, client=dev_env.client, sessions=make_sessionmaker(engine))
-    number = resident_id("520102", date(1980, 4, 5), 321)
+    number = compose_resident_id("520102", date(1980, 4, 5), 321)
     try:
         async with (
             app.router.lifespan_context(app),

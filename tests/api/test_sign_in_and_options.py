@@ -10,8 +10,9 @@ from sqlalchemy import select
 from stdnum.iso7064 import mod_11_2
 
 from api.app import create_app
+from domain.identity import compose_resident_id
 from storage.models import SessionRow
-from tests.api.conftest import ApiStack, resident_id, this_month, today
+from tests.api.conftest import ApiStack, this_month, today
 
 
 async def test_sign_in_with_a_valid_trio_returns_a_token_and_the_masked_person(
@@ -59,7 +60,7 @@ async def test_sign_in_with_a_wrong_name_is_identity_mismatch(api: ApiStack) -> 
 async def test_sign_in_with_an_unknown_number_gives_the_same_answer_as_a_wrong_name(
     api: ApiStack,
 ) -> None:
-    unknown = resident_id("520102", date(1970, 2, 3), 999)
+    unknown = compose_resident_id("520102", date(1970, 2, 3), 999)
     r = await api.http.post(
         "/api/v1/session", json={"id_type": "resident_id", "id_number": unknown, "name": "李四"}
     )

@@ -319,3 +319,12 @@ def test_masked_name_keeps_the_first_character():
     assert mask_name("张") == "*"
     assert mask_name("JOHN SMITH") == "J***"
     assert mask_name("") == ""
+
+
+def test_composed_resident_id_validates_with_its_birth_date_and_sex() -> None:
+    from domain.identity import compose_resident_id
+
+    man = validate_id(IdType.RESIDENT_ID, compose_resident_id("520102", date(1988, 5, 17), 31))
+    woman = validate_id(IdType.RESIDENT_ID, compose_resident_id("520111", date(1995, 9, 1), 22))
+    assert (man.birth_date, man.sex) == (date(1988, 5, 17), Sex.MALE)
+    assert (woman.birth_date, woman.sex) == (date(1995, 9, 1), Sex.FEMALE)

@@ -19,12 +19,12 @@ import pytest
 import pytest_asyncio
 import uvicorn
 from playwright.async_api import Browser, BrowserContext, Page, ViewportSize, async_playwright
-from stdnum.iso7064 import mod_11_2
 from temporalio.testing import WorkflowEnvironment
 
 from adapters.clock import activity_clock, system_clock
 from adapters.factory import Adapters, build_simulators
 from api.app import create_app
+from domain.identity import compose_resident_id
 from domain.months import Month
 from domain.policy import PolicyBook
 from settings import REPO_ROOT, Settings
@@ -62,8 +62,7 @@ def this_month() -> str:
 
 def resident_id(birth: date, sequence: int) -> str:
     """A synthetic Guiyang resident ID number with a valid MOD 11-2 check digit."""
-    body = f"520102{birth:%Y%m%d}{sequence:03d}"
-    return body + mod_11_2.calc_check_digit(body)
+    return compose_resident_id("520102", birth, sequence)
 
 
 @dataclass(frozen=True)

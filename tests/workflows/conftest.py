@@ -14,7 +14,6 @@ from zoneinfo import ZoneInfo
 
 import pytest_asyncio
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from stdnum.iso7064 import mod_11_2
 from temporalio.client import WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
@@ -23,6 +22,7 @@ from adapters.clock import activity_clock
 from adapters.factory import Adapters, build_simulators
 from domain.assessment import assess
 from domain.contribution import ContributionInput, PaymentNotice, QuoteLine, Timings
+from domain.identity import compose_resident_id
 from domain.months import Month
 from domain.payer_ref import payer_ref
 from domain.policy import PolicyBook
@@ -36,11 +36,6 @@ from workflows import search_attributes as sa
 from workflows.contribution import ContributionWorkflow
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
-
-
-def resident_id(region: str, birth: date, sequence: int) -> str:
-    body = f"{region}{birth:%Y%m%d}{sequence:03d}"
-    return body + mod_11_2.calc_check_digit(body)
 
 
 @dataclass
@@ -179,7 +174,7 @@ async def make_stack(
     now = await env.get_current_time()
     await _add_policies_around(sessions, now.astimezone(SHANGHAI).year)
     birth = date(1985, 6, 1)
-    number = resident_id("520102", birth, 31)
+    number = compose_resident_id("520102", birth, 31)
     ref = payer_ref(settings.payer_ref_key, "resident_id", number)
     async with sessions.begin() as session:
         person = await persons.add_person(
