@@ -7,10 +7,9 @@ import itertools
 import uuid
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -23,22 +22,12 @@ from adapters.clock import activity_clock, system_clock
 from adapters.factory import Adapters, build_simulators
 from api.app import create_app
 from domain.identity import compose_resident_id
-from domain.months import Month
-from domain.policy import PolicyBook
 from settings import Settings
 from storage.db import make_engine, make_sessionmaker, upgrade_database
+from tests.support import open_policy_all_year, this_month, today
 from worker import build_activities, build_worker
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 OPERATOR_TOKEN = "test-operator-token"
-
-
-def today() -> date:
-    return datetime.now(SHANGHAI).date()
-
-
-def this_month() -> str:
-    return str(Month.from_date(today()))
 
 
 @dataclass(frozen=True)
@@ -162,22 +151,6 @@ class ApiStack:
         )
 
 
-async def _open_policy_all_year(http: httpx.AsyncClient) -> None:
-    """Tests run on whatever today is: this year's policy, open until 31 December."""
-    year = today().year
-    book = PolicyBook.from_file()
-    template = book.get(year) or book.for_year(max(book.years()))
-    doc = template.model_copy(
-        update={"year": year, "cutoff_date": date(year, 12, 31), "provisional": True}
-    ).model_dump(mode="json")
-    r = await http.put(
-        f"/api/v1/operator/policies/{year}",
-        json=doc,
-        headers={"Authorization": f"Bearer {OPERATOR_TOKEN}"},
-    )
-    assert r.status_code == 200, r.text
-
-
 @pytest_asyncio.fixture(scope="module", loop_scope="session")
 async def api(
     dev_env: WorkflowEnvironment, tmp_path_factory: pytest.TempPathFactory
@@ -228,7 +201,7 @@ async def api(
                 transport=httpx.ASGITransport(app=app), base_url="http://testserver"
             ) as http,
         ):
-            await _open_policy_all_year(http)
+            await open_policy_all_year(http, OPERATOR_TOKEN)
             yield ApiStack(
                 http=http,
                 env=dev_env,

@@ -19,8 +19,9 @@ from pypdf import PdfReader
 from api.captchas import answer_hash
 from domain.months import Month
 from storage import captchas
-from tests.api.conftest import ApiStack, Payer, this_month, today
+from tests.api.conftest import ApiStack, Payer
 from tests.api.seeding import posting_contribution
+from tests.support import this_month, today
 
 BYPASS = "test-captcha-bypass"
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"

@@ -10,7 +10,8 @@ from typing import Any
 from api.contribution_start import request_hash
 from domain.vocabulary import Channel, ContributionStatus
 from storage import idempotency
-from tests.api.conftest import ApiStack, this_month
+from tests.api.conftest import ApiStack
+from tests.support import this_month
 
 S = ContributionStatus
 PAID_OR_LATER = {S.PAID, S.POSTING, S.POSTED, S.IN_TREASURY, S.COMPLETED}

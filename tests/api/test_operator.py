@@ -6,7 +6,8 @@ from datetime import date
 
 from domain.policy import PolicyBook
 from storage.audit import audit_entries
-from tests.api.conftest import ApiStack, this_month, today
+from tests.api.conftest import ApiStack
+from tests.support import this_month, today
 
 OPERATOR_ROUTES = [
     ("POST", "/api/v1/operator/registrations"),

@@ -11,7 +11,8 @@ from adapters.payments.interface import CreateOrder
 from domain.reconciliation_messages import ReconciliationSummary
 from domain.vocabulary import Channel
 from storage.audit import audit_entries
-from tests.api.conftest import SHANGHAI, ApiStack, today
+from tests.api.conftest import ApiStack
+from tests.support import SHANGHAI, today
 from workflows.reconciliation_schedule import (
     SCHEDULE_ID,
     ensure_reconciliation_schedule,

@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from domain.vocabulary import ContributionStatus
-from tests.api.conftest import ApiStack, Payer, this_month, today
+from tests.api.conftest import ApiStack, Payer
 from tests.api.seeding import posting_contribution
+from tests.support import this_month, today
 
 S = ContributionStatus
 PAID_OR_LATER = {S.PAID, S.POSTING, S.POSTED, S.IN_TREASURY, S.COMPLETED}

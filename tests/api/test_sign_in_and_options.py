@@ -12,7 +12,8 @@ from stdnum.iso7064 import mod_11_2
 from api.app import create_app
 from domain.identity import compose_resident_id
 from storage.models import SessionRow
-from tests.api.conftest import ApiStack, this_month, today
+from tests.api.conftest import ApiStack
+from tests.support import this_month, today
 
 
 async def test_sign_in_with_a_valid_trio_returns_a_token_and_the_masked_person(

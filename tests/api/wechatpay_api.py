@@ -31,7 +31,8 @@ from api.app import create_app
 from settings import Settings
 from storage.db import make_engine, make_sessionmaker, upgrade_database
 from tests.adapters.wechatpay_stack import Gateway, gateway_settings, running_gateway
-from tests.api.conftest import OPERATOR_TOKEN, ApiStack, _open_policy_all_year
+from tests.api.conftest import OPERATOR_TOKEN, ApiStack
+from tests.support import open_policy_all_year
 from worker import build_activities, build_worker
 
 NOTIFY_PATH = "/api/v1/payments/wechatpay/notify"
@@ -135,7 +136,7 @@ async def wechatpay_stack(
                     serving(app, port=port) as url,
                     httpx.AsyncClient(base_url=url) as http,
                 ):
-                    await _open_policy_all_year(http)
+                    await open_policy_all_year(http, OPERATOR_TOKEN)
                     api = ApiStack(
                         http=http,
                         env=env,

@@ -9,10 +9,9 @@ import socket
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -25,13 +24,11 @@ from adapters.clock import activity_clock, system_clock
 from adapters.factory import Adapters, build_simulators
 from api.app import create_app
 from domain.identity import compose_resident_id
-from domain.months import Month
-from domain.policy import PolicyBook
 from settings import REPO_ROOT, Settings
 from storage.db import make_engine, make_sessionmaker, upgrade_database
+from tests.support import open_policy_all_year, today
 from worker import build_activities, build_worker
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 OPERATOR_TOKEN = "e2e-operator-token"
 CAPTCHA_BYPASS = "e2e9"
 CHROMIUM = "/usr/bin/chromium"
@@ -50,14 +47,6 @@ PHONE: ViewportSize = {"width": 375, "height": 812}
 SCREENSHOTS = REPO_ROOT / "docs" / "screenshots"
 # Long enough for a payment to travel PAID → COMPLETED with the 1 s simulators and polls.
 FLOW_TIMEOUT_MS = 60_000
-
-
-def today() -> date:
-    return datetime.now(SHANGHAI).date()
-
-
-def this_month() -> str:
-    return str(Month.from_date(today()))
 
 
 def resident_id(birth: date, sequence: int) -> str:
@@ -124,22 +113,6 @@ def _free_socket() -> socket.socket:
     return sock
 
 
-async def _open_policy_all_year(http: httpx.AsyncClient) -> None:
-    """Tests run on whatever today is: this year's policy, open until 31 December."""
-    year = today().year
-    book = PolicyBook.from_file()
-    template = book.get(year) or book.for_year(max(book.years()))
-    doc = template.model_copy(
-        update={"year": year, "cutoff_date": date(year, 12, 31), "provisional": True}
-    ).model_dump(mode="json")
-    r = await http.put(
-        f"/api/v1/operator/policies/{year}",
-        json=doc,
-        headers={"Authorization": f"Bearer {OPERATOR_TOKEN}"},
-    )
-    assert r.status_code == 200, r.text
-
-
 @pytest_asyncio.fixture(scope="module", loop_scope="session")
 async def stack(
     dev_env: WorkflowEnvironment, tmp_path_factory: pytest.TempPathFactory
@@ -191,7 +164,7 @@ async def stack(
                 await asyncio.sleep(0.05)
             try:
                 async with httpx.AsyncClient(base_url=base_url, timeout=30) as http:
-                    await _open_policy_all_year(http)
+                    await open_policy_all_year(http, OPERATOR_TOKEN)
                     yield Stack(base_url, http, settings, api_adapters)
             finally:
                 server.should_exit = True

@@ -6,7 +6,8 @@ import re
 
 from playwright.async_api import Page, expect
 
-from tests.e2e.conftest import FLOW_TIMEOUT_MS, Person, Shooter, this_month
+from tests.e2e.conftest import FLOW_TIMEOUT_MS, Person, Shooter
+from tests.support import this_month
 
 
 async def at(page: Page, title: str) -> None:

@@ -8,8 +8,9 @@ import pytest
 from playwright.async_api import Page, expect
 
 from domain.months import Month
-from tests.e2e.conftest import Shooter, Stack, this_month, today
+from tests.e2e.conftest import Shooter, Stack
 from tests.e2e.flows import at, choose_and_quote, pay_at_cashier, sign_in, wait_for_status
+from tests.support import this_month, today
 
 pytestmark = pytest.mark.devserver
 

@@ -10,8 +10,9 @@ import pytest
 from playwright.async_api import Page, expect
 
 from domain.identity import mask_name
-from tests.e2e.conftest import CAPTCHA_BYPASS, Shooter, Stack, this_month, today
+from tests.e2e.conftest import CAPTCHA_BYPASS, Shooter, Stack
 from tests.e2e.flows import at, pay_this_month, sign_in
+from tests.support import this_month, today
 
 pytestmark = pytest.mark.devserver
 
