@@ -53,6 +53,7 @@ from domain.policy import PolicyBook
 from domain.vocabulary import (
     PAID_STATUSES,
     ContributionStatus,
+    Insurance,
     PostingState,
     RefundState,
     RejectReason,
@@ -60,6 +61,7 @@ from domain.vocabulary import (
     TradeState,
 )
 from storage import contributions, payments, persons, postings, refunds, treasury
+from storage.db import begin_read_only
 from storage.models import Contribution
 from storage.policy_book import load_policy_book
 
@@ -117,7 +119,12 @@ class ContributionActivities:
     async def verify_and_reserve(self, req: VerifyRequest) -> VerifyOutcome:
         """Payer registered and eligible for every month; months reserved all-or-nothing."""
         c = req.contribution
-        async with self._sessions.begin() as session:
+        # Everything the verdict needs is read from a snapshot first, outside SQLite's single
+        # write lock: every contribution's steps queue for that lock, so it is held only for the
+        # writes below. Reading early is safe: the reservation's primary key, not this look,
+        # decides who gets a month (a month taken meanwhile still fails with MonthsTaken).
+        async with self._sessions() as session:
+            await begin_read_only(session)
             existing = await contributions.get_contribution(session, c.contribution_id)
             if existing is not None and existing.status != S.VERIFYING:
                 # A retry after the outcome was written: answer the same again.
@@ -154,7 +161,9 @@ class ContributionActivities:
                 reason = RejectReason(err.code)
                 if reason == RejectReason.MONTH_IN_FLIGHT:
                     holder = next((others[m][0] for m in c.months if m in others), None)
-            await contributions.create_contribution(
+        lag = book.for_year(Month.parse(c.months[0]).year).treasury_lag_business_days
+        async with self._sessions.begin() as session:
+            stored = await contributions.create_contribution(
                 session,
                 contribution_id=c.contribution_id,
                 person_id=c.person_id,
@@ -171,6 +180,9 @@ class ContributionActivities:
                 status=S.VERIFYING,
                 at=req.at,
             )
+            if stored.status != S.VERIFYING:
+                # Another attempt of this step decided meanwhile: give its answer, not a second.
+                return await self._previous_verdict(session, stored)
             if reason is None:
                 try:
                     await contributions.reserve_months(
@@ -192,7 +204,6 @@ class ContributionActivities:
                     reject_reason=reason,
                 )
                 return VerifyOutcome(accepted=False, reason=reason, holder_contribution_id=holder)
-            lag = book.for_year(Month.parse(c.months[0]).year).treasury_lag_business_days
             return VerifyOutcome(accepted=True, treasury_lag_business_days=lag)
 
     async def _previous_verdict(
@@ -200,7 +211,16 @@ class ContributionActivities:
     ) -> VerifyOutcome:
         if contribution.status == S.REJECTED:
             reason = RejectReason(contribution.reject_reason or RejectReason.NOT_ELIGIBLE)
-            return VerifyOutcome(accepted=False, reason=reason)
+            holder: str | None = None
+            if reason == RejectReason.MONTH_IN_FLIGHT:
+                # A retry must answer exactly as the first attempt did, holder included: the
+                # workflow task that saw the first answer may have been retried (a local
+                # activity then runs again), and the payer is told who holds the month.
+                held = await contributions.held_months(
+                    session, contribution.person_id, Insurance(contribution.insurance)
+                )
+                holder = next((held[m][0] for m in contribution.months if m in held), None)
+            return VerifyOutcome(accepted=False, reason=reason, holder_contribution_id=holder)
         book = await load_policy_book(session)
         year = Month.parse(contribution.months[0]).year
         lag = book.for_year(year).treasury_lag_business_days
@@ -210,6 +230,8 @@ class ContributionActivities:
     async def assess(self, req: AssessRequest) -> AssessOutcome:
         """The amount due per month from the year's policy, in integer fen."""
         async with self._sessions() as session:
+            # A pure read: never queue for SQLite's write lock behind the other steps.
+            await begin_read_only(session)
             book: PolicyBook = await load_policy_book(session)
         result = assess_months(book, [Month.parse(m) for m in req.months], req.grade, req.on)
         return AssessOutcome(

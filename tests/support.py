@@ -1,11 +1,16 @@
-"""Helpers shared by the API and browser test stacks: today's date and a policy open all year."""
+"""Helpers shared by the test stacks: today's date, a policy open all year, the steps a run took."""
 
 from __future__ import annotations
 
+import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 import httpx
+from fastapi import FastAPI
+from temporalio.client import WorkflowHistory
 
 from domain.months import Month
 from domain.policy import PolicyBook
@@ -35,3 +40,31 @@ async def open_policy_all_year(http: httpx.AsyncClient, operator_token: str) -> 
         headers={"Authorization": f"Bearer {operator_token}"},
     )
     assert r.status_code == 200, r.text
+
+
+def steps_run(history: WorkflowHistory) -> list[str]:
+    """Every step the workflow ran, in order: ordinary activities and local-activity markers."""
+    steps: list[str] = []
+    for e in history.events:
+        if e.HasField("activity_task_scheduled_event_attributes"):
+            steps.append(e.activity_task_scheduled_event_attributes.activity_type.name)
+        elif e.HasField("marker_recorded_event_attributes"):
+            marker = e.marker_recorded_event_attributes
+            if marker.marker_name == "core_local_activity":
+                # The marker's "data" payload is the SDK's own plain JSON, never encrypted.
+                data = json.loads(marker.details["data"].payloads[0].data)
+                if data["attempt"] and data["activity_type"]:
+                    steps.append(data["activity_type"])
+    return steps
+
+
+@asynccontextmanager
+async def app_client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    """The app started (its lifespan run) and a client calling it in-process."""
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://testserver"
+        ) as http,
+    ):
+        yield http

@@ -64,6 +64,24 @@ STEP_RETRY = RetryPolicy(
     non_retryable_error_types=NON_RETRYABLE,
 )
 STEP_TIMEOUT = timedelta(seconds=30)
+
+# Steps that only touch our own database run as local activities: in the worker, recorded as a
+# marker with the next workflow task, with no round trip through the server's task queues. Every
+# call to another system stays an ordinary activity. Its arguments are then fixed in history:
+# a local activity whose workflow task is retried (a worker killed mid-task) is called again
+# with arguments computed anew, and a payment order re-sent with another expiry is refused by
+# the channel as a different order under the same number (OUT_TRADE_NO_USED).
+LOCAL_STEPS = frozenset(
+    {
+        ActivityName.VERIFY_AND_RESERVE,
+        ActivityName.RECORD_PAYMENT,
+        ActivityName.ISSUE_CERTIFICATE_ELIGIBILITY,
+        ActivityName.RECORD_STATUS,
+    }
+)
+# Workflows started before this patch replay as they ran: every step an ordinary activity, and
+# ContributionStatus upserted at every status (see _announce for what the patch does instead).
+LOCAL_STEPS_PATCH = "local-steps-v1"
 # WeChat Pay asks merchants to poll refunds after 1, 5, 10, 20 and 30 minutes, then steadily.
 REFUND_POLL_SCHEDULE_S = (60, 4 * 60, 5 * 60, 10 * 60, 10 * 60)
 
@@ -98,12 +116,16 @@ class ContributionWorkflow:
         self._cancel_done = False
         self._review_reason: str | None = None
         self._resolution: ResolveReview | None = None
+        self._local_steps = False
+        # The status last published as a search attribute; starters set VERIFYING (sa.initial).
+        self._announced: ContributionStatus | None = S.VERIFYING
 
     # ---- the lifecycle -----------------------------------------------------------------------
 
     @workflow.run
     async def run(self, inp: ContributionInput) -> ContributionView:
         self._input = inp
+        self._local_steps = workflow.patched(LOCAL_STEPS_PATCH)
         self._enter(S.VERIFYING)
         cid = inp.contribution_id
 
@@ -226,6 +248,7 @@ class ContributionWorkflow:
                 )
                 return final if final.trade_state == TradeState.SUCCESS else None
             try:
+                self._announce()
                 await workflow.wait_condition(
                     lambda: self._paid_notice is not None or self._cancel_requested,
                     timeout=min(interval, expires_at - now),
@@ -262,6 +285,7 @@ class ContributionWorkflow:
         self._enter(S.POSTING)
         interval = timedelta(seconds=inp.timings.posting_poll_interval_s)
         while posting.state == PostingState.PENDING:
+            self._announce()
             await workflow.sleep(interval)
             posting = await self._step(
                 ActivityName.CHECK_POSTING,
@@ -314,6 +338,7 @@ class ContributionWorkflow:
             self._review_reason = f"退款状态 {check.status.value}，需人工处理"
             await self._record(S.MANUAL_REVIEW, detail=check.status.value)
             self._resolution = None
+            self._announce()
             await workflow.wait_condition(lambda: self._resolution is not None)
             assert self._resolution is not None
             if self._resolution.action == "mark_refunded":
@@ -330,6 +355,7 @@ class ContributionWorkflow:
             wait_s = schedule.pop(0) if schedule else self._input.timings.refund_poll_interval_s
             self._refund_notice = None
             with contextlib.suppress(TimeoutError):
+                self._announce()
                 await workflow.wait_condition(
                     lambda: self._refund_notice is not None, timeout=timedelta(seconds=wait_s)
                 )
@@ -374,6 +400,7 @@ class ContributionWorkflow:
             if receipt is not None:
                 self._treasury = receipt
                 return
+            self._announce()
             await workflow.sleep(interval)
             early = workflow.now() + interval * 2 < expected_at
             interval = min(interval * 2, TREASURY_MAX_BACKOFF) if early else base
@@ -485,7 +512,12 @@ class ContributionWorkflow:
     # ---- helpers -------------------------------------------------------------------------------
 
     async def _step(self, name: str, arg: Any, result_type: Any, *, summary: str) -> Any:
-        return await workflow.execute_activity(
+        execute: Any = workflow.execute_activity
+        if self._local_steps and name in LOCAL_STEPS:
+            execute = workflow.execute_local_activity
+        else:
+            self._announce()  # the workflow now waits on the server
+        return await execute(
             name,
             arg,
             result_type=result_type,
@@ -499,8 +531,20 @@ class ContributionWorkflow:
         """Move the in-memory state machine and what operators see (no personal data)."""
         self._status = status
         self._timeline.append(TimelineEntry(status=status, at=workflow.now()))
-        workflow.upsert_search_attributes([sa.CONTRIBUTION_STATUS.value_set(status.value)])
         workflow.set_current_details(f"status: {status.value}")
+        if not self._local_steps:
+            workflow.upsert_search_attributes([sa.CONTRIBUTION_STATUS.value_set(status.value)])
+
+    def _announce(self) -> None:
+        """Publish ContributionStatus before the workflow waits on the server (timer, signal,
+        activity): statuses passed within one workflow task (POSTING → POSTED, IN_TREASURY →
+        COMPLETED) cost one search-attribute update, not one each. The status query is always
+        exact; the search attribute is what operators filter by between steps."""
+        if self._local_steps and self._announced != self._status:
+            workflow.upsert_search_attributes(
+                [sa.CONTRIBUTION_STATUS.value_set(self._status.value)]
+            )
+            self._announced = self._status
 
     async def _record(
         self, status: ContributionStatus, *, detail: str | None = None, release: bool = False
@@ -532,5 +576,6 @@ class ContributionWorkflow:
 
     async def _finish(self) -> ContributionView:
         # Let running update handlers (cancel, resolve) answer before the run completes.
+        self._announce()
         await workflow.wait_condition(workflow.all_handlers_finished)
         return self.status()

@@ -14,6 +14,7 @@ from domain.contribution import CancelRequest, ContributionView, PaymentOrder, R
 from domain.months import Month
 from domain.vocabulary import ContributionStatus, Insurance, RefundState, RejectReason
 from storage import contributions, payments, refunds
+from tests.support import steps_run
 from tests.workflows.conftest import Stack, keep_history, make_stack
 from workflows.contribution import ContributionWorkflow
 
@@ -123,13 +124,9 @@ async def test_lost_callback_is_recovered_by_polling(stack: Stack) -> None:
 
     assert result.status == S.COMPLETED
     history = await handle.fetch_history()
-    scheduled = [
-        e.activity_task_scheduled_event_attributes.activity_type.name
-        for e in history.events
-        if e.HasField("activity_task_scheduled_event_attributes")
-    ]
-    assert "query_payment" in scheduled
-    assert "close_payment_order" not in scheduled
+    steps = steps_run(history)
+    assert "query_payment" in steps
+    assert "close_payment_order" not in steps
 
 
 async def test_duplicate_callback_has_no_effect(stack: Stack) -> None:
@@ -159,13 +156,7 @@ async def test_duplicate_callback_has_no_effect(stack: Stack) -> None:
     assert result.status == S.COMPLETED
     assert statuses(result).count(S.PAID) == 1
     history = await handle.fetch_history()
-    recorded = [
-        e
-        for e in history.events
-        if e.HasField("activity_task_scheduled_event_attributes")
-        and e.activity_task_scheduled_event_attributes.activity_type.name == "record_payment"
-    ]
-    assert len(recorded) == 1
+    assert steps_run(history).count("record_payment") == 1
 
 
 async def test_posting_failure_refunds_through_original_channel(
