@@ -51,6 +51,9 @@ class Settings(BaseSettings):
     # API.
     api_host: str = "127.0.0.1"
     api_port: int = 8000
+    # uvicorn worker processes serving the API (about one per core). Each has its own database
+    # pool, Temporal client and in-memory rate limiter (so a caller gets up to N times a limit).
+    api_workers: int = Field(default=1, ge=1, le=64)
     public_base_url: str = ""
     operator_token: str = Field(default="dev-operator-token", repr=False)
     # Key of the keyed hash that turns (id type, id number) into the pseudonymous PayerRef.

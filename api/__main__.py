@@ -2,30 +2,51 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 import uvicorn
 
-from api.app import create_app
 from observability import log_startup, setup_logging
 from settings import Settings
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
+
+
+def worker_app() -> FastAPI:
+    """The app of one uvicorn worker process (SHEBAO_API_WORKERS > 1): uvicorn imports this
+    factory in each process it spawns, so settings and logging are set up there again."""
+    from api.app import create_app
+
+    settings = Settings()
+    setup_logging("api", json_lines=settings.log_json)
+    return create_app(settings)
 
 
 def main() -> None:
     settings = Settings()
     setup_logging("api", json_lines=settings.log_json)
     log_startup("api", settings)
-    # log_config=None: uvicorn keeps the masked handler installed above. Behind a proxy (compose)
-    # --proxy-headers semantics make the rate limits see the real client address.
-    uvicorn.run(
-        create_app(settings),
-        host=settings.api_host,
-        port=settings.api_port,
-        log_config=None,
+    options: dict[str, Any] = {
+        "host": settings.api_host,
+        "port": settings.api_port,
+        # None: uvicorn keeps the masked handler installed above.
+        "log_config": None,
         # Our access line (api/request_id.py) logs the route template; uvicorn's would log the
         # query string, where a records lookup carries an ID number and a name.
-        access_log=False,
-        proxy_headers=True,
-        forwarded_allow_ips=settings.forwarded_allow_ips,
-    )
+        "access_log": False,
+        # Behind a proxy (compose) the rate limits see the real client address.
+        "proxy_headers": True,
+        "forwarded_allow_ips": settings.forwarded_allow_ips,
+    }
+    if settings.api_workers == 1:
+        from api.app import create_app
+
+        uvicorn.run(create_app(settings), **options)
+        return
+    # Several processes share the listening socket; uvicorn needs an import string to spawn them.
+    # The app is imported in those processes only: the supervisor stays small.
+    uvicorn.run("api.__main__:worker_app", factory=True, workers=settings.api_workers, **options)
 
 
 if __name__ == "__main__":

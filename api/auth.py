@@ -13,7 +13,7 @@ from fastapi import Depends, Header
 from api.errors import ApiError
 from api.state import State
 from api.timefmt import utc_now
-from storage import persons, sessions
+from storage import sessions
 from storage.db import begin_read_only
 from storage.models import Person
 
@@ -45,14 +45,13 @@ async def start_session(state: State, person: Person) -> str:
     """A new bearer token for the person; only its SHA-256 is stored."""
     token = secrets.token_urlsafe(32)
     now = utc_now()
+    expires_at = now + timedelta(minutes=state.settings.session_ttl_minutes)
     async with state.sessions.begin() as db:
         await sessions.create_session(
-            db,
-            token_hash=token_hash(token),
-            person_id=person.id,
-            at=now,
-            expires_at=now + timedelta(minutes=state.settings.session_ttl_minutes),
+            db, token_hash=token_hash(token), person_id=person.id, at=now, expires_at=expires_at
         )
+    # Committed: the payer's next request to this process needs no lookup.
+    state.signed_in.put(token_hash(token), person, expires_at)
     return token
 
 
@@ -61,12 +60,18 @@ async def current_person(state: State, authorization: AuthorizationHeader = None
     token = _bearer(authorization)
     if token is None:
         raise unauthenticated()
+    key = token_hash(token)
+    now = utc_now()
+    person = state.signed_in.get(key, now)
+    if person is not None:
+        return person
     async with state.sessions() as db:
         await begin_read_only(db)
-        row = await sessions.get_live_session(db, token_hash(token), utc_now())
-        person = await persons.get_person(db, row.person_id) if row is not None else None
-    if person is None:
+        found = await sessions.get_live_session_person(db, key, now)
+    if found is None:
         raise unauthenticated()
+    person, expires_at = found
+    state.signed_in.put(key, person, expires_at)
     return person
 
 

@@ -34,6 +34,7 @@ from domain.errors import MESSAGES, DomainError
 from domain.vocabulary import Channel, ContributionStatus, RejectReason
 from settings import Settings
 from storage import idempotency, persons, quotes
+from storage.db import begin_read_only
 from storage.models import Person, Quote
 from workflows import search_attributes as sa
 from workflows.cleartext import ClearText
@@ -99,6 +100,8 @@ def rejection(reason: str, holder: str | None) -> ApiError:
         return ApiError(status, reason, message, None)
     if reason in MESSAGES:
         return domain_error(DomainError.of(reason))
+    # A status, not a reject reason: the workflow ended (cancelled, expired) without an order.
+    log.info("start answered with the workflow's end status %s", reason)
     return ApiError(409, "ALREADY_FINISHED", "该缴费已结束", None)
 
 
@@ -187,6 +190,7 @@ class ContributionStarter:
         check_expiry: bool,
     ) -> tuple[int, dict[str, Any]]:
         async with self._state.sessions() as db:
+            await begin_read_only(db)
             quote = await quotes.get_quote(db, quote_id)
             payer = await persons.get_person(db, quote.person_id) if quote is not None else None
         if quote is None or payer is None:

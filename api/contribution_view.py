@@ -197,7 +197,13 @@ async def find_contribution(
     async with state.sessions() as db:
         await begin_read_only(db)
         row = await contributions.get_contribution(db, contribution_id)
-        payer = await persons.get_person(db, row.person_id) if row is not None else None
+        payer: Person | None = None
+        if row is not None:
+            # Most payers pay for themselves: the signed-in person is already loaded.
+            if viewer is not None and viewer.id == row.person_id:
+                payer = viewer
+            else:
+                payer = await persons.get_person(db, row.person_id)
     if row is None or payer is None:
         raise contribution_not_found()
     if viewer is not None and viewer.id not in (row.person_id, row.requested_by_person_id):

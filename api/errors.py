@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sqlite3
 import traceback
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -10,6 +11,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -18,6 +20,10 @@ from domain.errors import DomainError
 log = logging.getLogger("shebao.api")
 
 INTERNAL_MESSAGE = "系统繁忙，请稍后再试"
+BUSY_CODE = "SERVICE_UNAVAILABLE"
+BUSY_MESSAGE = "服务繁忙，请稍后再试"
+BUSY_RETRY_AFTER_S = 1
+_SQLITE_BUSY_CODES = frozenset({sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED})
 
 # Domain codes whose HTTP status is not the default 422.
 _DOMAIN_STATUS: dict[str, int] = {"MONTH_IN_FLIGHT": 409}
@@ -150,6 +156,24 @@ async def _on_http_error(_request: Request, exc: Exception) -> JSONResponse:
     return _http_error(exc)
 
 
+async def _on_database_error(request: Request, exc: Exception) -> JSONResponse:
+    """SQLite's write lock not granted within busy_timeout (load): 503, retry; else a 500.
+
+    The transaction was rolled back, so nothing was half-written: a transient 503 with
+    Retry-After lets the client retry (with the same Idempotency-Key for a start). The driver's
+    message is never logged: it may quote the statement's input.
+    """
+    assert isinstance(exc, OperationalError)
+    where = f"{request.method} {request.url.path}"
+    if getattr(exc.orig, "sqlite_errorcode", None) in _SQLITE_BUSY_CODES:
+        log.warning("database busy in %s", where)
+        return error_response(
+            503, BUSY_CODE, BUSY_MESSAGE, None, headers={"Retry-After": str(BUSY_RETRY_AFTER_S)}
+        )
+    log_unexpected(exc, where)
+    return error_response(500, "INTERNAL_ERROR", INTERNAL_MESSAGE, None)
+
+
 def log_unexpected(exc: BaseException, where: str) -> None:
     """Log an unexpected failure by type and code location only: messages may hold input."""
     frames = "".join(traceback.format_tb(exc.__traceback__))
@@ -191,4 +215,5 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(DomainError, _on_domain_error)
     app.add_exception_handler(RequestValidationError, _on_validation_error)
     app.add_exception_handler(StarletteHTTPException, _on_http_error)
+    app.add_exception_handler(OperationalError, _on_database_error)
     app.add_middleware(CatchAllMiddleware)

@@ -7,7 +7,7 @@ from datetime import date
 from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.payer_facts import held_months, payer_facts
+from api.payer_facts import facts_of, held_months
 from api.people import RegistrationOut, registrations_out
 from domain.assessment import assess
 from domain.eligibility import arrears, open_months
@@ -69,7 +69,8 @@ async def payer_options(
     book = await load_policy_book(db)
     policy = book.for_year(today.year)  # POLICY_MISSING (422) when the year has none
     registrations = await persons.list_registrations(db, person.id)
-    facts = await payer_facts(db, person, insurance)
+    # The person's registrations are all loaded already: no second query for this insurance's.
+    facts = facts_of(person, next((r for r in registrations if r.insurance == insurance), None))
     opened: list[Month] = []
     owed: list[Month] = []
     if facts is not None:

@@ -10,7 +10,7 @@ from domain.eligibility import PayerFacts
 from domain.months import Month
 from domain.vocabulary import PAID_STATUSES, Insurance
 from storage import contributions, persons
-from storage.models import REGISTRATION_ACTIVE, Person
+from storage.models import REGISTRATION_ACTIVE, Person, Registration
 
 
 @dataclass(frozen=True)
@@ -27,7 +27,11 @@ class HeldMonths:
 
 async def payer_facts(db: AsyncSession, person: Person, insurance: Insurance) -> PayerFacts | None:
     """What the registry says; None when the person is not registered for the insurance."""
-    registration = await persons.get_registration(db, person.id, insurance)
+    return facts_of(person, await persons.get_registration(db, person.id, insurance))
+
+
+def facts_of(person: Person, registration: Registration | None) -> PayerFacts | None:
+    """payer_facts from a registration already loaded (None: not registered)."""
     if registration is None:
         return None
     return PayerFacts(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Annotated
 
@@ -11,6 +11,7 @@ from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from adapters.factory import Adapters
+from api.signed_in import SignedInCache
 from api.temporal_link import TemporalLink
 from settings import Settings
 
@@ -24,9 +25,12 @@ class AppState:
     temporal: TemporalLink
     adapters: Adapters | None
     today: Callable[[], date]
+    # Signed-in sessions this process has seen lately (api/auth.py).
+    signed_in: SignedInCache = field(default_factory=SignedInCache)
 
 
-def get_state(request: Request) -> AppState:
+# async: FastAPI runs a plain `def` dependency in the thread pool, a thread hop on every request.
+async def get_state(request: Request) -> AppState:
     state = getattr(request.app.state, "shebao", None)
     if not isinstance(state, AppState):  # pragma: no cover - only outside the lifespan
         raise RuntimeError("the app is not started: run it inside its lifespan")

@@ -19,6 +19,7 @@ from domain.errors import MONTH_IN_FLIGHT, NOT_REGISTERED, DomainError
 from domain.months import Month
 from domain.vocabulary import Insurance
 from storage import quotes
+from storage.db import begin_read_only
 from storage.policy_book import load_policy_book
 
 router = APIRouter(prefix="/api/v1", tags=["payer"])
@@ -61,25 +62,28 @@ async def create_quote(body: QuoteIn, state: State, me: CurrentPerson) -> QuoteO
     409 MONTH_IN_FLIGHT with the contribution holding the month."""
     today = state.today()
     months = sorted(Month.parse(m) for m in body.months)
-    async with state.sessions.begin() as db:
+    # Reads first, from a snapshot: on SQLite a write transaction holds the database's one write
+    # lock from its first statement, and the worker's activities queue behind it. The quote is
+    # advisory either way: the workflow checks and reserves the months when it starts.
+    async with state.sessions() as db:
+        await begin_read_only(db)
         person = await resolve_payer(db, body.payer_ref, me)
         facts = await payer_facts(db, person, body.insurance)
         if facts is None:
             raise DomainError.of(NOT_REGISTERED)
         book = await load_policy_book(db)
         held = await held_months(db, person, body.insurance)
-        try:
-            check_months(
-                facts, months, body.back_payment, today, book, held.paid, set(held.in_flight)
-            )
-        except DomainError as err:
-            if err.code == MONTH_IN_FLIGHT:
-                holder = next((held.in_flight[m] for m in months if m in held.in_flight), None)
-                raise month_in_flight(holder) from None
-            raise
-        assessment = assess(book, months, body.grade, today)
-        now = utc_now()
-        lines = [line.model_dump() for line in assessment.lines]
+    try:
+        check_months(facts, months, body.back_payment, today, book, held.paid, set(held.in_flight))
+    except DomainError as err:
+        if err.code == MONTH_IN_FLIGHT:
+            holder = next((held.in_flight[m] for m in months if m in held.in_flight), None)
+            raise month_in_flight(holder) from None
+        raise
+    assessment = assess(book, months, body.grade, today)
+    now = utc_now()
+    lines = [line.model_dump() for line in assessment.lines]
+    async with state.sessions.begin() as db:
         quote = await quotes.add_quote(
             db,
             person_id=person.id,

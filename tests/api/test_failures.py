@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import logging
+import sqlite3
 from datetime import date
 from pathlib import Path
 
-import httpx
 import pytest
 from sqlalchemy.ext.asyncio import create_async_engine
 from temporalio.testing import WorkflowEnvironment
@@ -14,7 +14,8 @@ from temporalio.testing import WorkflowEnvironment
 from api.app import create_app
 from domain.identity import compose_resident_id
 from settings import Settings
-from storage.db import make_sessionmaker
+from storage.db import make_engine, make_sessionmaker, upgrade_database
+from tests.support import app_client
 
 
 async def test_an_unexpected_failure_is_internal_error_without_details(
@@ -26,12 +27,7 @@ async def test_an_unexpected_failure_is_internal_error_without_details(
     app = create_app(settings, client=dev_env.client, sessions=make_sessionmaker(engine))
     number = compose_resident_id("520102", date(1980, 4, 5), 321)
     try:
-        async with (
-            app.router.lifespan_context(app),
-            httpx.AsyncClient(
-                transport=httpx.ASGITransport(app=app), base_url="http://testserver"
-            ) as http,
-        ):
+        async with app_client(app) as http:
             with caplog.at_level(logging.ERROR, logger="shebao.api"):
                 r = await http.post(
                     "/api/v1/session",
@@ -56,4 +52,41 @@ async def test_an_unexpected_failure_is_internal_error_without_details(
             # Simulator routes are not served when simulators are off.
             assert (await http.get("/sim/cashier/SB0000000001")).status_code == 404
     finally:
+        await engine.dispose()
+
+
+async def test_a_busy_database_answers_503_with_retry_after_not_500(
+    dev_env: WorkflowEnvironment, tmp_path: Path
+) -> None:
+    # Another writer holds SQLite's write lock past the busy timeout, as under heavy load.
+    settings = Settings(env="test", data_dir=tmp_path, simulators=False)
+    await upgrade_database(settings.resolved_database_url)
+    engine = make_engine(settings.resolved_database_url)
+    app = create_app(settings, client=dev_env.client, sessions=make_sessionmaker(engine))
+    number = compose_resident_id("520102", date(1980, 4, 5), 321)
+    holder = sqlite3.connect(tmp_path / "shebao.db", isolation_level=None)
+    try:
+        async with app_client(app) as http:
+            holder.execute("BEGIN IMMEDIATE")
+            r = await http.post(
+                "/api/v1/operator/registrations",
+                json={
+                    "id_type": "resident_id",
+                    "id_number": number,
+                    "name": "张三",
+                    "insurance": "pension",
+                    "start_month": "2020-01",
+                },
+                headers={"Authorization": f"Bearer {settings.operator_token}"},
+            )
+            holder.execute("ROLLBACK")
+            assert r.status_code == 503
+            assert r.headers["Retry-After"] == "1"
+            assert r.json() == {
+                "code": "SERVICE_UNAVAILABLE",
+                "message": "服务繁忙，请稍后再试",
+                "field": None,
+            }
+    finally:
+        holder.close()
         await engine.dispose()

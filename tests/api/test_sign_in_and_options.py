@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 from datetime import date
 
-import httpx
 from sqlalchemy import select
 from stdnum.iso7064 import mod_11_2
 
@@ -13,7 +12,7 @@ from api.app import create_app
 from domain.identity import compose_resident_id
 from storage.models import SessionRow
 from tests.api.conftest import ApiStack
-from tests.support import this_month, today
+from tests.support import app_client, this_month, today
 
 
 async def test_sign_in_with_a_valid_trio_returns_a_token_and_the_masked_person(
@@ -208,10 +207,7 @@ async def test_options_follow_an_injected_today(api: ApiStack) -> None:
         today=lambda: date(year, 3, 15),
     )
     payer = await api.register()
-    async with (
-        app.router.lifespan_context(app),
-        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as http,
-    ):
+    async with app_client(app) as http:
         r = await http.get("/api/v1/payers/me/options", headers=payer.auth)
     assert r.status_code == 200, r.text
     assert r.json()["open_months"] == [f"{year}-01", f"{year}-02", f"{year}-03"]

@@ -11,6 +11,7 @@ import httpx
 from adapters.factory import build_simulators
 from api.app import create_app
 from tests.api.conftest import ApiStack
+from tests.support import app_client
 
 
 @asynccontextmanager
@@ -19,10 +20,7 @@ async def app_at(api: ApiStack, moment: datetime) -> AsyncIterator[httpx.AsyncCl
     adapters = await build_simulators(api.settings, lambda: moment, engine=api.adapters.sim_engine)
     settings = api.settings.model_copy(update={"simulators": True})
     app = create_app(settings, client=api.env.client, sessions=api.sessions, adapters=adapters)
-    async with (
-        app.router.lifespan_context(app),
-        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as http,
-    ):
+    async with app_client(app) as http:
         yield http
 
 
