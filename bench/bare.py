@@ -1,10 +1,20 @@
-"""The bare baseline workflow: the contribution's shape with trivial activities and no I/O."""
+"""The bare baseline workflow: the contribution's shape with trivial activities and no I/O.
+
+Runs as its own worker process, as `worker.py` does for the real workflow, so both sides of
+`bench/throughput.py` have the same topology:
+
+    python -m bench.bare --task-queue bare-1      # address from SHEBAO_TEMPORAL_ADDRESS
+"""
 
 from __future__ import annotations
 
+import argparse
+import asyncio
 from datetime import timedelta
 
 from temporalio import activity, workflow
+from temporalio.client import Client
+from temporalio.worker import Worker
 
 
 @activity.defn(name="bare_step")
@@ -41,3 +51,27 @@ class BareWorkflow:
     @workflow.signal
     def paid(self) -> None:
         self._signalled = True
+
+
+async def main() -> None:
+    # Imported here: the workflow sandbox re-imports this module and needs none of it.
+    from settings import Settings
+    from workflows.converter import connect
+
+    parser = argparse.ArgumentParser(description="bare baseline worker")
+    parser.add_argument("--task-queue", required=True)
+    args = parser.parse_args()
+    # The same connection and data converter (payload encryption) as shebao's worker.
+    client: Client = await connect(Settings())
+    worker = Worker(
+        client,
+        task_queue=args.task_queue,
+        workflows=[BareWorkflow],
+        activities=[bare_step],
+        max_concurrent_activities=100,
+    )
+    await worker.run()
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

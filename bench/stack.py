@@ -8,6 +8,8 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -42,6 +44,24 @@ def memory_kib(pid: int) -> dict[str, int]:
         if key in {"VmRSS", "VmHWM"}:
             out[key] = int(value.split()[0])
     return out
+
+
+def cpu_seconds(pid: int) -> float:
+    """User plus system CPU time a live process (all its threads) has used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def descendants(pid: int) -> list[int]:
+    """The process and every live process below it (uvicorn's workers, say), parents first."""
+    found = [pid]
+    for current in found:
+        for task in Path(f"/proc/{current}/task").glob("*"):
+            try:
+                found.extend(int(c) for c in (task / "children").read_text().split())
+            except OSError:
+                continue  # the thread or process ended meanwhile
+    return found
 
 
 class Stack:
@@ -94,6 +114,22 @@ class Stack:
         )
         wait_for_port(self.temporal_port)
 
+    def start_process(self, name: str, args: list[str]) -> None:
+        """Any other child (a second worker, the bare baseline's worker), logged to name.log."""
+        self._start(name, args)
+
+    def stop_processes(self, names: list[str]) -> None:
+        """Stops the named children now (Ctrl-C first, as `stop()` does), and forgets them."""
+        procs = [self.procs.pop(name) for name in names]
+        for proc in procs:
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGINT)
+        for proc in procs:
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+
     def start_worker(self) -> None:
         self._start("worker", [sys.executable, "worker.py"])
 
@@ -104,6 +140,10 @@ class Stack:
     def memory(self, name: str) -> dict[str, int]:
         return memory_kib(self.procs[name].pid)
 
+    def pids(self, name: str) -> list[int]:
+        """The child's pid and its descendants' (uvicorn's worker processes)."""
+        return descendants(self.procs[name].pid)
+
     def stop(self) -> None:
         for proc in reversed(list(self.procs.values())):
             if proc.poll() is None:
@@ -113,3 +153,23 @@ class Stack:
                 proc.wait(timeout=15)
             except subprocess.TimeoutExpired:
                 proc.kill()
+
+
+@contextmanager
+def databases(kind: str, name: str) -> Iterator[dict[str, str]]:
+    """SHEBAO_* overrides for the app and simulator databases: SQLite files (the default
+    settings, nothing to override) or two databases on a throw-away PostgreSQL from Debian's
+    binaries (tests/pg.py: fsync off, so PostgreSQL figures leave out disk flushes)."""
+    if kind == "sqlite":
+        yield {}
+        return
+    from tests.pg import start_postgres
+
+    server = start_postgres()
+    try:
+        yield {
+            "SHEBAO_DATABASE_URL": server.create_database(name),
+            "SHEBAO_SIM_DATABASE_URL": server.create_database(f"{name}sim"),
+        }
+    finally:
+        server.stop()

@@ -1,46 +1,61 @@
 """End-to-end throughput: shebao contributions against a bare workflow of the same shape.
 
-Both run in the same process against the same embedded Temporal dev server (SQLite file),
-one after the other, so the ratio says what our storage, simulators and bookkeeping cost on
-top of the engine's own ceiling. Prints both rates and the ratio; asserts nothing.
+One Temporal dev server (SQLite file) serves both sides, one after the other, each with the
+same topology: the benchmark process is the client (start, update, pay, signal, await the
+result), and the workers run as their own processes, as in production. The bare side runs
+`python -m bench.bare` (7 trivial activities, one update, one signal); the shebao side runs
+`worker.py` with its database, simulators and the real contribution workflow. Prints the rates,
+the ratio and the CPU each process spent per workflow; asserts nothing.
 
-    make bench                      # defaults: 300 workflows, 50 in flight
-    .venv/bin/python bench/throughput.py --n 500 --concurrency 50 --in-memory
+    make bench                      # defaults: 300 workflows per side, 50 in flight, 1 worker
+    .venv/bin/python bench/throughput.py --n 500 --workers 2 --database postgres
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Awaitable, Callable
-from datetime import date
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from temporalio.api.enums.v1 import TaskQueueType
+from temporalio.api.taskqueue.v1 import TaskQueue
+from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
 from temporalio.client import Client
-from temporalio.testing import WorkflowEnvironment
-from temporalio.worker import Worker
 
 from adapters.clock import activity_clock
 from adapters.factory import build_simulators
-from bench.bare import BareWorkflow, bare_step
+from bench.bare import BareWorkflow
 from bench.contributions import add_payers, contribution_input, start_and_pay
+from bench.stack import Stack, cpu_seconds, databases
 from domain.assessment import assess
 from domain.contribution import Timings
 from domain.months import Month
 from settings import Settings
-from storage.db import make_engine, make_sessionmaker, upgrade_database
-from worker import build_activities, build_worker
-from workflows import search_attributes as sa
-from workflows.converter import data_converter
+from storage.db import upgrade_database
+from workflows.converter import connect
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+@dataclass
+class Side:
+    """One side's figures: workflows/s and CPU milliseconds per workflow by process."""
+
+    name: str
+    rate: float
+    cpu_ms: dict[str, float]
 
 
 async def run_many(n: int, concurrency: int, one: Callable[[int], Awaitable[None]]) -> float:
@@ -56,8 +71,42 @@ async def run_many(n: int, concurrency: int, one: Callable[[int], Awaitable[None
     return n / (time.perf_counter() - started)
 
 
-async def baseline(client: Client, n: int, concurrency: int) -> float:
+async def wait_for_pollers(client: Client, task_queue: str, count: int) -> None:
+    """Until `count` worker processes poll the queue's workflow tasks (they start in seconds)."""
+    request = DescribeTaskQueueRequest(
+        namespace=client.namespace,
+        task_queue=TaskQueue(name=task_queue),
+        task_queue_type=TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
+    )
+    for _ in range(600):
+        response = await client.workflow_service.describe_task_queue(request)
+        if len({p.identity for p in response.pollers}) >= count:
+            return
+        await asyncio.sleep(0.1)
+    raise SystemExit(f"{count} worker(s) did not start polling {task_queue} within 60 s")
+
+
+@contextmanager
+def cpu_meter(stack: Stack, names: list[str], n: int, out: dict[str, float]) -> Iterator[None]:
+    """CPU milliseconds per workflow spent meanwhile by the server, each worker and us."""
+    pids = {name: stack.procs[name].pid for name in names}
+    pids["benchmark client"] = -1
+
+    def now(pid: int) -> float:
+        return time.process_time() if pid == -1 else cpu_seconds(pid)
+
+    before = {name: now(pid) for name, pid in pids.items()}
+    yield
+    for name, pid in pids.items():
+        out[name] = (now(pid) - before[name]) * 1000 / n
+
+
+async def bare_side(stack: Stack, client: Client, args: argparse.Namespace) -> Side:
     queue = f"bare-{uuid.uuid4().hex[:6]}"
+    workers = [f"bare-worker-{i}" for i in range(args.workers)]
+    for name in workers:
+        stack.start_process(name, [sys.executable, "-m", "bench.bare", "--task-queue", queue])
+    await wait_for_pollers(client, queue, args.workers)
 
     async def one(i: int) -> None:
         handle = await client.start_workflow(
@@ -67,30 +116,27 @@ async def baseline(client: Client, n: int, concurrency: int) -> float:
         await handle.signal(BareWorkflow.paid)
         await handle.result()
 
-    async with Worker(client, task_queue=queue, workflows=[BareWorkflow], activities=[bare_step]):
-        return await run_many(n, concurrency, one)
+    cpu: dict[str, float] = {}
+    with cpu_meter(stack, ["temporal", *workers], args.n, cpu):
+        rate = await run_many(args.n, args.concurrency, one)
+    stack.stop_processes(workers)
+    return Side("bare baseline", rate, cpu)
 
 
-# ---- shebao: real storage, simulators and the contribution workflow ------------------------------
-
-
-async def shebao(client: Client, workdir: Path, n: int, concurrency: int) -> float:
-    settings = Settings(
-        data_dir=workdir,
-        sim_posting_delay_s=0,
-        sim_treasury_delay_s=0,
-        task_queue=f"shebao-{uuid.uuid4().hex[:6]}",
-    )
+async def shebao_side(stack: Stack, client: Client, args: argparse.Namespace) -> Side:
+    settings = Settings()
     await upgrade_database(settings.resolved_database_url)
-    payers, book = await add_payers(settings, n)
-    today = time_today()
+    payers, book = await add_payers(settings, args.n)
+    today = datetime.now(SHANGHAI).date()
     month = Month.from_date(today)
     assessment = assess(book, [month], 60, today)
-    adapters = await build_simulators(settings, activity_clock)
-    sim = adapters.payment_sim
+    # The payer's side of the cashier: pays each order at the simulator, as a phone would.
+    sim = (await build_simulators(settings, activity_clock)).payment_sim
     assert sim is not None
-    engine = make_engine(settings.resolved_database_url)
-    sessions = make_sessionmaker(engine)
+    workers = [f"worker-{i}" for i in range(args.workers)]
+    for name in workers:
+        stack.start_process(name, [sys.executable, "worker.py"])
+    await wait_for_pollers(client, settings.task_queue, args.workers)
 
     async def one(i: int) -> None:
         inp = contribution_input(payers[i], month, assessment, Timings())
@@ -99,46 +145,56 @@ async def shebao(client: Client, workdir: Path, n: int, concurrency: int) -> flo
         if result.status != "COMPLETED":
             raise RuntimeError(f"contribution ended {result.status}")
 
-    activities = build_activities(settings, adapters, sessions)
+    cpu: dict[str, float] = {}
+    with cpu_meter(stack, ["temporal", *workers], args.n, cpu):
+        rate = await run_many(args.n, args.concurrency, one)
+    stack.stop_processes(workers)
+    return Side("shebao", rate, cpu)
+
+
+async def run(args: argparse.Namespace, workdir: Path, database: dict[str, str]) -> list[Side]:
+    stack = Stack(
+        workdir,
+        {
+            "SHEBAO_TASK_QUEUE": f"shebao-{uuid.uuid4().hex[:6]}",
+            "SHEBAO_PAYMENT_CHANNEL": "simulator",
+            "SHEBAO_SIM_POSTING_DELAY_S": "0",
+            "SHEBAO_SIM_TREASURY_DELAY_S": "0",
+            "SHEBAO_WORKER_METRICS_ADDRESS": "",
+            **database,
+        },
+    )
+    os.environ.update(stack.setting_env())
     try:
-        async with build_worker(client, settings, activities):
-            return await run_many(n, concurrency, one)
+        stack.start_temporal()
+        client = await connect(Settings())
+        return [await bare_side(stack, client, args), await shebao_side(stack, client, args)]
     finally:
-        await engine.dispose()
+        stack.stop()
 
 
-def time_today() -> date:
-    from datetime import datetime
-
-    return datetime.now(SHANGHAI).date()
-
-
-async def main() -> None:
+def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=300, help="workflows per side")
     parser.add_argument("--concurrency", type=int, default=50, help="workflows in flight")
-    parser.add_argument("--in-memory", action="store_true", help="dev server without a DB file")
+    parser.add_argument("--workers", type=int, default=1, help="worker processes per side")
+    parser.add_argument("--database", choices=["sqlite", "postgres"], default="sqlite")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory(prefix="shebao-bench-") as tmp:
-        workdir = Path(tmp)
-        extra = [] if args.in_memory else ["--db-filename", str(workdir / "temporal.db")]
-        env = await WorkflowEnvironment.start_local(
-            data_converter=data_converter(Settings()),
-            dev_server_existing_path=str(Path(sys.executable).parent / "temporal"),
-            search_attributes=list(sa.ALL_KEYS),
-            dev_server_extra_args=extra,
-            dev_server_log_level="error",
-            ui=False,
-        )
-        async with env:
-            bare = await baseline(env.client, args.n, args.concurrency)
-            ours = await shebao(env.client, workdir, args.n, args.concurrency)
-    server = "in-memory" if args.in_memory else "SQLite file"
-    print(f"dev server: {server}; n={args.n}; concurrency={args.concurrency}")
-    print(f"bare baseline : {bare:6.2f} workflows/s")
-    print(f"shebao        : {ours:6.2f} workflows/s")
-    print(f"ratio         : {ours / bare:6.2f}  (target >= 0.9)")
+    with (
+        tempfile.TemporaryDirectory(prefix="shebao-bench-") as tmp,
+        databases(args.database, "bench") as database,
+    ):
+        bare, ours = asyncio.run(run(args, Path(tmp), database))
+    print(
+        f"dev server: SQLite file; app database: {args.database}"
+        f"{' (fsync off, as in tests/pg.py)' if args.database == 'postgres' else ''}; n={args.n};"
+        f" concurrency={args.concurrency}; worker processes per side={args.workers}"
+    )
+    for side in (bare, ours):
+        cpu = ", ".join(f"{k} {v:.1f}" for k, v in side.cpu_ms.items())
+        print(f"{side.name:<14}: {side.rate:6.2f} workflows/s; CPU ms per workflow: {cpu}")
+    print(f"ratio         : {ours.rate / bare.rate:6.2f}  (target >= 0.9)")
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    main()
