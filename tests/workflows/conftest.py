@@ -210,6 +210,10 @@ async def make_stack(
         async with worker:
             yield Stack(env, settings, sessions, adapters, task_queue, person_id, ref)
     finally:
+        # The simulators' engine too: a pooled aiosqlite connection left to the garbage
+        # collector can be finalised inside a later test's workflow activation, whose event
+        # loop cannot take its callback (a PytestUnhandledThreadExceptionWarning in CI).
+        await adapters.aclose()
         await engine.dispose()
 
 
