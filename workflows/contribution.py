@@ -118,7 +118,7 @@ class ContributionWorkflow:
         self._resolution: ResolveReview | None = None
         self._local_steps = False
         # The status last published as a search attribute; starters set VERIFYING (sa.initial).
-        self._announced: ContributionStatus | None = S.VERIFYING
+        self._announced: ContributionStatus = S.VERIFYING
 
     # ---- the lifecycle -----------------------------------------------------------------------
 
