@@ -17,15 +17,11 @@ import pytest_asyncio
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.testing import WorkflowEnvironment
 
-from activities.reconciliation import ReconciliationActivities
-from adapters.clock import activity_clock, system_clock
-from adapters.factory import Adapters, build_simulators
-from api.app import create_app
+from adapters.factory import Adapters
 from domain.identity import compose_resident_id
 from settings import Settings
-from storage.db import make_engine, make_sessionmaker, upgrade_database
-from tests.support import open_policy_all_year, this_month, today
-from worker import build_activities, build_worker
+from tests.deployment import app_and_worker
+from tests.support import app_client, open_policy_all_year, this_month, today
 
 OPERATOR_TOKEN = "test-operator-token"
 
@@ -178,38 +174,15 @@ async def api(
         treasury_poll_interval_s=1,
         refund_poll_interval_s=1,
     )
-    await upgrade_database(settings.resolved_database_url)
-    engine = make_engine(settings.resolved_database_url)
-    sessions = make_sessionmaker(engine)
-    # Two processes in production: the worker's simulators follow activity time, the API's the
-    # system clock; both share the simulator database.
-    worker_adapters = await build_simulators(settings, activity_clock)
-    api_adapters = await build_simulators(settings, system_clock)
-    worker = build_worker(
-        dev_env.client,
-        settings,
-        build_activities(settings, worker_adapters, sessions),
-        task_queue=settings.task_queue,
-        reconciliation=ReconciliationActivities(sessions, worker_adapters.payments),
-    )
-    app = create_app(settings, client=dev_env.client, sessions=sessions, adapters=api_adapters)
-    try:
-        async with (
-            worker,
-            app.router.lifespan_context(app),
-            httpx.AsyncClient(
-                transport=httpx.ASGITransport(app=app), base_url="http://testserver"
-            ) as http,
-        ):
-            await open_policy_all_year(http, OPERATOR_TOKEN)
-            yield ApiStack(
-                http=http,
-                env=dev_env,
-                settings=settings,
-                adapters=api_adapters,
-                sessions=sessions,
-            )
-    finally:
-        await api_adapters.aclose()
-        await worker_adapters.aclose()
-        await engine.dispose()
+    async with (
+        app_and_worker(dev_env.client, settings, reconciliation=True) as deployed,
+        app_client(deployed.app) as http,
+    ):
+        await open_policy_all_year(http, OPERATOR_TOKEN)
+        yield ApiStack(
+            http=http,
+            env=dev_env,
+            settings=settings,
+            adapters=deployed.adapters,
+            sessions=deployed.sessions,
+        )

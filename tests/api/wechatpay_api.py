@@ -16,7 +16,7 @@ from typing import Any
 import httpx
 from temporalio.testing import WorkflowEnvironment
 
-from adapters.clock import activity_clock, system_clock
+from adapters.clock import system_clock
 from adapters.factory import build_adapters
 from adapters.payments.gateway.resources import iso
 from adapters.payments.gateway.server import serving
@@ -27,13 +27,11 @@ from adapters.payments.wechatpay_crypto import (
     signed_headers,
 )
 from adapters.sim_config import SimConfig
-from api.app import create_app
 from settings import Settings
-from storage.db import make_engine, make_sessionmaker, upgrade_database
 from tests.adapters.wechatpay_stack import Gateway, gateway_settings, running_gateway
 from tests.api.conftest import OPERATOR_TOKEN, ApiStack
+from tests.deployment import app_and_worker
 from tests.support import open_policy_all_year
-from worker import build_activities, build_worker
 
 NOTIFY_PATH = "/api/v1/payments/wechatpay/notify"
 
@@ -113,40 +111,19 @@ async def wechatpay_stack(
         refund_poll_interval_s=1,
         **extra,
     )
-    await upgrade_database(base.resolved_database_url)
-    engine = make_engine(base.resolved_database_url)
-    sessions = make_sessionmaker(engine)
-    try:
-        async with running_gateway(base, system_clock, SimConfig.from_settings(base)) as gw:
-            settings = Settings.model_validate(
-                {**base.model_dump(), "wechatpay_gateway_url": gw.url}
+    async with running_gateway(base, system_clock, SimConfig.from_settings(base)) as gw:
+        settings = Settings.model_validate({**base.model_dump(), "wechatpay_gateway_url": gw.url})
+        async with (
+            app_and_worker(env.client, settings, build_adapters) as deployed,
+            serving(deployed.app, port=port) as url,
+            httpx.AsyncClient(base_url=url) as http,
+        ):
+            await open_policy_all_year(http, OPERATOR_TOKEN)
+            api = ApiStack(
+                http=http,
+                env=env,
+                settings=settings,
+                adapters=deployed.adapters,
+                sessions=deployed.sessions,
             )
-            worker_adapters = await build_adapters(settings, activity_clock)
-            api_adapters = await build_adapters(settings, system_clock)
-            worker = build_worker(
-                env.client,
-                settings,
-                build_activities(settings, worker_adapters, sessions),
-                task_queue=settings.task_queue,
-            )
-            app = create_app(settings, client=env.client, sessions=sessions, adapters=api_adapters)
-            try:
-                async with (
-                    worker,
-                    serving(app, port=port) as url,
-                    httpx.AsyncClient(base_url=url) as http,
-                ):
-                    await open_policy_all_year(http, OPERATOR_TOKEN)
-                    api = ApiStack(
-                        http=http,
-                        env=env,
-                        settings=settings,
-                        adapters=api_adapters,
-                        sessions=sessions,
-                    )
-                    yield WxStack(api=api, gateway=gw)
-            finally:
-                await api_adapters.aclose()
-                await worker_adapters.aclose()
-    finally:
-        await engine.dispose()
+            yield WxStack(api=api, gateway=gw)

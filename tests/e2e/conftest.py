@@ -20,14 +20,11 @@ import uvicorn
 from playwright.async_api import Browser, BrowserContext, Page, ViewportSize, async_playwright
 from temporalio.testing import WorkflowEnvironment
 
-from adapters.clock import activity_clock, system_clock
-from adapters.factory import Adapters, build_simulators
-from api.app import create_app
+from adapters.factory import Adapters
 from domain.identity import compose_resident_id
 from settings import REPO_ROOT, Settings
-from storage.db import make_engine, make_sessionmaker, upgrade_database
+from tests.deployment import app_and_worker
 from tests.support import open_policy_all_year, today
-from worker import build_activities, build_worker
 
 OPERATOR_TOKEN = "e2e-operator-token"
 CAPTCHA_BYPASS = "e2e9"
@@ -141,39 +138,26 @@ async def stack(
         treasury_poll_interval_s=1,
         refund_poll_interval_s=1,
     )
-    await upgrade_database(settings.resolved_database_url)
-    engine = make_engine(settings.resolved_database_url)
-    sessions = make_sessionmaker(engine)
-    worker_adapters = await build_simulators(settings, activity_clock)
-    api_adapters = await build_simulators(settings, system_clock)
-    worker = build_worker(
-        dev_env.client,
-        settings,
-        build_activities(settings, worker_adapters, sessions),
-        task_queue=settings.task_queue,
-    )
-    app = create_app(settings, client=dev_env.client, sessions=sessions, adapters=api_adapters)
     # The lifespan is entered here (as in production's), so uvicorn runs without its own.
-    server = uvicorn.Server(uvicorn.Config(app, lifespan="off", log_level="warning"))
     try:
-        async with worker, app.router.lifespan_context(app):
-            serving = asyncio.create_task(server.serve(sockets=[sock]))
-            while not server.started:
-                if serving.done():
-                    serving.result()  # re-raises why uvicorn stopped
-                await asyncio.sleep(0.05)
-            try:
-                async with httpx.AsyncClient(base_url=base_url, timeout=30) as http:
-                    await open_policy_all_year(http, OPERATOR_TOKEN)
-                    yield Stack(base_url, http, settings, api_adapters)
-            finally:
-                server.should_exit = True
-                await serving
+        async with app_and_worker(dev_env.client, settings) as deployed:
+            app = deployed.app
+            server = uvicorn.Server(uvicorn.Config(app, lifespan="off", log_level="warning"))
+            async with app.router.lifespan_context(app):
+                serving = asyncio.create_task(server.serve(sockets=[sock]))
+                while not server.started:
+                    if serving.done():
+                        serving.result()  # re-raises why uvicorn stopped
+                    await asyncio.sleep(0.05)
+                try:
+                    async with httpx.AsyncClient(base_url=base_url, timeout=30) as http:
+                        await open_policy_all_year(http, OPERATOR_TOKEN)
+                        yield Stack(base_url, http, settings, deployed.adapters)
+                finally:
+                    server.should_exit = True
+                    await serving
     finally:
         sock.close()
-        await api_adapters.aclose()
-        await worker_adapters.aclose()
-        await engine.dispose()
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,69 @@
+"""The app and a running worker over one fresh database, as the API and worker processes deploy."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+from fastapi import FastAPI
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from temporalio.client import Client
+
+from activities.reconciliation import ReconciliationActivities
+from adapters.clock import Clock, activity_clock, system_clock
+from adapters.factory import Adapters, build_simulators
+from api.app import create_app
+from settings import Settings
+from storage.db import make_engine, make_sessionmaker, upgrade_database
+from worker import build_activities, build_worker
+
+AdapterFactory = Callable[[Settings, Clock], Awaitable[Adapters]]
+
+
+@dataclass
+class Deployment:
+    """The app (its lifespan not yet entered) and what tests reach past it for."""
+
+    app: FastAPI
+    sessions: async_sessionmaker[AsyncSession]
+    adapters: Adapters  # the API's: simulators on the system clock
+
+
+@asynccontextmanager
+async def app_and_worker(
+    client: Client,
+    settings: Settings,
+    build: AdapterFactory = build_simulators,
+    *,
+    reconciliation: bool = False,
+) -> AsyncIterator[Deployment]:
+    """Migrated database, the worker polling settings.task_queue, the app built; all closed after.
+
+    Two processes in production: the worker's adapters follow activity time, the API's the
+    system clock; both share the simulator database.
+    """
+    await upgrade_database(settings.resolved_database_url)
+    engine = make_engine(settings.resolved_database_url)
+    sessions = make_sessionmaker(engine)
+    worker_adapters = await build(settings, activity_clock)
+    api_adapters = await build(settings, system_clock)
+    try:
+        worker = build_worker(
+            client,
+            settings,
+            build_activities(settings, worker_adapters, sessions),
+            task_queue=settings.task_queue,
+            reconciliation=(
+                ReconciliationActivities(sessions, worker_adapters.payments)
+                if reconciliation
+                else None
+            ),
+        )
+        app = create_app(settings, client=client, sessions=sessions, adapters=api_adapters)
+        async with worker:
+            yield Deployment(app, sessions, api_adapters)
+    finally:
+        await api_adapters.aclose()
+        await worker_adapters.aclose()
+        await engine.dispose()
