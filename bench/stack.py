@@ -120,15 +120,7 @@ class Stack:
 
     def stop_processes(self, names: list[str]) -> None:
         """Stops the named children now (Ctrl-C first, as `stop()` does), and forgets them."""
-        procs = [self.procs.pop(name) for name in names]
-        for proc in procs:
-            if proc.poll() is None:
-                proc.send_signal(signal.SIGINT)
-        for proc in procs:
-            try:
-                proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+        _interrupt_then_wait([self.procs.pop(name) for name in names])
 
     def start_worker(self) -> None:
         self._start("worker", [sys.executable, "worker.py"])
@@ -145,14 +137,19 @@ class Stack:
         return descendants(self.procs[name].pid)
 
     def stop(self) -> None:
-        for proc in reversed(list(self.procs.values())):
-            if proc.poll() is None:
-                proc.send_signal(signal.SIGINT)
-        for proc in reversed(list(self.procs.values())):
-            try:
-                proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+        _interrupt_then_wait(list(reversed(self.procs.values())))
+
+
+def _interrupt_then_wait(procs: list[subprocess.Popen[bytes]]) -> None:
+    """Ctrl-C each (in the order given), then wait for each; kill what ignores it for 15 s."""
+    for proc in procs:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGINT)
+    for proc in procs:
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
 
 
 @contextmanager
