@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -73,6 +73,13 @@ log = logging.getLogger(__name__)
 def _non_retryable(err: Exception) -> ApplicationError:
     """Adapter errors that retrying cannot fix end the step (the type names the class)."""
     return ApplicationError(str(err), type=type(err).__name__, non_retryable=True)
+
+
+def _holder_of(
+    months: Sequence[str], held: Mapping[str, tuple[str, ContributionStatus]]
+) -> str | None:
+    """The contribution holding the first of these months that is held (told to the payer)."""
+    return next((held[m][0] for m in months if m in held), None)
 
 
 class ContributionActivities:
@@ -160,7 +167,7 @@ class ContributionActivities:
             except DomainError as err:
                 reason = RejectReason(err.code)
                 if reason == RejectReason.MONTH_IN_FLIGHT:
-                    holder = next((others[m][0] for m in c.months if m in others), None)
+                    holder = _holder_of(c.months, others)
         lag = book.for_year(Month.parse(c.months[0]).year).treasury_lag_business_days
         async with self._sessions.begin() as session:
             stored = await contributions.create_contribution(
@@ -219,7 +226,7 @@ class ContributionActivities:
                 held = await contributions.held_months(
                     session, contribution.person_id, Insurance(contribution.insurance)
                 )
-                holder = next((held[m][0] for m in contribution.months if m in held), None)
+                holder = _holder_of(contribution.months, held)
             return VerifyOutcome(accepted=False, reason=reason, holder_contribution_id=holder)
         book = await load_policy_book(session)
         year = Month.parse(contribution.months[0]).year
