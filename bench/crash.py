@@ -100,7 +100,7 @@ class Stack:
     def args(self, name: str) -> list[str]:
         if name == "temporal":
             return temporal_args(
-                self.settings, self.settings.data_dir / "temporal.db", "--headless"
+                self.settings.temporal_address, self.settings.data_dir / "temporal.db", "--headless"
             )
         return [sys.executable, "worker.py"] if name == "worker" else [sys.executable, "-m", "api"]
 

@@ -16,7 +16,7 @@ ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 sys.path.insert(0, str(ROOT))
 
-from workflows import search_attributes  # noqa: E402
+from scripts.devstack import temporal_args  # noqa: E402
 
 
 def free_port() -> int:
@@ -94,24 +94,8 @@ class Stack:
         return proc
 
     def start_temporal(self) -> None:
-        self._start(
-            "temporal",
-            [
-                str(BIN / "temporal"),
-                "server",
-                "start-dev",
-                "--db-filename",
-                str(self.workdir / "temporal.db"),
-                "--ip",
-                "127.0.0.1",
-                "--port",
-                str(self.temporal_port),
-                "--headless",
-                "--log-level",
-                "error",
-                *search_attributes.cli_flags(),
-            ],
-        )
+        address = f"127.0.0.1:{self.temporal_port}"
+        self._start("temporal", temporal_args(address, self.workdir / "temporal.db", "--headless"))
         wait_for_port(self.temporal_port)
 
     def start_process(self, name: str, args: list[str]) -> None:
