@@ -8,13 +8,17 @@ from typing import Any
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Connection, event
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.pool import ConnectionPoolEntry
+from sqlalchemy.util import await_only
+
+from storage.write_gate import WriteGate
 
 STORAGE_DIR = Path(__file__).resolve().parent
 ALEMBIC_INI = STORAGE_DIR / "alembic.ini"
@@ -64,14 +68,85 @@ async def begin_read_only(session: AsyncSession) -> None:
     await session.connection(execution_options=READ_ONLY)
 
 
-def _on_sqlite_begin(conn: Connection) -> None:
-    if conn.get_execution_options().get("shebao_read_only"):
-        conn.exec_driver_sql("BEGIN")
-        return
-    # IMMEDIATE takes the write lock up front. A deferred transaction that has read and then
-    # writes after another writer committed fails at once with SQLITE_BUSY (busy_timeout does
-    # not help there); taking the lock first makes writers queue instead and serialises them.
-    conn.exec_driver_sql("BEGIN IMMEDIATE")
+# Set in a connection's info while it holds its engine's WriteGate.
+_GATED = "shebao_write_gate"
+
+
+def write_gate_path(url: str) -> Path | None:
+    """The file whose flock(2) is the WriteGate across processes; None for in-memory SQLite."""
+    database = make_url(url).database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return None
+    return Path(database).expanduser().with_name(Path(database).name + ".writelock")
+
+
+def _gate_sqlite_writes(sync_engine: Engine, gate: WriteGate) -> None:
+    """BEGIN IMMEDIATE only through the gate; give the gate back once the transaction ends."""
+
+    def begin(conn: Connection) -> None:
+        if conn.get_execution_options().get("shebao_read_only"):
+            conn.exec_driver_sql("BEGIN")
+            return
+        # We run inside SQLAlchemy's greenlet for this session, so waiting here suspends only
+        # this transaction's task, not the event loop.
+        await_only(gate.acquire())
+        conn.info[_GATED] = True
+        try:
+            # IMMEDIATE takes the write lock up front. A deferred transaction that has read and
+            # then writes after another writer committed fails at once with SQLITE_BUSY
+            # (busy_timeout does not help there); taking the lock first makes writers queue.
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        except BaseException:
+            ended(conn.info)
+            raise
+
+    def ended(info: dict[Any, Any]) -> None:
+        if info.pop(_GATED, False):
+            gate.release()
+
+    def ended_on(dbapi_connection: Any) -> None:
+        try:
+            info = dbapi_connection.info
+        except NotImplementedError:  # the dialect's first-connect probe: never began through us
+            return
+        ended(info)
+
+    # After, not before, COMMIT and ROLLBACK reach SQLite (the "commit" event fires before):
+    # the next writer must not find SQLite's own lock still taken. A connection dropped
+    # mid-transaction (invalidated or closed) gives the gate back too.
+    dialect = sync_engine.dialect
+    do_commit, do_rollback = dialect.do_commit, dialect.do_rollback
+
+    def commit_then_release(dbapi_connection: Any) -> None:
+        try:
+            do_commit(dbapi_connection)
+        finally:
+            ended_on(dbapi_connection)
+
+    def rollback_then_release(dbapi_connection: Any) -> None:
+        try:
+            do_rollback(dbapi_connection)
+        finally:
+            ended_on(dbapi_connection)
+
+    dialect.do_commit = commit_then_release  # type: ignore[method-assign]
+    dialect.do_rollback = rollback_then_release  # type: ignore[method-assign]
+
+    def dropped(_dbapi_connection: Any, record: ConnectionPoolEntry | None, *_: Any) -> None:
+        if record is not None:
+            ended(record.info)
+
+    def reset(dbapi_connection: Any, record: ConnectionPoolEntry | None, state: Any) -> None:
+        # A connection abandoned mid-transaction (its task cancelled, or garbage-collected)
+        # is terminated without a ROLLBACK through the dialect; closing it frees SQLite's lock.
+        if state.terminate_only or not state.asyncio_safe:
+            dropped(dbapi_connection, record)
+
+    event.listen(sync_engine, "begin", begin)
+    event.listen(sync_engine.pool, "reset", reset)
+    event.listen(sync_engine.pool, "invalidate", dropped)
+    event.listen(sync_engine.pool, "close", dropped)
+    event.listen(sync_engine, "engine_disposed", lambda _engine: gate.close())
 
 
 def make_engine(url: str) -> AsyncEngine:
@@ -83,7 +158,8 @@ def make_engine(url: str) -> AsyncEngine:
         _ensure_sqlite_parent(url)
         engine = create_async_engine(url, hide_parameters=True)
         event.listen(engine.sync_engine, "connect", _on_sqlite_connect)
-        event.listen(engine.sync_engine, "begin", _on_sqlite_begin)
+        gate = WriteGate(write_gate_path(url), SQLITE_BUSY_TIMEOUT_MS / 1000)
+        _gate_sqlite_writes(engine.sync_engine, gate)
         return engine
     return create_async_engine(url, pool_pre_ping=True, hide_parameters=True)
 
