@@ -5,7 +5,6 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import (
@@ -27,9 +26,10 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError, ProgrammingError
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from storage.db import make_engine
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -162,22 +162,18 @@ treasury_receipts = Table(
 
 
 def create_sim_engine(url: str) -> AsyncEngine:
-    """An engine for the simulator database; SQLite gets WAL and a busy timeout.
+    """An engine for the simulator database, made as the app's is (storage.db.make_engine).
 
-    The API process and the worker process write the same file: WAL lets readers proceed
-    beside a writer, and busy_timeout makes a second writer wait instead of failing.
+    The API processes and the worker write the same file, so on SQLite its writers queue
+    through the same write gate as the app's (WAL; BEGIN IMMEDIATE; busy timeout). The
+    simulators stand in for remote systems: they skip the fsync at every commit.
     """
-    parsed = make_url(url)
-    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
-        Path(parsed.database or "").parent.mkdir(parents=True, exist_ok=True)
-    engine = create_async_engine(url)
+    engine = make_engine(url)
     if engine.dialect.name == "sqlite":
 
         @event.listens_for(engine.sync_engine, "connect")
         def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
             cursor = dbapi_connection.cursor()
-            cursor.execute("PRAGMA journal_mode=WAL")
-            cursor.execute("PRAGMA busy_timeout=10000")
             cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.close()
 

@@ -26,6 +26,7 @@ from adapters.factory import build_simulators
 from adapters.payments.simulator import PaymentSimulator
 from adapters.sim_config import SimConfig
 from settings import Settings
+from storage.db import SQLITE_BUSY_TIMEOUT_MS
 from tests.adapters.fakes import FakeClock
 
 
@@ -99,6 +100,8 @@ async def test_build_simulators_creates_a_wal_database_from_settings(tmp_path: P
         assert adapters.sim_engine is not None
         async with adapters.sim_engine.connect() as conn:
             assert (await conn.scalar(text("PRAGMA journal_mode"))) == "wal"
-            assert (await conn.scalar(text("PRAGMA busy_timeout"))) == 10000
+            # The app database's busy timeout and write gate; no fsync at every commit.
+            assert (await conn.scalar(text("PRAGMA busy_timeout"))) == SQLITE_BUSY_TIMEOUT_MS
+            assert (await conn.scalar(text("PRAGMA synchronous"))) == 1  # NORMAL
     finally:
         await adapters.aclose()
