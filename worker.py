@@ -20,6 +20,7 @@ from activities.reconciliation import ReconciliationActivities
 from adapters.clock import activity_clock
 from adapters.factory import Adapters, build_adapters
 from observability import log_startup, setup_logging
+from process_heap import freeze_startup_heap
 from settings import Settings
 from storage.db import make_engine, make_sessionmaker
 from workflows.contribution import ContributionWorkflow
@@ -114,6 +115,7 @@ async def main() -> None:
         reconciliation=ReconciliationActivities(sessions, adapters.payments),
     )
     logging.getLogger("shebao.worker").info("worker polling task queue %s", settings.task_queue)
+    freeze_startup_heap()
     try:
         await worker.run()
     finally:

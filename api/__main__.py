@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 import uvicorn
 
 from observability import log_startup, setup_logging
+from process_heap import freeze_startup_heap
 from settings import Settings
 
 if TYPE_CHECKING:
@@ -20,7 +21,9 @@ def worker_app() -> FastAPI:
 
     settings = Settings()
     setup_logging("api", json_lines=settings.log_json)
-    return create_app(settings)
+    app = create_app(settings)
+    freeze_startup_heap()
+    return app
 
 
 def main() -> None:
@@ -42,7 +45,9 @@ def main() -> None:
     if settings.api_workers == 1:
         from api.app import create_app
 
-        uvicorn.run(create_app(settings), **options)
+        app = create_app(settings)
+        freeze_startup_heap()
+        uvicorn.run(app, **options)
         return
     # Several processes share the listening socket; uvicorn needs an import string to spawn them.
     # The app is imported in those processes only: the supervisor stays small.
