@@ -10,12 +10,19 @@ from typing import Any
 import httpx
 import pytest
 import schemathesis
+import schemathesis.specs.openapi.schemas  # loaded early: see below
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis.errors import Unsatisfiable
 from schemathesis import GenerationMode
 from schemathesis.core.result import Ok
 
 from tests.api.conftest import ApiStack
+
+# schemathesis.openapi.from_dict imports its schema classes on first use, and pytest rewrites
+# schemathesis's modules (it is a pytest plugin) with ast.parse. Done here, at collection, that
+# happens before the app and the worker start their threads: CPython 3.11 can fail an AST
+# conversion spuriously in a threaded program ("AST constructor recursion depth mismatch",
+# python/cpython#106905), as this test did once inside `make test`.
 
 pytestmark = pytest.mark.devserver
 
