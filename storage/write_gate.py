@@ -39,6 +39,7 @@ class WriteGate:
         self._lock_path = lock_path  # None: an in-memory database, one process only
         self._timeout_s = timeout_s
         self._local = asyncio.Lock()
+        self._loop: asyncio.AbstractEventLoop | None = None  # the holder's, set on acquire
         self._fd: int | None = None
         self._fd_pid = 0
         # One thread per gate: only the head of this process's queue ever waits in it.
@@ -51,11 +52,21 @@ class WriteGate:
                 await self._lock_file()
         except TimeoutError:
             raise busy_error() from None
+        self._loop = asyncio.get_running_loop()
 
     def release(self) -> None:
         if self._fd is not None:
             fcntl.flock(self._fd, fcntl.LOCK_UN)
-        self._local.release()
+        # An abandoned connection is cleaned up by the garbage collector, which may run in any
+        # thread (a database driver's, say); the asyncio lock may only be touched in its loop.
+        try:
+            in_loop = asyncio.get_running_loop() is self._loop
+        except RuntimeError:
+            in_loop = False
+        if in_loop or self._loop is None or self._loop.is_closed():
+            self._local.release()
+        else:
+            self._loop.call_soon_threadsafe(self._local.release)
 
     def close(self) -> None:
         """Forget the lock file's descriptor (the engine was disposed)."""

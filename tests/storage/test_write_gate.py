@@ -22,6 +22,7 @@ from storage.db import (
     write_gate_path,
 )
 from storage.persons import get_person
+from storage.write_gate import WriteGate
 from tests.storage.conftest import make_person
 
 # Another process that takes the gate, as the API's and the worker's processes do, then (with
@@ -210,3 +211,21 @@ async def test_a_writer_cancelled_inside_its_transaction_gives_the_gate_back(
         await task
     await asyncio.wait_for(rename(sessions, person.id, "安顺"), timeout=10)
     assert await city_of(sessions, person.id) == "安顺"
+
+
+async def test_the_gate_given_back_from_another_thread_wakes_the_next_writer(
+    request: pytest.FixtureRequest,
+) -> None:
+    # The garbage collector may clean up an abandoned connection in a driver's thread.
+    loop = asyncio.get_running_loop()
+    debug = loop.get_debug()
+    loop.set_debug(True)  # asyncio then refuses calls into the loop from other threads
+    request.addfinalizer(lambda: loop.set_debug(debug))
+    gate = WriteGate(None, timeout_s=5)
+    await gate.acquire()
+    second = asyncio.create_task(gate.acquire())
+    await asyncio.sleep(0.05)
+    assert not second.done()
+    await asyncio.to_thread(gate.release)
+    await asyncio.wait_for(second, timeout=5)
+    gate.release()
