@@ -22,6 +22,8 @@ worker's task latencies from its SDK metrics. `--timeline` adds one line per sec
 Prints figures; asserts nothing.
 
     .venv/bin/python bench/api_latency.py                          # 200 payers, 1 s think time
+    .venv/bin/python bench/api_latency.py --think-ms 5000 --visits 2 --ramp-s 70
+                                            # 200 payers all active together, 5 s think time
     .venv/bin/python bench/api_latency.py --think-ms 0 --ramp-s 0  # saturation
     .venv/bin/python bench/api_latency.py --database postgres --api-workers 1 --timeline
 """
