@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy.exc import OperationalError
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 import storage.db
 from storage.db import (
@@ -42,22 +42,9 @@ if len(sys.argv) > 2:
 
 
 @pytest.fixture
-async def url(tmp_path: Path) -> str:
-    url = f"sqlite+aiosqlite:///{tmp_path / 'shebao.db'}"
-    await upgrade_database(url)
-    return url
-
-
-@pytest.fixture
-async def engine(url: str) -> AsyncIterator[AsyncEngine]:
-    engine = make_engine(url)
-    yield engine
-    await engine.dispose()
-
-
-@pytest.fixture
-def sessions(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    return make_sessionmaker(engine)
+def db_url(tmp_path: Path) -> str:
+    """SQLite only (overrides conftest's): PostgreSQL has no file-wide write lock, no gate."""
+    return f"sqlite+aiosqlite:///{tmp_path / 'shebao.db'}"
 
 
 @asynccontextmanager
@@ -92,6 +79,20 @@ async def rename(sessions: async_sessionmaker[AsyncSession], person_id: str, cit
         person.city = city
 
 
+async def write_without_commit(session: AsyncSession, person_id: str) -> None:
+    """Change the person's city and flush it, leaving the transaction open."""
+    mine = await get_person(session, person_id)
+    assert mine is not None
+    mine.city = "遵义"
+    await session.flush()
+
+
+async def gate_is_free(sessions: async_sessionmaker[AsyncSession], person_id: str) -> None:
+    """Nothing stayed held: the next write goes through."""
+    await asyncio.wait_for(rename(sessions, person_id, "安顺"), timeout=10)
+    assert await city_of(sessions, person_id) == "安顺"
+
+
 async def city_of(sessions: async_sessionmaker[AsyncSession], person_id: str) -> str:
     async with sessions() as session:
         await begin_read_only(session)
@@ -101,27 +102,27 @@ async def city_of(sessions: async_sessionmaker[AsyncSession], person_id: str) ->
 
 
 async def test_a_writer_waits_while_another_process_holds_the_gate_then_writes(
-    url: str, sessions: async_sessionmaker[AsyncSession]
+    db_url: str, sessionmaker: async_sessionmaker[AsyncSession]
 ) -> None:
-    person = await make_person(sessions)
-    async with gate_held_elsewhere(url):
-        write = asyncio.create_task(rename(sessions, person.id, "遵义"))
+    person = await make_person(sessionmaker)
+    async with gate_held_elsewhere(db_url):
+        write = asyncio.create_task(rename(sessionmaker, person.id, "遵义"))
         done, _ = await asyncio.wait({write}, timeout=0.5)
         assert not done, "wrote while another process held the gate"
         # Readers do not queue for the gate: they read the last committed state meanwhile.
-        assert await city_of(sessions, person.id) == "贵阳"
+        assert await city_of(sessionmaker, person.id) == "贵阳"
     await asyncio.wait_for(write, timeout=10)
-    assert await city_of(sessions, person.id) == "遵义"
+    assert await city_of(sessionmaker, person.id) == "遵义"
 
 
 async def test_writers_of_one_process_take_turns_in_arrival_order(
-    url: str, sessions: async_sessionmaker[AsyncSession]
+    db_url: str, sessionmaker: async_sessionmaker[AsyncSession]
 ) -> None:
-    person = await make_person(sessions)
+    person = await make_person(sessionmaker)
     order: list[int] = []
 
     async def write(n: int) -> None:
-        async with sessions.begin() as session:
+        async with sessionmaker.begin() as session:
             mine = await get_person(session, person.id)
             assert mine is not None
             order.append(n)
@@ -129,78 +130,69 @@ async def test_writers_of_one_process_take_turns_in_arrival_order(
 
     # SQLite alone would let them retry on its own schedule (sleeps of 1 ms up to 100 ms), in
     # which a late arrival polling often overtakes an early one sleeping long.
-    async with gate_held_elsewhere(url, writing=True):
+    async with gate_held_elsewhere(db_url, writing=True):
         writers = []
         for n in range(8):
             writers.append(asyncio.create_task(write(n)))
             await asyncio.sleep(0.02)  # each one queued before the next arrives
     await asyncio.wait_for(asyncio.gather(*writers), timeout=10)
     assert order == list(range(8))
-    assert await city_of(sessions, person.id) == "城7"
+    assert await city_of(sessionmaker, person.id) == "城7"
 
 
 async def test_waiting_past_the_busy_timeout_fails_as_database_is_locked(
-    url: str, monkeypatch: pytest.MonkeyPatch
+    db_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(storage.db, "SQLITE_BUSY_TIMEOUT_MS", 300)
-    engine = make_engine(url)
+    await upgrade_database(db_url)
+    engine = make_engine(db_url)
     sessions = make_sessionmaker(engine)
     try:
         person = await make_person(sessions)
-        async with gate_held_elsewhere(url):
+        async with gate_held_elsewhere(db_url):
             with pytest.raises(OperationalError) as caught:
                 await rename(sessions, person.id, "遵义")
         # The same error SQLite's own busy timeout gives, so the API answers 503 for both.
         assert getattr(caught.value.orig, "sqlite_errorcode", None) == sqlite3.SQLITE_BUSY
         assert "locked" in str(caught.value.orig)
-        # Nothing stays held: the next write goes through.
-        await asyncio.wait_for(rename(sessions, person.id, "安顺"), timeout=10)
-        assert await city_of(sessions, person.id) == "安顺"
+        await gate_is_free(sessions, person.id)
     finally:
         await engine.dispose()
 
 
 async def test_a_writer_cancelled_while_waiting_leaves_the_gate_usable(
-    url: str, sessions: async_sessionmaker[AsyncSession]
+    db_url: str, sessionmaker: async_sessionmaker[AsyncSession]
 ) -> None:
-    person = await make_person(sessions)
-    async with gate_held_elsewhere(url):
-        waiting = asyncio.create_task(rename(sessions, person.id, "遵义"))
+    person = await make_person(sessionmaker)
+    async with gate_held_elsewhere(db_url):
+        waiting = asyncio.create_task(rename(sessionmaker, person.id, "遵义"))
         await asyncio.sleep(0.2)
         waiting.cancel()
         with pytest.raises(asyncio.CancelledError):
             await waiting
-    await asyncio.wait_for(rename(sessions, person.id, "安顺"), timeout=10)
-    assert await city_of(sessions, person.id) == "安顺"
+    await gate_is_free(sessionmaker, person.id)
 
 
 async def test_a_transaction_that_fails_gives_the_gate_back(
-    sessions: async_sessionmaker[AsyncSession],
+    sessionmaker: async_sessionmaker[AsyncSession],
 ) -> None:
-    person = await make_person(sessions)
+    person = await make_person(sessionmaker)
     with pytest.raises(RuntimeError):
-        async with sessions.begin() as session:
-            mine = await get_person(session, person.id)
-            assert mine is not None
-            mine.city = "遵义"
-            await session.flush()
+        async with sessionmaker.begin() as session:
+            await write_without_commit(session, person.id)
             raise RuntimeError("a bug halfway through")
-    await asyncio.wait_for(rename(sessions, person.id, "安顺"), timeout=10)
-    assert await city_of(sessions, person.id) == "安顺"
+    await gate_is_free(sessionmaker, person.id)
 
 
 async def test_a_writer_cancelled_inside_its_transaction_gives_the_gate_back(
-    sessions: async_sessionmaker[AsyncSession],
+    sessionmaker: async_sessionmaker[AsyncSession],
 ) -> None:
-    person = await make_person(sessions)
+    person = await make_person(sessionmaker)
     inside = asyncio.Event()
 
     async def stuck() -> None:
-        async with sessions.begin() as session:
-            mine = await get_person(session, person.id)
-            assert mine is not None
-            mine.city = "遵义"
-            await session.flush()
+        async with sessionmaker.begin() as session:
+            await write_without_commit(session, person.id)
             inside.set()
             await asyncio.Event().wait()  # e.g. an activity cancelled mid-step
 
@@ -209,8 +201,7 @@ async def test_a_writer_cancelled_inside_its_transaction_gives_the_gate_back(
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task
-    await asyncio.wait_for(rename(sessions, person.id, "安顺"), timeout=10)
-    assert await city_of(sessions, person.id) == "安顺"
+    await gate_is_free(sessionmaker, person.id)
 
 
 async def test_the_gate_given_back_from_another_thread_wakes_the_next_writer(
