@@ -26,16 +26,6 @@ async def create_session(
     return row
 
 
-async def get_live_session(
-    session: AsyncSession, token_hash: str, now: datetime
-) -> SessionRow | None:
-    """The session for the token hash, unless it has expired."""
-    result = await session.execute(
-        select(SessionRow).where(SessionRow.token_hash == token_hash, SessionRow.expires_at > now)
-    )
-    return result.scalar_one_or_none()
-
-
 async def get_live_session_person(
     session: AsyncSession, token_hash: str, now: datetime
 ) -> tuple[Person, datetime] | None:

@@ -15,7 +15,7 @@ from storage.models import Person
 from storage.sessions import (
     create_session,
     delete_session,
-    get_live_session,
+    get_live_session_person,
     purge_expired_sessions,
 )
 from tests.storage.conftest import T0, later, make_person
@@ -93,16 +93,16 @@ async def test_only_unexpired_sessions_are_live(
             session, token_hash="old", person_id=person.id, at=T0, expires_at=later(5)
         )
     async with sessionmaker() as session:
-        live = await get_live_session(session, "h" * 64, later(119))
-        expired = await get_live_session(session, "h" * 64, later(120))
-        unknown = await get_live_session(session, "x" * 64, later(1))
-    assert live is not None and live.person_id == person.id
+        live = await get_live_session_person(session, "h" * 64, later(119))
+        expired = await get_live_session_person(session, "h" * 64, later(120))
+        unknown = await get_live_session_person(session, "x" * 64, later(1))
+    assert live is not None and live[0].id == person.id and live[1] == later(120)
     assert expired is None and unknown is None
     async with sessionmaker.begin() as session:
         assert await purge_expired_sessions(session, later(60)) == 1
         await delete_session(session, "h" * 64)
         await delete_session(session, "h" * 64)
-        assert await get_live_session(session, "h" * 64, later(1)) is None
+        assert await get_live_session_person(session, "h" * 64, later(1)) is None
 
 
 async def test_database_errors_do_not_show_personal_data(
