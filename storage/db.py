@@ -33,11 +33,17 @@ def is_sqlite(url: str) -> bool:
     return make_url(url).get_backend_name() == "sqlite"
 
 
-def _ensure_sqlite_parent(url: str) -> None:
+def _sqlite_file(url: str) -> Path | None:
+    """The database file of a SQLite URL; None for in-memory and `file:` URI databases."""
     database = make_url(url).database
     if not database or database == ":memory:" or database.startswith("file:"):
-        return
-    Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        return None
+    return Path(database).expanduser()
+
+
+def _ensure_sqlite_parent(url: str) -> None:
+    if (path := _sqlite_file(url)) is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
 
 
 def _on_sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -74,10 +80,8 @@ _GATED = "shebao_write_gate"
 
 def write_gate_path(url: str) -> Path | None:
     """The file whose flock(2) is the WriteGate across processes; None for in-memory SQLite."""
-    database = make_url(url).database
-    if not database or database == ":memory:" or database.startswith("file:"):
-        return None
-    return Path(database).expanduser().with_name(Path(database).name + ".writelock")
+    path = _sqlite_file(url)
+    return None if path is None else path.with_name(path.name + ".writelock")
 
 
 def _gate_sqlite_writes(sync_engine: Engine, gate: WriteGate) -> None:
