@@ -14,16 +14,21 @@ if TYPE_CHECKING:
     from fastapi import FastAPI
 
 
-def worker_app() -> FastAPI:
-    """The app of one uvicorn worker process (SHEBAO_API_WORKERS > 1): uvicorn imports this
-    factory in each process it spawns, so settings and logging are set up there again."""
+def serving_app(settings: Settings) -> FastAPI:
+    """The app, built in the process that serves it, with that process's start-up heap frozen."""
     from api.app import create_app
 
-    settings = Settings()
-    setup_logging("api", json_lines=settings.log_json)
     app = create_app(settings)
     freeze_startup_heap()
     return app
+
+
+def worker_app() -> FastAPI:
+    """The app of one uvicorn worker process (SHEBAO_API_WORKERS > 1): uvicorn imports this
+    factory in each process it spawns, so settings and logging are set up there again."""
+    settings = Settings()
+    setup_logging("api", json_lines=settings.log_json)
+    return serving_app(settings)
 
 
 def main() -> None:
@@ -43,11 +48,7 @@ def main() -> None:
         "forwarded_allow_ips": settings.forwarded_allow_ips,
     }
     if settings.api_workers == 1:
-        from api.app import create_app
-
-        app = create_app(settings)
-        freeze_startup_heap()
-        uvicorn.run(app, **options)
+        uvicorn.run(serving_app(settings), **options)
         return
     # Several processes share the listening socket; uvicorn needs an import string to spawn them.
     # The app is imported in those processes only: the supervisor stays small.
