@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.pool import ConnectionPoolEntry
 from sqlalchemy.util import await_only
 
+from storage.sqlite_inline import connect_inline
 from storage.write_gate import WriteGate
 
 STORAGE_DIR = Path(__file__).resolve().parent
@@ -44,6 +45,13 @@ def _sqlite_file(url: str) -> Path | None:
 def _ensure_sqlite_parent(url: str) -> None:
     if (path := _sqlite_file(url)) is not None:
         path.parent.mkdir(parents=True, exist_ok=True)
+
+
+def _connect_sqlite_inline(
+    dialect: Any, _record: Any, cargs: list[Any], cparams: dict[str, Any]
+) -> Any:
+    """Open the URL's database (as SQLAlchemy parsed it) without aiosqlite's thread."""
+    return dialect.dbapi.connect(*cargs, async_creator_fn=connect_inline, **cparams)
 
 
 def _on_sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -161,6 +169,7 @@ def make_engine(url: str) -> AsyncEngine:
     if is_sqlite(url):
         _ensure_sqlite_parent(url)
         engine = create_async_engine(url, hide_parameters=True)
+        event.listen(engine.sync_engine, "do_connect", _connect_sqlite_inline)
         event.listen(engine.sync_engine, "connect", _on_sqlite_connect)
         gate = WriteGate(write_gate_path(url), SQLITE_BUSY_TIMEOUT_MS / 1000)
         _gate_sqlite_writes(engine.sync_engine, gate)
