@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import insert, inspect
+from sqlalchemy import Table, insert, inspect
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Base
+
+
+def table_of(model: type[Base]) -> Table:
+    """A mapped class's Core table, for statements that skip the ORM's per-object work."""
+    return cast(Table, model.__table__)
 
 
 def dialect_name(session: AsyncSession) -> str:
@@ -27,10 +32,13 @@ async def insert_ignore(
     """
     if not rows:
         return 0
+    # The Core table, not the mapped class: an ORM-enabled INSERT goes through the ORM's bulk
+    # machinery, which cost more than the statement (these inserts are on every step's path).
+    table = table_of(model)
     name = dialect_name(session)
     if name in ("postgresql", "sqlite"):
         dialect_insert = postgresql.insert if name == "postgresql" else sqlite.insert
-        stmt = dialect_insert(model).values(list(rows)).on_conflict_do_nothing()
+        stmt = dialect_insert(table).values(list(rows)).on_conflict_do_nothing()
         # RETURNING lists only the rows actually inserted; rowcount is unreliable across drivers.
         pk = inspect(model).primary_key[0]
         result = await session.execute(stmt.returning(pk))
@@ -40,7 +48,7 @@ async def insert_ignore(
     for row in rows:
         try:
             async with session.begin_nested():
-                await session.execute(insert(model).values(dict(row)))
+                await session.execute(insert(table).values(dict(row)))
         except IntegrityError:
             continue
         inserted += 1

@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -20,7 +20,7 @@ from domain.vocabulary import (
     RefundState,
     RejectReason,
 )
-from storage._sql import insert_ignore
+from storage._sql import insert_ignore, table_of
 from storage.errors import NotFound
 from storage.models import (
     Contribution,
@@ -281,38 +281,49 @@ async def set_status(
     statements at most (read, update, insert): on SQLite each one is a round trip while the
     write lock is held, and every step of every contribution comes through here.
     """
-    # FOR UPDATE (PostgreSQL) so two concurrent callers cannot both append the same status.
-    contribution = await session.get(
-        Contribution, contribution_id, with_for_update=True, populate_existing=True
-    )
-    if contribution is None:
-        raise NotFound("contribution", contribution_id)
-    changed = False
-    if contribution.status != status:
-        contribution.status = status
-        session.add(
-            StatusHistory(contribution_id=contribution_id, status=status, at=at, detail=detail)
+    # Core statements on the tables, not the ORM's get-and-flush: every step of every
+    # contribution comes through here, and the ORM's identity map and unit of work cost more
+    # than the three statements themselves. FOR UPDATE (PostgreSQL) so two concurrent callers
+    # cannot both append the same status.
+    contributions = table_of(Contribution)
+    row = (
+        await session.execute(
+            select(
+                contributions.c.status,
+                contributions.c.reject_reason,
+                contributions.c.out_trade_no,
+                contributions.c.paid_at,
+                contributions.c.expected_treasury_date,
+            )
+            .where(contributions.c.id == contribution_id)
+            .with_for_update()
         )
-        changed = True
-    if reject_reason is not None and contribution.reject_reason != reject_reason:
-        contribution.reject_reason = reject_reason
-        changed = True
-    if out_trade_no is not None and contribution.out_trade_no != out_trade_no:
-        contribution.out_trade_no = out_trade_no
-        changed = True
-    if paid_at is not None and contribution.paid_at != paid_at:
-        contribution.paid_at = paid_at
-        changed = True
-    if (
-        expected_treasury_date is not None
-        and contribution.expected_treasury_date != expected_treasury_date
-    ):
-        contribution.expected_treasury_date = expected_treasury_date
-        changed = True
-    if changed:
-        contribution.updated_at = at
-    await session.flush()
-    return changed
+    ).one_or_none()
+    if row is None:
+        raise NotFound("contribution", contribution_id)
+    wanted = {
+        "status": status,
+        "reject_reason": reject_reason,
+        "out_trade_no": out_trade_no,
+        "paid_at": paid_at,
+        "expected_treasury_date": expected_treasury_date,
+    }
+    current = row._mapping
+    changes = {k: v for k, v in wanted.items() if v is not None and current[k] != v}
+    if not changes:
+        return False
+    await session.execute(
+        update(contributions)
+        .where(contributions.c.id == contribution_id)
+        .values(**changes, updated_at=at)
+    )
+    if "status" in changes:
+        await session.execute(
+            insert(table_of(StatusHistory)).values(
+                contribution_id=contribution_id, status=status, at=at, detail=detail
+            )
+        )
+    return True
 
 
 async def status_history(session: AsyncSession, contribution_id: str) -> list[StatusHistory]:
