@@ -31,14 +31,12 @@ def worker_app() -> FastAPI:
     return serving_app(settings)
 
 
-def main() -> None:
-    settings = Settings()
-    setup_logging("api", json_lines=settings.log_json)
-    log_startup("api", settings)
-    options: dict[str, Any] = {
+def uvicorn_options(settings: Settings) -> dict[str, Any]:
+    """How uvicorn serves the API, whatever the number of processes."""
+    return {
         "host": settings.api_host,
         "port": settings.api_port,
-        # None: uvicorn keeps the masked handler installed above.
+        # None: uvicorn keeps the handler setup_logging installed (it masks personal data).
         "log_config": None,
         # Our access line (api/request_id.py) logs the route template; uvicorn's would log the
         # query string, where a records lookup carries an ID number and a name.
@@ -46,7 +44,19 @@ def main() -> None:
         # Behind a proxy (compose) the rate limits see the real client address.
         "proxy_headers": True,
         "forwarded_allow_ips": settings.forwarded_allow_ips,
+        # uvicorn's default closes a connection idle for 5 s. A payer reading a page pauses
+        # about that long, and a request sent as the server closes is lost in transit
+        # (bench/api_latency.py with 5 s think time: 1-2 transport errors per run). 75 s is
+        # nginx's keepalive_timeout; idle connections cost only a socket.
+        "timeout_keep_alive": 75,
     }
+
+
+def main() -> None:
+    settings = Settings()
+    setup_logging("api", json_lines=settings.log_json)
+    log_startup("api", settings)
+    options = uvicorn_options(settings)
     if settings.api_workers == 1:
         uvicorn.run(serving_app(settings), **options)
         return
