@@ -3,14 +3,14 @@
 aiosqlite gives every connection a thread and hands it each call (cursor, execute, fetch,
 close, commit) through a queue, waking the event loop through its self-pipe for the answer.
 Through SQLAlchemy that is about ten hand-offs per statement, 670 per contribution, and they
-cost more than the SQL: the contribution's activities spent 58 ms of CPU per contribution with
-the thread and 26 ms without it (`bench/activities.py`).
+cost more than the SQL: the contribution's activities spent 54.6 ms of CPU per contribution
+with the thread and 24.8 ms without it (`bench/activities.py`).
 
 Calling SQLite directly is safe here because it never waits long. The database is a local
 file in WAL mode: readers never wait for the writer, and writers queue on the WriteGate
 (asynchronously, before BEGIN IMMEDIATE) so SQLite's own lock is free when they reach it. What
-remains is microseconds of CPU and page-cache reads per statement, which the event loop can
-afford. A writer that bypasses the gate (an operator's `sqlite3` shell holding a write
+remains is CPU, page-cache reads and each commit's fsync (about 0.2 ms here), which the event
+loop can afford. A writer that bypasses the gate (an operator's `sqlite3` shell holding a write
 transaction) would make a statement here wait up to busy_timeout with the loop held; see
 docs/reliability.md.
 """
