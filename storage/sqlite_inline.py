@@ -10,9 +10,9 @@ Calling SQLite directly is safe here because it never waits long. The database i
 file in WAL mode: readers never wait for the writer, and writers queue on the WriteGate
 (asynchronously, before BEGIN IMMEDIATE) so SQLite's own lock is free when they reach it. What
 remains is CPU, page-cache reads and each commit's fsync (about 0.35 ms here), which the
-event loop can afford. A writer that bypasses the gate (an operator's `sqlite3` shell holding a write
-transaction) would make a statement here wait up to busy_timeout with the loop held; see
-docs/reliability.md.
+event loop can afford. A writer that bypasses the gate (an operator's `sqlite3` shell holding
+a write transaction) would make a statement here wait up to busy_timeout with the loop held;
+see docs/reliability.md.
 """
 
 from __future__ import annotations
