@@ -1,4 +1,4 @@
-"""One contribution as its payer sees it: from the workflow's status query, or from storage."""
+"""One contribution as its payer sees it: from storage once settled, else the workflow's query."""
 
 from __future__ import annotations
 
@@ -19,6 +19,29 @@ from storage.db import begin_read_only
 from storage.models import Contribution, Person
 
 _MAX_ID_LENGTH = 40
+
+S = ContributionStatus
+# Statuses in which the rows the activities wrote are the whole view: the step that moves a
+# contribution into one of them writes the status with its payment, posting, receipt or refund
+# before the workflow enters it, and nothing that only the workflow holds (the cashier URL
+# while unpaid, who holds a month in flight, a review reason) shows in them. These are read from
+# storage: a status query on a closed workflow, or one the worker no longer caches (10,000
+# parked ones), makes the worker replay its whole history, 26 ms of its CPU per query
+# (docs/benchmarks.md). The others (verifying, awaiting payment, rejected, manual review) still
+# ask the workflow, whose answer is exact from the first moment.
+SETTLED_IN_STORAGE = frozenset(
+    {
+        S.PAID,
+        S.POSTING,
+        S.POSTED,
+        S.IN_TREASURY,
+        S.COMPLETED,
+        S.REFUNDING,
+        S.REFUNDED,
+        S.EXPIRED,
+        S.CANCELLED,
+    }
+)
 
 
 class TimelineOut(BaseModel):
@@ -136,7 +159,8 @@ def from_workflow(view: ContributionView, payer: Person) -> ContributionOut:
 
 
 async def from_storage(db: AsyncSession, row: Contribution, payer: Person) -> ContributionOut:
-    """When the workflow is gone (retention) or unreachable: the rows the activities wrote."""
+    """The rows the activities wrote: for settled statuses, or when the workflow is gone
+    (retention) or unreachable."""
     history = await contributions.status_history(db, row.id)
     orders = await payments.payments_for(db, row.id)
     refund_rows = await refunds.refunds_for(db, row.id)
@@ -215,9 +239,10 @@ async def load_contribution(
     state: AppState, contribution_id: str, viewer: Person | None
 ) -> ContributionOut:
     row, payer = await find_contribution(state, contribution_id, viewer)
-    view = await query_view(await state.temporal.connect(), contribution_id)
-    if view is not None:
-        return from_workflow(view, payer)
+    if row.status not in SETTLED_IN_STORAGE:
+        view = await query_view(await state.temporal.connect(), contribution_id)
+        if view is not None:
+            return from_workflow(view, payer)
     async with state.sessions() as db:
         await begin_read_only(db)
         return await from_storage(db, row, payer)

@@ -5,10 +5,13 @@ same topology: the benchmark process is the client (start, update, pay, signal, 
 result), and the workers run as their own processes, as in production. The bare side runs
 `python -m bench.bare` (7 trivial activities, one update, one signal); the shebao side runs
 `worker.py` with its database, simulators and the real contribution workflow. Prints the rates,
-the ratio and the CPU each process spent per workflow; asserts nothing.
+the ratio and the CPU each process spent per workflow; asserts nothing. With
+`--status-queries N`, it then queries N completed contributions' workflows one at a time and
+prints what answering costs the worker (it replays each history).
 
     make bench                      # defaults: 300 workflows per side, 50 in flight, 1 worker
     .venv/bin/python bench/throughput.py --n 500 --workers 2 --database postgres
+    .venv/bin/python bench/throughput.py --status-queries 200
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -32,7 +36,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from temporalio.api.enums.v1 import TaskQueueType
 from temporalio.api.taskqueue.v1 import TaskQueue
 from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
-from temporalio.client import Client
+from temporalio.client import Client, WorkflowHandle
 
 from adapters.clock import activity_clock
 from adapters.factory import build_simulators
@@ -44,6 +48,7 @@ from domain.contribution import Timings
 from domain.months import Month
 from settings import Settings
 from storage.db import upgrade_database
+from workflows.contribution import ContributionWorkflow
 from workflows.converter import connect
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -138,18 +143,42 @@ async def shebao_side(stack: Stack, client: Client, args: argparse.Namespace) ->
         stack.start_process(name, [sys.executable, "worker.py"])
     await wait_for_pollers(client, settings.task_queue, args.workers)
 
+    completed: list[WorkflowHandle[Any, Any]] = []
+
     async def one(i: int) -> None:
         inp = contribution_input(payers[i], month, assessment, Timings())
         handle = await start_and_pay(client, sim, inp, settings.task_queue)
         result = await handle.result()
         if result.status != "COMPLETED":
             raise RuntimeError(f"contribution ended {result.status}")
+        completed.append(handle)
 
     cpu: dict[str, float] = {}
     with cpu_meter(stack, ["temporal", *workers], args.n, cpu):
         rate = await run_many(args.n, args.concurrency, one)
+    if args.status_queries:
+        await query_completed(stack, workers[0], completed[: args.status_queries])
     stack.stop_processes(workers)
     return Side("shebao", rate, cpu)
+
+
+async def query_completed(
+    stack: Stack, worker: str, handles: list[WorkflowHandle[Any, Any]]
+) -> None:
+    """One status query per completed contribution, one after another, as GET
+    /contributions/{id} made for every status before settled ones were read from storage: a
+    closed workflow is not cached, so the worker replays its history to answer."""
+    pid = stack.procs[worker].pid
+    cpu_before, started = cpu_seconds(pid), time.perf_counter()
+    for handle in handles:
+        await handle.query(ContributionWorkflow.status)
+    n = len(handles)
+    wall_ms = (time.perf_counter() - started) * 1000 / n
+    cpu_ms = (cpu_seconds(pid) - cpu_before) * 1000 / n
+    print(
+        f"status query of a completed contribution: {wall_ms:.1f} ms each,"
+        f" {cpu_ms:.1f} ms of {worker} CPU each (n={n}, one at a time)"
+    )
 
 
 async def run(args: argparse.Namespace, workdir: Path, database: dict[str, str]) -> list[Side]:
@@ -179,6 +208,12 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=50, help="workflows in flight")
     parser.add_argument("--workers", type=int, default=1, help="worker processes per side")
     parser.add_argument("--database", choices=["sqlite", "postgres"], default="sqlite")
+    parser.add_argument(
+        "--status-queries",
+        type=int,
+        default=0,
+        help="then query this many completed contributions' workflows (the replay cost)",
+    )
     args = parser.parse_args()
     with (
         tempfile.TemporaryDirectory(prefix="shebao-bench-") as tmp,
