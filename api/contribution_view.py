@@ -13,7 +13,12 @@ from api.state import AppState
 from api.timefmt import LocalDateTime
 from domain.contribution import ContributionView
 from domain.identity import mask_id, mask_name
-from domain.vocabulary import STATUS_LABELS, ContributionStatus
+from domain.vocabulary import (
+    PAID_STATUSES,
+    STATUS_LABELS,
+    TERMINAL_STATUSES,
+    ContributionStatus,
+)
 from storage import contributions, payments, persons, postings, refunds, treasury
 from storage.db import begin_read_only
 from storage.models import Contribution, Person
@@ -21,27 +26,15 @@ from storage.models import Contribution, Person
 _MAX_ID_LENGTH = 40
 
 S = ContributionStatus
-# Statuses in which the rows the activities wrote are the whole view: the step that moves a
-# contribution into one of them writes the status with its payment, posting, receipt or refund
-# before the workflow enters it, and nothing that only the workflow holds (the cashier URL
-# while unpaid, who holds a month in flight, a review reason) shows in them. These are read from
-# storage: a status query on a closed workflow, or one the worker no longer caches (10,000
-# parked ones), makes the worker replay its whole history, 26 ms of its CPU per query
-# (docs/benchmarks.md). The others (verifying, awaiting payment, rejected, manual review) still
-# ask the workflow, whose answer is exact from the first moment.
-SETTLED_IN_STORAGE = frozenset(
-    {
-        S.PAID,
-        S.POSTING,
-        S.POSTED,
-        S.IN_TREASURY,
-        S.COMPLETED,
-        S.REFUNDING,
-        S.REFUNDED,
-        S.EXPIRED,
-        S.CANCELLED,
-    }
-)
+# Paid or later, or ended except rejected: statuses in which the rows the activities wrote are
+# the whole view. The step that moves a contribution into one of them writes the status with its
+# payment, posting, receipt or refund before the workflow enters it, and nothing that only the
+# workflow holds (the cashier URL while unpaid, who holds a month in flight, a review reason)
+# shows in them. These are read from storage: a status query on a closed workflow, or one the
+# worker no longer caches (10,000 parked ones), makes the worker replay its whole history, 27 ms
+# of its CPU per query (docs/benchmarks.md). The others (verifying, awaiting payment, rejected,
+# manual review) still ask the workflow, whose answer is exact from the first moment.
+SETTLED_IN_STORAGE = (PAID_STATUSES | TERMINAL_STATUSES | {S.REFUNDING}) - {S.REJECTED}
 
 
 class TimelineOut(BaseModel):
