@@ -209,18 +209,24 @@ async def find_contribution(
 
     viewer None is an operator, who may see any contribution.
     """
-    if len(contribution_id) > _MAX_ID_LENGTH:
-        raise contribution_not_found()
     async with state.sessions() as db:
         await begin_read_only(db)
-        row = await contributions.get_contribution(db, contribution_id)
-        payer: Person | None = None
-        if row is not None:
-            # Most payers pay for themselves: the signed-in person is already loaded.
-            if viewer is not None and viewer.id == row.person_id:
-                payer = viewer
-            else:
-                payer = await persons.get_person(db, row.person_id)
+        return await _find(db, contribution_id, viewer)
+
+
+async def _find(
+    db: AsyncSession, contribution_id: str, viewer: Person | None
+) -> tuple[Contribution, Person]:
+    if len(contribution_id) > _MAX_ID_LENGTH:
+        raise contribution_not_found()
+    row = await contributions.get_contribution(db, contribution_id)
+    payer: Person | None = None
+    if row is not None:
+        # Most payers pay for themselves: the signed-in person is already loaded.
+        if viewer is not None and viewer.id == row.person_id:
+            payer = viewer
+        else:
+            payer = await persons.get_person(db, row.person_id)
     if row is None or payer is None:
         raise contribution_not_found()
     if viewer is not None and viewer.id not in (row.person_id, row.requested_by_person_id):
@@ -231,11 +237,15 @@ async def find_contribution(
 async def load_contribution(
     state: AppState, contribution_id: str, viewer: Person | None
 ) -> ContributionOut:
-    row, payer = await find_contribution(state, contribution_id, viewer)
-    if row.status not in SETTLED_IN_STORAGE:
-        view = await query_view(await state.temporal.connect(), contribution_id)
-        if view is not None:
-            return from_workflow(view, payer)
+    async with state.sessions() as db:
+        await begin_read_only(db)
+        row, payer = await _find(db, contribution_id, viewer)
+        if row.status in SETTLED_IN_STORAGE:
+            # One snapshot for the row and the view: no second transaction per status read.
+            return await from_storage(db, row, payer)
+    view = await query_view(await state.temporal.connect(), contribution_id)
+    if view is not None:
+        return from_workflow(view, payer)
     async with state.sessions() as db:
         await begin_read_only(db)
         return await from_storage(db, row, payer)
