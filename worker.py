@@ -98,7 +98,9 @@ async def main() -> None:
     cache_workflow_bytecode()
     setup_logging("worker", json_lines=settings.log_json)
     log_startup("worker", settings)
-    engine = make_engine(settings.resolved_database_url)
+    # No pre-ping: every use of this engine is inside an activity, which Temporal retries if
+    # PostgreSQL dropped its connection (storage.db.make_engine).
+    engine = make_engine(settings.resolved_database_url, pre_ping=False)
     sessions = make_sessionmaker(engine)
     adapters = await build_adapters(settings, activity_clock)
     client = await connect(settings, sdk_runtime(settings))

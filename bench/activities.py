@@ -80,7 +80,7 @@ async def run(n: int) -> dict[str, float]:
     today = datetime.now(SHANGHAI).date()
     month = Month.from_date(today)
     assessment = assess(book, [month], 60, today)
-    engine = make_engine(settings.resolved_database_url)
+    engine = make_engine(settings.resolved_database_url, pre_ping=False)  # as worker.py's
     adapters = await build_adapters(settings, activity_clock)
     assert adapters.payment_sim is not None
     acts = build_activities(settings, adapters, make_sessionmaker(engine))

@@ -161,10 +161,16 @@ def _gate_sqlite_writes(sync_engine: Engine, gate: WriteGate) -> None:
     event.listen(sync_engine, "engine_disposed", lambda _engine: gate.close())
 
 
-def make_engine(url: str) -> AsyncEngine:
+def make_engine(url: str, *, pre_ping: bool = True) -> AsyncEngine:
     """An async engine for a SQLite file or PostgreSQL URL, with the settings each needs.
 
     hide_parameters keeps bound values (ID numbers, names) out of exception messages and logs.
+
+    pre_ping (PostgreSQL only) tests each pooled connection as it is checked out, so the first
+    request after a database restart or failover does not fail on a connection the server has
+    dropped. The test is three round trips (BEGIN, an empty query, ROLLBACK) per transaction.
+    The worker goes without it: an activity that meets a dropped connection fails with a
+    retryable error, SQLAlchemy discards the whole pool, and Temporal's retry connects afresh.
     """
     if is_sqlite(url):
         _ensure_sqlite_parent(url)
@@ -174,7 +180,7 @@ def make_engine(url: str) -> AsyncEngine:
         gate = WriteGate(write_gate_path(url), SQLITE_BUSY_TIMEOUT_MS / 1000)
         _gate_sqlite_writes(engine.sync_engine, gate)
         return engine
-    return create_async_engine(url, pool_pre_ping=True, hide_parameters=True)
+    return create_async_engine(url, pool_pre_ping=pre_ping, hide_parameters=True)
 
 
 def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

@@ -1,0 +1,69 @@
+"""What a pooled PostgreSQL connection that the server dropped does to the API's and worker's
+engines: the API's tests it first, the worker's fails one attempt that Temporal retries."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from adapters.errors import NON_RETRYABLE_ERROR_TYPES
+from storage.db import make_engine
+from tests.pg import postgres_url  # noqa: F401  (fixture: a fresh database per test)
+from workflows.contribution import NON_RETRYABLE
+
+pytestmark = pytest.mark.postgres
+
+
+async def drop_every_connection_but_the_admins(url: str) -> int:
+    """What a PostgreSQL restart or failover does to a pool: its connections die under it."""
+    admin = make_engine(url)
+    try:
+        async with admin.connect() as conn:
+            dropped = await conn.scalar(
+                text(
+                    "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+                    " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                )
+            )
+    finally:
+        await admin.dispose()
+    return int(dropped or 0)
+
+
+async def one(engine: AsyncEngine) -> int:
+    async with engine.connect() as conn:
+        return int(await conn.scalar(text("SELECT 1")) or 0)
+
+
+async def test_the_api_engine_gets_past_a_dropped_connection_without_failing_a_request(
+    postgres_url: str,  # noqa: F811
+) -> None:
+    engine = make_engine(postgres_url)
+    try:
+        assert await one(engine) == 1
+        assert await drop_every_connection_but_the_admins(postgres_url) == 1
+        assert await one(engine) == 1
+    finally:
+        await engine.dispose()
+
+
+async def test_the_worker_engine_fails_one_attempt_retryably_then_connects_afresh(
+    postgres_url: str,  # noqa: F811
+) -> None:
+    engine = make_engine(postgres_url, pre_ping=False)
+    try:
+        assert await one(engine) == 1
+        assert await drop_every_connection_but_the_admins(postgres_url) == 1
+        with pytest.raises(DBAPIError) as failed:
+            await one(engine)
+        # Seen as a dropped connection: the pool is discarded, and Temporal retries the activity
+        # (it matches non-retryable types by class name).
+        assert failed.value.connection_invalidated
+        error_type = type(failed.value).__name__
+        assert error_type not in NON_RETRYABLE
+        assert error_type not in NON_RETRYABLE_ERROR_TYPES
+        assert await one(engine) == 1
+    finally:
+        await engine.dispose()
