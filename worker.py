@@ -15,6 +15,7 @@ from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
 from temporalio.service import RPCError
 from temporalio.worker import Worker
 
+from activities.classified_errors import ClassifiedErrors
 from activities.contribution import ContributionActivities
 from activities.reconciliation import ReconciliationActivities
 from adapters.clock import activity_clock
@@ -48,6 +49,8 @@ def build_worker(
         activities=[*activities.all(), *(reconciliation.all() if reconciliation else [])],
         # Every activity is async (I/O bound), so no thread pool is needed.
         max_concurrent_activities=100,
+        # Which adapter errors end a step at once is decided by their class (not their name).
+        interceptors=[ClassifiedErrors()],
         # In production a bug in workflow code retries the task until a fix is deployed;
         # tests want it to fail the workflow at once instead of hanging.
         workflow_failure_exception_types=[Exception] if fail_workflows_on_bugs else [],

@@ -51,8 +51,9 @@ class NotFoundError(AdapterError):
     """ORDER_NOT_EXIST / RESOURCE_NOT_EXISTS."""
 
 
-# Temporal RetryPolicy.non_retryable_error_types matches on the exception's class name.
-NON_RETRYABLE_ERROR_TYPES: tuple[str, ...] = (InvalidRequestError.__name__, AuthError.__name__)
+# Retrying cannot fix these: an activity that raises one fails at once
+# (activities/classified_errors.py). The others are retried by the step's policy.
+NON_RETRYABLE_ERRORS: tuple[type[AdapterError], ...] = (InvalidRequestError, AuthError)
 
 TRANSIENT_CODES: frozenset[str] = frozenset(
     {"SYSTEM_ERROR", "FREQUENCY_LIMITED", "TIMEOUT", "BANKERROR", "NOT_ENOUGH"}

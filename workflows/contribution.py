@@ -55,13 +55,13 @@ with workflow.unsafe.imports_passed_through():
 
 S = ContributionStatus
 
-# Errors an activity raises when retrying cannot help (classified by the adapters).
-NON_RETRYABLE = ["InvalidRequestError", "AuthError", "PayerNotFound"]
+# No error types are named here: a policy matches them by class name, which libraries share
+# (SQLAlchemy has an InvalidRequestError too). An activity whose error retrying cannot fix fails
+# as non-retryable itself (activities/classified_errors.py, ApplicationError(non_retryable=True)).
 STEP_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=1),
     backoff_coefficient=2.0,
     maximum_interval=timedelta(minutes=1),
-    non_retryable_error_types=NON_RETRYABLE,
 )
 STEP_TIMEOUT = timedelta(seconds=30)
 

@@ -13,7 +13,7 @@ from temporalio.testing import ActivityEnvironment
 
 from adapters.clock import activity_clock, system_clock
 from adapters.errors import (
-    NON_RETRYABLE_ERROR_TYPES,
+    NON_RETRYABLE_ERRORS,
     AuthError,
     ConflictError,
     InvalidRequestError,
@@ -67,7 +67,7 @@ def test_errors_are_classified_by_provider_code() -> None:
         error = error_for_code(code, "说明")
         assert type(error) is cls and error.code == code
     assert TransientError("X").retryable and not InvalidRequestError("X").retryable
-    assert set(NON_RETRYABLE_ERROR_TYPES) == {"InvalidRequestError", "AuthError"}
+    assert set(NON_RETRYABLE_ERRORS) == {InvalidRequestError, AuthError}
     # Errors cross process boundaries (Temporal failure conversion, multiprocessing).
     copy = pickle.loads(pickle.dumps(ConflictError("ORDERPAID", "订单已支付")))
     assert isinstance(copy, ConflictError) and copy.code == "ORDERPAID"

@@ -8,10 +8,9 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from adapters.errors import NON_RETRYABLE_ERROR_TYPES
 from storage.db import make_engine
 from tests.pg import postgres_url  # noqa: F401  (fixture: a fresh database per test)
-from workflows.contribution import NON_RETRYABLE
+from workflows.contribution import STEP_RETRY
 
 pytestmark = pytest.mark.postgres
 
@@ -59,11 +58,9 @@ async def test_the_worker_engine_fails_one_attempt_retryably_then_connects_afres
         with pytest.raises(DBAPIError) as failed:
             await one(engine)
         # Seen as a dropped connection: the pool is discarded, and Temporal retries the activity
-        # (it matches non-retryable types by class name).
+        # (a retry policy matches non-retryable types by class name).
         assert failed.value.connection_invalidated
-        error_type = type(failed.value).__name__
-        assert error_type not in NON_RETRYABLE
-        assert error_type not in NON_RETRYABLE_ERROR_TYPES
+        assert type(failed.value).__name__ not in (STEP_RETRY.non_retryable_error_types or ())
         assert await one(engine) == 1
     finally:
         await engine.dispose()
