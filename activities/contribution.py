@@ -277,6 +277,8 @@ class ContributionActivities:
         except (InvalidRequestError, AuthError, ConflictError) as err:
             raise _non_retryable(err) from err
         async with self._sessions.begin() as session:
+            if created.cashier_url is not None:
+                await payments.set_cashier_url(session, req.out_trade_no, created.cashier_url)
             await contributions.set_status(
                 session,
                 req.contribution_id,

@@ -1,4 +1,4 @@
-"""One contribution as its payer sees it: from storage once settled, else the workflow's query."""
+"""One contribution as its payer sees it: from storage where its rows say all, else the workflow."""
 
 from __future__ import annotations
 
@@ -26,15 +26,18 @@ from storage.models import Contribution, Person
 _MAX_ID_LENGTH = 40
 
 S = ContributionStatus
-# Paid or later, or ended except rejected: statuses in which the rows the activities wrote are
-# the whole view. The step that moves a contribution into one of them writes the status with its
-# payment, posting, receipt or refund before the workflow enters it, and nothing that only the
-# workflow holds (the cashier URL while unpaid, who holds a month in flight, a review reason)
-# shows in them. These are read from storage: a status query on a closed workflow, or one the
-# worker no longer caches (10,000 parked ones), makes the worker replay its whole history, 27 ms
-# of its CPU per query (docs/benchmarks.md). The others (verifying, awaiting payment, rejected,
+# Statuses in which the rows the activities wrote are the whole view: awaiting payment once the
+# order's cashier URL is stored, and paid or later, or ended except rejected. The step that moves
+# a contribution into one of them writes the status with its payment order, payment, posting,
+# receipt or refund before the workflow enters it, and nothing that only the workflow holds (who
+# holds a month in flight, a review reason) shows in them. They are read from storage: a status
+# query waits behind the worker's tasks (over a second under load, docs/benchmarks.md (b)), and
+# on a closed workflow, or one the worker no longer caches (10,000 parked ones), it makes the
+# worker replay the whole history, 27 ms of its CPU per query. The others (verifying, rejected,
 # manual review) still ask the workflow, whose answer is exact from the first moment.
-SETTLED_IN_STORAGE = (PAID_STATUSES | TERMINAL_STATUSES | {S.REFUNDING}) - {S.REJECTED}
+READ_FROM_STORAGE = (PAID_STATUSES | TERMINAL_STATUSES | {S.REFUNDING, S.AWAITING_PAYMENT}) - {
+    S.REJECTED
+}
 
 
 class TimelineOut(BaseModel):
@@ -176,7 +179,7 @@ async def from_storage(db: AsyncSession, row: Contribution, payer: Person) -> Co
         payment=PaymentOut(
             out_trade_no=order.out_trade_no,
             channel=order.channel.value,
-            cashier_url=None,
+            cashier_url=order.cashier_url,
             expires_at=order.expires_at,
             trade_state=order.trade_state.value,
             transaction_id=order.transaction_id,
@@ -240,9 +243,12 @@ async def load_contribution(
     async with state.sessions() as db:
         await begin_read_only(db)
         row, payer = await _find(db, contribution_id, viewer)
-        if row.status in SETTLED_IN_STORAGE:
+        if row.status in READ_FROM_STORAGE:
             # One snapshot for the row and the view: no second transaction per status read.
-            return await from_storage(db, row, payer)
+            stored = await from_storage(db, row, payer)
+            # An order created before cashier URLs were stored: the workflow has it.
+            if row.status != S.AWAITING_PAYMENT or (stored.payment and stored.payment.cashier_url):
+                return stored
     view = await query_view(await state.temporal.connect(), contribution_id)
     if view is not None:
         return from_workflow(view, payer)

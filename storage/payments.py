@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Final
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.vocabulary import Channel, TradeState
-from storage._sql import insert_ignore
+from storage._sql import insert_ignore, table_of
 from storage.errors import NotFound
 from storage.models import Payment, PaymentEvent
 
@@ -48,6 +48,14 @@ async def add_payment(
     if payment is None:  # pragma: no cover - inserted just above or earlier
         raise NotFound("payment", out_trade_no)
     return payment
+
+
+async def set_cashier_url(session: AsyncSession, out_trade_no: str, cashier_url: str) -> None:
+    """Keep where the payer pays, as the channel gave it when it created the order."""
+    table = table_of(Payment)
+    await session.execute(
+        update(table).where(table.c.out_trade_no == out_trade_no).values(cashier_url=cashier_url)
+    )
 
 
 async def get_payment(session: AsyncSession, out_trade_no: str) -> Payment | None:
