@@ -222,7 +222,7 @@ class Payment(Base):
     paid_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     # Where the payer pays (the channel's H5 page), once the channel has created the order: the
     # status page of an unpaid contribution is read from here, not from its workflow.
-    cashier_url: Mapped[str | None] = mapped_column(String(512))
+    cashier_url: Mapped[str | None] = mapped_column(String(512))  # payments.CASHIER_URL_MAX
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
 

@@ -13,6 +13,7 @@ from storage._sql import insert_ignore, table_of
 from storage.errors import NotFound
 from storage.models import Payment, PaymentEvent
 
+CASHIER_URL_MAX: Final = 512  # storage.models.Payment.cashier_url
 # States a payment never leaves for a "lesser" one: money moved (SUCCESS) or went back (REFUND).
 _AFTER_SUCCESS: Final = frozenset({TradeState.SUCCESS, TradeState.REFUND})
 
@@ -51,7 +52,14 @@ async def add_payment(
 
 
 async def set_cashier_url(session: AsyncSession, out_trade_no: str, cashier_url: str) -> None:
-    """Keep where the payer pays, as the channel gave it when it created the order."""
+    """Keep where the payer pays, as the channel gave it when it created the order.
+
+    A URL longer than the column (WeChat Pay documents at most 512 characters) is not kept:
+    PostgreSQL would refuse it, and the step that stores it would be retried without end. The
+    status route then asks the workflow, which has it.
+    """
+    if len(cashier_url) > CASHIER_URL_MAX:
+        return
     table = table_of(Payment)
     await session.execute(
         update(table).where(table.c.out_trade_no == out_trade_no).values(cashier_url=cashier_url)

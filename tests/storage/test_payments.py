@@ -16,6 +16,7 @@ from storage.payments import (
     mark_event_processed,
     payments_for,
     record_event,
+    set_cashier_url,
     unprocessed_events,
     update_payment_state,
 )
@@ -58,6 +59,20 @@ async def test_adding_a_payment_twice_keeps_the_first(
     )
     async with sessionmaker() as session:
         assert [p.out_trade_no for p in await payments_for(session, "c-p")] == ["otn-1"]
+
+
+async def test_the_cashier_url_is_kept_unless_longer_than_the_column(
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    await _contribution_with_payment(sessionmaker)
+    url = "https://wx.tenpay.com/cgi-bin/mmpayweb-bin/checkmweb?prepay_id=wx1&package=1"
+    async with sessionmaker.begin() as session:
+        await set_cashier_url(session, "otn-1", url)
+        # Too long for the column: PostgreSQL would refuse the whole transaction.
+        await set_cashier_url(session, "otn-1", url + "&x=" + "9" * 512)
+    async with sessionmaker() as session:
+        payment = await get_payment(session, "otn-1")
+    assert payment is not None and payment.cashier_url == url
 
 
 async def test_a_successful_payment_is_never_moved_back_to_unpaid(
