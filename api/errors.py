@@ -12,6 +12,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -167,11 +168,25 @@ async def _on_database_error(request: Request, exc: Exception) -> JSONResponse:
     where = f"{request.method} {request.url.path}"
     if getattr(exc.orig, "sqlite_errorcode", None) in _SQLITE_BUSY_CODES:
         log.warning("database busy in %s", where)
-        return error_response(
-            503, BUSY_CODE, BUSY_MESSAGE, None, headers={"Retry-After": str(BUSY_RETRY_AFTER_S)}
-        )
+        return _busy()
     log_unexpected(exc, where)
     return error_response(500, "INTERNAL_ERROR", INTERNAL_MESSAGE, None)
+
+
+async def _on_pool_timeout(request: Request, exc: Exception) -> JSONResponse:
+    """Every pooled database connection stayed in use for pool_timeout (load): 503, retry.
+
+    No connection was had, so no transaction began and nothing was written.
+    """
+    assert isinstance(exc, PoolTimeoutError)
+    log.warning("no database connection free in %s %s", request.method, request.url.path)
+    return _busy()
+
+
+def _busy() -> JSONResponse:
+    return error_response(
+        503, BUSY_CODE, BUSY_MESSAGE, None, headers={"Retry-After": str(BUSY_RETRY_AFTER_S)}
+    )
 
 
 def log_unexpected(exc: BaseException, where: str) -> None:
@@ -216,4 +231,5 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _on_validation_error)
     app.add_exception_handler(StarletteHTTPException, _on_http_error)
     app.add_exception_handler(OperationalError, _on_database_error)
+    app.add_exception_handler(PoolTimeoutError, _on_pool_timeout)
     app.add_middleware(CatchAllMiddleware)

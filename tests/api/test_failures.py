@@ -90,3 +90,31 @@ async def test_a_busy_database_answers_503_with_retry_after_not_500(
     finally:
         holder.close()
         await engine.dispose()
+
+
+async def test_no_free_database_connection_answers_503_with_retry_after_not_500(
+    dev_env: WorkflowEnvironment, tmp_path: Path
+) -> None:
+    # One pooled connection, taken by another request for longer than the pool's timeout.
+    settings = Settings(env="test", data_dir=tmp_path, simulators=False)
+    await upgrade_database(settings.resolved_database_url)
+    engine = create_async_engine(
+        settings.resolved_database_url, pool_size=1, max_overflow=0, pool_timeout=0.2
+    )
+    app = create_app(settings, client=dev_env.client, sessions=make_sessionmaker(engine))
+    number = compose_resident_id("520102", date(1980, 4, 5), 321)
+    try:
+        async with app_client(app) as http, engine.connect():
+            r = await http.post(
+                "/api/v1/session",
+                json={"id_type": "resident_id", "id_number": number, "name": "张三"},
+            )
+        assert r.status_code == 503
+        assert r.headers["Retry-After"] == "1"
+        assert r.json() == {
+            "code": "SERVICE_UNAVAILABLE",
+            "message": "服务繁忙，请稍后再试",
+            "field": None,
+        }
+    finally:
+        await engine.dispose()
