@@ -7,6 +7,7 @@ import sqlite3
 from datetime import date
 from pathlib import Path
 
+import httpx
 import pytest
 from sqlalchemy.ext.asyncio import create_async_engine
 from temporalio.testing import WorkflowEnvironment
@@ -55,6 +56,17 @@ async def test_an_unexpected_failure_is_internal_error_without_details(
         await engine.dispose()
 
 
+def assert_busy(r: httpx.Response) -> None:
+    """503 with Retry-After: the client may try again shortly, and nothing was written."""
+    assert r.status_code == 503
+    assert r.headers["Retry-After"] == "1"
+    assert r.json() == {
+        "code": "SERVICE_UNAVAILABLE",
+        "message": "服务繁忙，请稍后再试",
+        "field": None,
+    }
+
+
 async def test_a_busy_database_answers_503_with_retry_after_not_500(
     dev_env: WorkflowEnvironment, tmp_path: Path
 ) -> None:
@@ -80,13 +92,7 @@ async def test_a_busy_database_answers_503_with_retry_after_not_500(
                 headers={"Authorization": f"Bearer {settings.operator_token}"},
             )
             holder.execute("ROLLBACK")
-            assert r.status_code == 503
-            assert r.headers["Retry-After"] == "1"
-            assert r.json() == {
-                "code": "SERVICE_UNAVAILABLE",
-                "message": "服务繁忙，请稍后再试",
-                "field": None,
-            }
+            assert_busy(r)
     finally:
         holder.close()
         await engine.dispose()
@@ -109,12 +115,6 @@ async def test_no_free_database_connection_answers_503_with_retry_after_not_500(
                 "/api/v1/session",
                 json={"id_type": "resident_id", "id_number": number, "name": "张三"},
             )
-        assert r.status_code == 503
-        assert r.headers["Retry-After"] == "1"
-        assert r.json() == {
-            "code": "SERVICE_UNAVAILABLE",
-            "message": "服务繁忙，请稍后再试",
-            "field": None,
-        }
+        assert_busy(r)
     finally:
         await engine.dispose()
