@@ -28,14 +28,6 @@ MIGRATIONS_DIR = STORAGE_DIR / "migrations"
 SQLITE_BUSY_TIMEOUT_MS = 5000
 # Any fixed number: the PostgreSQL advisory lock that lets one process migrate at a time.
 MIGRATION_LOCK_KEY = 0x5EBA0
-# PostgreSQL connections an engine keeps open, and never more. SQLAlchemy's default (5 kept, 10
-# more opened for a burst and closed when given back) spent the stress load reconnecting: each
-# new asyncpg connection is a TCP and authentication handshake plus SQLAlchemy's set-up, and
-# start p50 fell from 4-5 s to 1.6-2.7 s without it (docs/benchmarks.md (b)). A burst beyond
-# the pool waits for a connection (503 after pool_timeout, 30 s). Budget: the API's processes
-# and the worker, each with the app's and the simulators' database, at 10 each: 60 under
-# PostgreSQL's default max_connections of 100.
-PG_POOL_SIZE = 10
 
 
 def is_sqlite(url: str) -> bool:
@@ -188,13 +180,7 @@ def make_engine(url: str, *, pre_ping: bool = True) -> AsyncEngine:
         gate = WriteGate(write_gate_path(url), SQLITE_BUSY_TIMEOUT_MS / 1000)
         _gate_sqlite_writes(engine.sync_engine, gate)
         return engine
-    return create_async_engine(
-        url,
-        pool_pre_ping=pre_ping,
-        hide_parameters=True,
-        pool_size=PG_POOL_SIZE,
-        max_overflow=0,
-    )
+    return create_async_engine(url, pool_pre_ping=pre_ping, hide_parameters=True)
 
 
 def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
