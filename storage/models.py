@@ -206,6 +206,10 @@ class MonthReservation(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
+# WeChat Pay's h5_url is at most 512 characters.
+CASHIER_URL_MAX: Final = 512
+
+
 class Payment(Base):
     """A payment order at the channel, keyed by our out_trade_no."""
 
@@ -222,7 +226,7 @@ class Payment(Base):
     paid_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     # Where the payer pays (the channel's H5 page), once the channel has created the order: the
     # status page of an unpaid contribution is read from here, not from its workflow.
-    cashier_url: Mapped[str | None] = mapped_column(String(512))  # payments.CASHIER_URL_MAX
+    cashier_url: Mapped[str | None] = mapped_column(String(CASHIER_URL_MAX))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
 

@@ -11,9 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from domain.vocabulary import Channel, TradeState
 from storage._sql import insert_ignore, table_of
 from storage.errors import NotFound
-from storage.models import Payment, PaymentEvent
+from storage.models import CASHIER_URL_MAX, Payment, PaymentEvent
 
-CASHIER_URL_MAX: Final = 512  # storage.models.Payment.cashier_url
 # States a payment never leaves for a "lesser" one: money moved (SUCCESS) or went back (REFUND).
 _AFTER_SUCCESS: Final = frozenset({TradeState.SUCCESS, TradeState.REFUND})
 
@@ -54,9 +53,9 @@ async def add_payment(
 async def set_cashier_url(session: AsyncSession, out_trade_no: str, cashier_url: str) -> None:
     """Keep where the payer pays, as the channel gave it when it created the order.
 
-    A URL longer than the column (WeChat Pay documents at most 512 characters) is not kept:
-    PostgreSQL would refuse it, and the step that stores it would be retried without end. The
-    status route then asks the workflow, which has it.
+    A URL longer than the column (CASHIER_URL_MAX) is not kept: PostgreSQL would refuse it, and
+    the step that stores it would be retried without end. The status route then asks the
+    workflow, which has it.
     """
     if len(cashier_url) > CASHIER_URL_MAX:
         return
