@@ -9,7 +9,7 @@ import logging
 import py_compile
 from collections.abc import Sequence
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from temporalio.client import Client
 from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
 from temporalio.service import RPCError
@@ -83,6 +83,13 @@ def cache_workflow_bytecode() -> None:
                 py_compile.compile(source, doraise=True)
 
 
+def make_worker_engine(settings: Settings) -> AsyncEngine:
+    """The app database's engine as the worker uses it: only inside activities, so without
+    pre-ping, since Temporal retries an activity whose PostgreSQL connection was dropped
+    (storage.db.make_engine)."""
+    return make_engine(settings.resolved_database_url, pre_ping=False)
+
+
 def build_activities(
     settings: Settings, adapters: Adapters, sessions: async_sessionmaker[AsyncSession]
 ) -> ContributionActivities:
@@ -101,9 +108,7 @@ async def main() -> None:
     cache_workflow_bytecode()
     setup_logging("worker", json_lines=settings.log_json)
     log_startup("worker", settings)
-    # No pre-ping: every use of this engine is inside an activity, which Temporal retries if
-    # PostgreSQL dropped its connection (storage.db.make_engine).
-    engine = make_engine(settings.resolved_database_url, pre_ping=False)
+    engine = make_worker_engine(settings)
     sessions = make_sessionmaker(engine)
     adapters = await build_adapters(settings, activity_clock)
     client = await connect(settings, sdk_runtime(settings))

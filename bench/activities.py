@@ -49,8 +49,8 @@ from domain.contribution import (
 from domain.months import Month
 from domain.vocabulary import PostingState, TradeState
 from settings import Settings
-from storage.db import make_engine, make_sessionmaker, upgrade_database
-from worker import build_activities
+from storage.db import make_sessionmaker, upgrade_database
+from worker import build_activities, make_worker_engine
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -80,7 +80,7 @@ async def run(n: int) -> dict[str, float]:
     today = datetime.now(SHANGHAI).date()
     month = Month.from_date(today)
     assessment = assess(book, [month], 60, today)
-    engine = make_engine(settings.resolved_database_url, pre_ping=False)  # as worker.py's
+    engine = make_worker_engine(settings)
     adapters = await build_adapters(settings, activity_clock)
     assert adapters.payment_sim is not None
     acts = build_activities(settings, adapters, make_sessionmaker(engine))

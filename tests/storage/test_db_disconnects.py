@@ -8,8 +8,10 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from settings import Settings
 from storage.db import make_engine
 from tests.pg import postgres_url  # noqa: F401  (fixture: a fresh database per test)
+from worker import make_worker_engine
 from workflows.contribution import STEP_RETRY
 
 pytestmark = pytest.mark.postgres
@@ -51,7 +53,7 @@ async def test_the_api_engine_gets_past_a_dropped_connection_without_failing_a_r
 async def test_the_worker_engine_fails_one_attempt_retryably_then_connects_afresh(
     postgres_url: str,  # noqa: F811
 ) -> None:
-    engine = make_engine(postgres_url, pre_ping=False)
+    engine = make_worker_engine(Settings(database_url=postgres_url))
     try:
         assert await one(engine) == 1
         assert await drop_every_connection_but_the_admins(postgres_url) == 1
