@@ -60,8 +60,9 @@ _ROW_H = 9.0
 class _Pdf(FPDF):
     """FPDF that sets each text run in one font covering all of it (clean text extraction).
 
-    Fallback fonts are loaded only when a run needs them: parsing a large Noto CJK face costs
-    as much as the rest of the document, and most names are within the primary font.
+    Fallback fonts are loaded only when a run needs them: parsing a large CJK face costs as
+    much as the rest of the document, and the primary font (Noto Sans CJK SC) has almost every
+    name.
     """
 
     def __init__(self, fonts: Sequence[FontFile]) -> None:

@@ -1,4 +1,4 @@
-"""Where the certificate's CJK fonts are: SHEBAO_CJK_FONT_PATHS, else fontconfig's fc-match."""
+"""The certificate's CJK fonts: SHEBAO_CJK_FONT_PATHS, else packaged Noto, then fc-match's."""
 
 from __future__ import annotations
 
@@ -7,14 +7,16 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-# Primary first. WenQuanYi lacks CJK Extension A (㛃), so Noto CJK must follow it (the sans
-# face, to match WenQuanYi; docs/architecture.md checked the serif one, which works alike).
-WANTED_FAMILIES: tuple[str, ...] = ("WenQuanYi Micro Hei", "Noto Sans CJK SC")
+import noto_cjk_sans_otc
+
+# System fonts fontconfig may have, as fallbacks after the packaged face. Noto Sans CJK SC is
+# asked for too: a distribution's copy may be newer than the pinned package.
+FALLBACK_FAMILIES: tuple[str, ...] = ("WenQuanYi Micro Hei", "Noto Sans CJK SC")
 _FC_MATCH_TIMEOUT_S = 10.0
 
 
 class FontsMissing(RuntimeError):
-    """No usable CJK font: install fonts-wqy-microhei and fonts-noto-cjk (see .ci/run)."""
+    """No usable CJK font: the noto-cjk-sans-otc package's font is gone and fc-match finds none."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,6 +24,12 @@ class FontFile:
     path: Path
     # The face inside a .ttc collection (0 for single-font files).
     index: int = 0
+
+
+# Face 2 of the collection is Noto Sans CJK SC (0 and 1 are JP and KR): it has CJK Extension A
+# (㛃) and the middle dot, so a pip install alone prints every name. A path, not the Traversable:
+# fpdf2 opens a file name; pip installs plain files (a zipped copy is no file, skipped below).
+PACKAGED_FONT = FontFile(Path(str(noto_cjk_sans_otc.FONT_PATH)), 2)
 
 
 def parse_font_spec(spec: str) -> FontFile:
@@ -45,6 +53,7 @@ def _fc_match(family: str) -> FontFile | None:
             check=True,
         )
     except (OSError, subprocess.SubprocessError):
+        # No fontconfig installed (OSError) or it failed: no system fallback, not an error.
         return None
     lines = done.stdout.split("\n")
     if len(lines) < 3 or family not in lines[2].split(","):
@@ -56,14 +65,19 @@ def _fc_match(family: str) -> FontFile | None:
 @cache
 def _discovered() -> tuple[FontFile, ...]:
     # Cached: fontconfig's answer does not change while the process runs.
-    found = (_fc_match(family) for family in WANTED_FAMILIES)
+    found = (_fc_match(family) for family in FALLBACK_FAMILIES)
     return tuple(font for font in found if font is not None)
 
 
 def cjk_fonts(configured: list[str]) -> list[FontFile]:
     """The fonts to embed, primary first; FontsMissing when none of them exists."""
-    fonts = [parse_font_spec(spec) for spec in configured] if configured else list(_discovered())
+    if configured:
+        fonts = [parse_font_spec(spec) for spec in configured]
+    else:
+        fonts = [PACKAGED_FONT, *_discovered()]
     present = [font for font in fonts if font.path.is_file()]
     if not present:
-        raise FontsMissing("no CJK font found: set SHEBAO_CJK_FONT_PATHS or install the fonts")
+        raise FontsMissing(
+            "no CJK font found: check SHEBAO_CJK_FONT_PATHS, or reinstall noto-cjk-sans-otc"
+        )
     return present

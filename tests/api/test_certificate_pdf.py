@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import io
 import subprocess
+from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pytest
 from PIL import Image
 from pypdf import PdfReader
 
+from api import cjk_fonts as fonts_module
 from api.certificate_pdf import CertificateDoc, CertificateLine, render_certificate
-from api.cjk_fonts import FontFile, FontsMissing, cjk_fonts, parse_font_spec
+from api.cjk_fonts import FontFile, FontsMissing, _discovered, cjk_fonts, parse_font_spec
 from domain.certificate import FEE_TYPE, period_text, tax_authority
 from domain.months import Month
 
@@ -79,23 +82,50 @@ def test_the_pdf_carries_every_field_and_the_name_whole(name: str, tmp_path: Pat
     assert len(PdfReader(io.BytesIO(pdf)).pages) == 1
 
 
-def test_every_font_is_embedded_and_the_page_renders(tmp_path: Path) -> None:
+def test_the_packaged_font_alone_is_embedded_and_the_page_renders(tmp_path: Path) -> None:
     path = tmp_path / "c.pdf"
-    path.write_bytes(render_certificate(doc("王㛃"), cjk_fonts([])))
-    fonts = run("pdffonts", str(path)).splitlines()[2:]
-    assert len(fonts) == 2  # WenQuanYi, and Noto for 㛃 which WenQuanYi lacks
-    assert all(" yes yes " in line for line in fonts), fonts  # embedded, subset
-    common = tmp_path / "common.pdf"
-    common.write_bytes(render_certificate(doc("阿依古丽·买买提"), cjk_fonts([])))
-    # WenQuanYi has every character of this name: the fallback font is not even loaded.
-    [only] = run("pdffonts", str(common)).splitlines()[2:]
-    assert "WenQuanYi" in only and " yes yes " in only
+    for name in ("王㛃", "阿依古丽·买买提"):
+        path.write_bytes(render_certificate(doc(name), cjk_fonts([])))
+        # Noto Sans CJK SC has every character, 㛃 too: the fallback fonts are not even loaded.
+        [only] = run("pdffonts", str(path)).splitlines()[2:]
+        assert "NotoSansCJKSC" in only and " yes yes " in only, only  # embedded, subset
     run("pdftoppm", "-png", "-r", "60", "-singlefile", str(path), str(tmp_path / "page"))
     with Image.open(tmp_path / "page.png") as page:
         # A portrait A4 page with ink on it.
         assert page.width < page.height
         darkest, _ = page.convert("L").getextrema()
         assert isinstance(darkest, int) and darkest < 64
+
+
+@pytest.fixture
+def no_system_fonts(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """A fresh machine: no fc-match on PATH, so no system font is found."""
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))
+    # fc-match's answer is cached for the process: forget it before and after.
+    _discovered.cache_clear()
+    yield
+    _discovered.cache_clear()
+
+
+@pytest.mark.usefixtures("no_system_fonts")
+@pytest.mark.parametrize("name", ["王㛃", "阿依古丽·买买提"])
+def test_without_system_fonts_the_packaged_font_prints_the_name(name: str) -> None:
+    page = PdfReader(io.BytesIO(render_certificate(doc(name), cjk_fonts([])))).pages[0]
+    resources: Any = page["/Resources"]  # pypdf's PdfObject types no indexing
+    [font] = resources["/Font"].values()
+    assert str(font.get_object()["/BaseFont"]).endswith("+NotoSansCJKSC")
+    # pypdf, not poppler: this must pass with the Python packages alone. pypdf decodes fpdf2's
+    # CMap for CFF fonts a byte at a time, adding NULs (see tests/api/test_certificates.py).
+    assert name in page.extract_text().replace("\x00", "")
+
+
+@pytest.mark.usefixtures("no_system_fonts")
+def test_fonts_are_missing_only_when_the_packaged_one_is_gone_too(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(fonts_module, "PACKAGED_FONT", FontFile(tmp_path / "gone.ttc", 2))
+    with pytest.raises(FontsMissing):
+        cjk_fonts([])
 
 
 def test_the_qr_code_is_an_image_on_the_page() -> None:
@@ -113,7 +143,7 @@ def test_font_specs_name_a_file_and_a_face() -> None:
 
 
 def test_configured_fonts_win_and_missing_ones_are_refused(tmp_path: Path) -> None:
-    wqy = "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc#0"
-    assert cjk_fonts([str(tmp_path / "none.ttf"), wqy]) == [parse_font_spec(wqy)]
+    noto = f"{fonts_module.PACKAGED_FONT.path}#2"
+    assert cjk_fonts([str(tmp_path / "none.ttf"), noto]) == [parse_font_spec(noto)]
     with pytest.raises(FontsMissing):
         cjk_fonts([str(tmp_path / "none.ttf")])

@@ -88,7 +88,7 @@ async def paid_and_completed(api: ApiStack, payer: Payer) -> dict[str, Any]:
 def pdf_text(pdf: bytes) -> str:
     """The PDF's text by pypdf, without whitespace and NULs.
 
-    pypdf misreads the embedded CMap fpdf2 writes for CFF fonts (Noto, used for 㛃): it decodes
+    pypdf misreads the embedded CMap fpdf2 writes for CFF fonts (Noto Sans CJK): it decodes
     two-byte codes one byte at a time, adding NULs. poppler_text checks the same text exactly.
     """
     reader = PdfReader(io.BytesIO(pdf))
