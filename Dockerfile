@@ -1,8 +1,8 @@
 # One image for the api and the worker (different commands in docker-compose.yml).
 FROM python:3.11-slim
 
-# CJK fonts for the certificate PDFs (rare characters need Noto CJK as fallback); fontconfig's
-# fc-match finds them (api/cjk_fonts.py) unless SHEBAO_CJK_FONT_PATHS names them.
+# Fallback CJK fonts for the certificate PDFs, found by fontconfig's fc-match (api/cjk_fonts.py);
+# the primary one, Noto Sans CJK SC, comes with the PyPI package noto-cjk-sans-otc.
 RUN apt-get update \
     && apt-get install -y --no-install-recommends fonts-wqy-microhei fonts-noto-cjk fontconfig \
     && rm -rf /var/lib/apt/lists/*
