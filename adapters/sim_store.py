@@ -5,7 +5,6 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
 
 from sqlalchemy import (
     JSON,
@@ -21,19 +20,16 @@ from sqlalchemy import (
     Table,
     TypeDecorator,
     delete,
-    event,
     insert,
     select,
     update,
 )
 from sqlalchemy.exc import OperationalError, ProgrammingError
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
-
-from storage.db import make_engine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 
 class UTCDateTime(TypeDecorator[datetime]):
-    """Aware UTC in, aware UTC out — SQLite would otherwise hand back naive datetimes."""
+    """Aware UTC in, aware UTC out; a naive value is refused rather than guessed at."""
 
     impl = DateTime(timezone=True)
     cache_ok = True
@@ -43,15 +39,10 @@ class UTCDateTime(TypeDecorator[datetime]):
             return None
         if value.tzinfo is None:
             raise ValueError("naive datetime given to the simulator store")
-        value = value.astimezone(UTC)
-        # SQLite stores text without an offset; keeping everything naive-UTC there keeps the
-        # stored strings comparable with each other in WHERE clauses.
-        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+        return value.astimezone(UTC)
 
     def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+        return None if value is None else value.astimezone(UTC)
 
 
 # Simulator state is not production schema: its own MetaData, created with create_all.
@@ -162,22 +153,18 @@ treasury_receipts = Table(
 
 
 def create_sim_engine(url: str) -> AsyncEngine:
-    """An engine for the simulator database, made as the app's is (storage.db.make_engine).
+    """An engine for the simulators' own PostgreSQL database, which the API and worker share.
 
-    The API processes and the worker write the same file, so on SQLite its writers queue
-    through the same write gate as the app's (WAL; BEGIN IMMEDIATE; busy timeout). The
-    simulators stand in for remote systems: they skip the fsync at every commit.
+    The simulators stand in for remote systems, so their commits do not wait for the disk
+    (synchronous_commit off: a crash may lose their last moments, never corrupt them).
+    hide_parameters keeps bound values out of exception messages and logs.
     """
-    engine = make_engine(url)
-    if engine.dialect.name == "sqlite":
-
-        @event.listens_for(engine.sync_engine, "connect")
-        def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-            cursor = dbapi_connection.cursor()
-            cursor.execute("PRAGMA synchronous=NORMAL")
-            cursor.close()
-
-    return engine
+    return create_async_engine(
+        url,
+        pool_pre_ping=True,
+        hide_parameters=True,
+        connect_args={"server_settings": {"synchronous_commit": "off"}},
+    )
 
 
 async def create_sim_tables(engine: AsyncEngine) -> None:

@@ -14,7 +14,6 @@ from api.errors import ApiError
 from api.state import State
 from api.timefmt import utc_now
 from storage import sessions
-from storage.db import begin_read_only
 from storage.models import Person
 
 # The header is read by hand (not fastapi.security) so every refusal wears the envelope.
@@ -66,7 +65,6 @@ async def current_person(state: State, authorization: AuthorizationHeader = None
     if person is not None:
         return person
     async with state.sessions() as db:
-        await begin_read_only(db)
         found = await sessions.get_live_session_person(db, key, now)
     if found is None:
         raise unauthenticated()

@@ -34,7 +34,6 @@ from domain.errors import MESSAGES, DomainError
 from domain.vocabulary import Channel, ContributionStatus, RejectReason
 from settings import Settings
 from storage import idempotency, persons, quotes
-from storage.db import begin_read_only
 from storage.models import Person, Quote
 from workflows import search_attributes as sa
 from workflows.cleartext import ClearText
@@ -190,7 +189,6 @@ class ContributionStarter:
         check_expiry: bool,
     ) -> tuple[int, dict[str, Any]]:
         async with self._state.sessions() as db:
-            await begin_read_only(db)
             quote = await quotes.get_quote(db, quote_id)
             payer = await persons.get_person(db, quote.person_id) if quote is not None else None
         if quote is None or payer is None:

@@ -20,7 +20,6 @@ from domain.vocabulary import (
     ContributionStatus,
 )
 from storage import contributions, payments, persons, postings, refunds, treasury
-from storage.db import begin_read_only
 from storage.models import Contribution, Person
 
 _MAX_ID_LENGTH = 40
@@ -213,7 +212,6 @@ async def find_contribution(
     viewer None is an operator, who may see any contribution.
     """
     async with state.sessions() as db:
-        await begin_read_only(db)
         return await _find(db, contribution_id, viewer)
 
 
@@ -241,7 +239,6 @@ async def load_contribution(
     state: AppState, contribution_id: str, viewer: Person | None
 ) -> ContributionOut:
     async with state.sessions() as db:
-        await begin_read_only(db)
         row, payer = await _find(db, contribution_id, viewer)
         if row.status in READ_FROM_STORAGE:
             # One snapshot for the row and the view: no second transaction per status read.
@@ -253,5 +250,4 @@ async def load_contribution(
     if view is not None:
         return from_workflow(view, payer)
     async with state.sessions() as db:
-        await begin_read_only(db)
         return await from_storage(db, row, payer)

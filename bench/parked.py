@@ -1,6 +1,7 @@
 """Contributions parked awaiting the treasury: how long parking takes, worker memory after.
 
-Starts the Temporal dev server (SQLite file) and `worker.py` as subprocesses on loopback, the
+Starts the Temporal dev server (its own SQLite file), a throw-away PostgreSQL and `worker.py` as
+subprocesses on loopback, the
 treasury simulator slowed to ten days. This process starts contributions (at most `--concurrency`
 in flight), pays each through the payment simulator and signals the workflow, which records
 the payment, posts it and then sits in POSTED, polling the treasury once a day. It stops
@@ -32,7 +33,7 @@ from temporalio.client import Client
 from adapters.clock import system_clock
 from adapters.factory import build_simulators
 from bench.contributions import add_payers, contribution_input, start_and_pay
-from bench.stack import Stack, memory_kib
+from bench.stack import Stack, databases, memory_kib
 from domain.assessment import assess
 from domain.contribution import Timings
 from domain.months import Month
@@ -139,7 +140,7 @@ async def run(n: int, concurrency: int, budget_s: float, workdir: Path) -> None:
 
     rate = parked / elapsed if elapsed else 0.0
     print(f"n asked={n}; concurrency={concurrency}; budget={budget_s:.0f} s")
-    print("Temporal dev server with a SQLite file; worker subprocess; SQLite databases")
+    print("Temporal dev server with a SQLite file; worker subprocess; PostgreSQL databases")
     print(f"started {attempted.count}, parked in POSTED {parked}, failed to start {failures}")
     print(f"time to park them: {elapsed:.0f} s ({rate:.1f} contributions/s)")
     print(
@@ -165,7 +166,8 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=50, help="starts in flight")
     parser.add_argument("--budget-s", type=float, default=600, help="stop starting after this")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory(prefix="shebao-parked-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="shebao-parked-") as tmp, databases("parked") as db:
+        os.environ.update(db)
         asyncio.run(run(args.n, args.concurrency, args.budget_s, Path(tmp)))
 
 

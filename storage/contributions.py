@@ -278,12 +278,12 @@ async def set_status(
     A history row is appended only when the status changes, so a retried activity leaves one
     entry: the contribution's status is always its latest history row's (both are written only
     here and in create_contribution). Fields passed as None are left as they are. Three
-    statements at most (read, update, insert): on SQLite each one is a round trip while the
-    write lock is held, and every step of every contribution comes through here.
+    statements at most (read, update, insert), each a round trip while the row is locked, and
+    every step of every contribution comes through here.
     """
     # Core statements on the tables, not the ORM's get-and-flush: every step of every
     # contribution comes through here, and the ORM's identity map and unit of work cost more
-    # than the three statements themselves. FOR UPDATE (PostgreSQL) so two concurrent callers
+    # than the three statements themselves. FOR UPDATE so two concurrent callers
     # cannot both append the same status.
     contributions = table_of(Contribution)
     row = (

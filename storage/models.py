@@ -34,6 +34,10 @@ from domain.vocabulary import (
 )
 from storage.coltypes import StrEnumType, UtcDateTime
 
+# The largest value of an INTEGER column (PostgreSQL's 4-byte integer): ids the API takes from
+# a URL are bounded by it, so an absurd number is refused before it reaches the database.
+MAX_INTEGER_ID = 2**31 - 1
+
 # Stable constraint names, so migrations can refer to (and later drop) them on every backend.
 NAMING_CONVENTION: Final[dict[str, str]] = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",

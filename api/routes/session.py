@@ -9,7 +9,6 @@ from api.auth import start_session
 from api.people import IdentityBody, PersonOut, identify, person_out
 from api.rate_limit import rate_limit
 from api.state import State
-from storage.db import begin_read_only
 
 router = APIRouter(prefix="/api/v1", tags=["payer"])
 
@@ -28,7 +27,6 @@ class SessionOut(BaseModel):
 async def sign_in(body: IdentityBody, state: State) -> SessionOut:
     """200 {token, person}; 422 for a bad format; 401 IDENTITY_MISMATCH for any mismatch."""
     async with state.sessions() as db:
-        await begin_read_only(db)
         person = await identify(db, body)
         shown = await person_out(db, person)
     token = await start_session(state, person)

@@ -42,7 +42,7 @@ async def wechatpay_notify(request: Request, state: State) -> Response:
         return _fail(rejected.status, message)
     n = verified.notification
     try:
-        return await asyncio.wait_for(_serialised(request, state, verified), PROCESSING_BUDGET_S)
+        return await asyncio.wait_for(_process(state, verified), PROCESSING_BUDGET_S)
     except TimeoutError:
         log.warning("callback %s not processed within %.0f s", n.event_id, PROCESSING_BUDGET_S)
         return _fail(503, "处理超时")
@@ -50,22 +50,6 @@ async def wechatpay_notify(request: Request, state: State) -> Response:
         # A database or Temporal hiccup: WeChat retries on its schedule.
         log_unexpected(exc, "wechatpay notify")
         return _fail(500, "处理失败")
-
-
-async def _serialised(request: Request, state: AppState, verified: VerifiedCallback) -> Response:
-    """On SQLite, one callback at a time per process.
-
-    SQLite has one writer; concurrent callbacks otherwise wait in its busy handler, which
-    backs off in sleeps of up to 100 ms — a queue in the event loop is far faster.
-    PostgreSQL takes them concurrently.
-    """
-    if not state.settings.resolved_database_url.startswith("sqlite"):
-        return await _process(state, verified)
-    gate = getattr(request.app.state, "wechatpay_notify_gate", None)
-    if gate is None:
-        gate = request.app.state.wechatpay_notify_gate = asyncio.Lock()
-    async with gate:
-        return await _process(state, verified)
 
 
 async def _process(state: AppState, verified: VerifiedCallback) -> Response:

@@ -29,8 +29,6 @@ def _configure_and_run(connection: Connection) -> None:
     context.configure(
         connection=connection,
         target_metadata=target_metadata,
-        # SQLite cannot ALTER most things: batch mode copies the table instead.
-        render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
         render_item=_render_item,
     )
@@ -65,7 +63,6 @@ def _run_offline() -> None:
         url=url,
         target_metadata=target_metadata,
         literal_binds=True,
-        render_as_batch=url.startswith("sqlite"),
         render_item=_render_item,
     )
     with context.begin_transaction():

@@ -20,6 +20,7 @@ from adapters.errors import AuthError, ConflictError, InvalidRequestError
 from adapters.factory import build_simulators
 from settings import Settings
 from storage.db import make_engine, make_sessionmaker
+from tests.pg import fresh_databases
 from worker import build_activities, build_worker
 
 with workflow.unsafe.imports_passed_through():
@@ -113,7 +114,7 @@ def test_no_retry_policy_stops_retrying_by_a_class_name(policy: RetryPolicy) -> 
 async def test_the_worker_classifies_adapter_errors(
     time_skipping_env: WorkflowEnvironment, tmp_path: Path
 ) -> None:
-    settings = Settings(data_dir=tmp_path)
+    settings = Settings(data_dir=tmp_path, **fresh_databases())
     adapters = await build_simulators(settings, activity_clock)
     engine = make_engine(settings.resolved_database_url)
     try:

@@ -1,10 +1,9 @@
-"""Fixtures for adapter tests: a hand-advanced clock and a temp-file SQLite simulator database."""
+"""Fixtures for adapter tests: a hand-advanced clock and a fresh PostgreSQL simulator database."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -23,8 +22,8 @@ def clock() -> FakeClock:
 
 
 @pytest.fixture
-def sim_url(tmp_path: Path) -> str:
-    return f"sqlite+aiosqlite:///{tmp_path / 'sim.db'}"
+def sim_url(postgres_url: str) -> str:
+    return postgres_url
 
 
 @pytest.fixture

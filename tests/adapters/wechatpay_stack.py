@@ -22,6 +22,7 @@ from adapters.payments.wechatpay_crypto import ensure_key_files
 from adapters.sim_config import SimConfig
 from adapters.sim_store import create_sim_engine, create_sim_tables
 from settings import Settings
+from tests.pg import fresh_databases
 
 APIV3_KEY = "0123456789abcdefghijklmnopqrstuv"
 # Short enough that a forced TIMEOUT_* call (the gateway stalls 1.5 s) times out on our side.
@@ -67,7 +68,7 @@ def gateway_settings(data_dir: Path, **extra: object) -> Settings:
     fields: dict[str, object] = {
         "env": "test",
         "data_dir": data_dir,
-        "sim_database_url": f"sqlite+aiosqlite:///{data_dir / 'simulators.db'}",
+        **fresh_databases(),
         "wechatpay_apiv3_key": APIV3_KEY,
         "public_base_url": "http://cashier.test",
         **extra,

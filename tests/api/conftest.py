@@ -1,4 +1,4 @@
-"""API fixtures: per test module a migrated SQLite database, simulators, a real worker, the app."""
+"""API fixtures: per test module fresh PostgreSQL databases, simulators, a real worker, the app."""
 
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ from adapters.factory import Adapters
 from domain.identity import compose_resident_id
 from settings import Settings
 from tests.deployment import app_and_worker
+from tests.pg import fresh_databases
 from tests.support import app_client, open_policy_all_year, this_month, today
 
 OPERATOR_TOKEN = "test-operator-token"
@@ -156,8 +157,7 @@ async def api(
     settings = Settings(
         env="test",
         data_dir=tmp,
-        database_url=f"sqlite+aiosqlite:///{tmp / 'shebao.db'}",
-        sim_database_url=f"sqlite+aiosqlite:///{tmp / 'simulators.db'}",
+        **fresh_databases(),
         task_queue=f"api-{uuid.uuid4().hex[:8]}",
         operator_token=OPERATOR_TOKEN,
         payer_ref_key="test-payer-ref-key",

@@ -3,28 +3,33 @@
 from __future__ import annotations
 
 import logging
-import sqlite3
 from datetime import date
 from pathlib import Path
 
 import httpx
 import pytest
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 from temporalio.testing import WorkflowEnvironment
 
+import storage.db
 from api.app import create_app
 from domain.identity import compose_resident_id
 from settings import Settings
-from storage.db import make_engine, make_sessionmaker, upgrade_database
+from storage.db import make_engine, make_sessionmaker
+from tests.pg import fresh_databases
 from tests.support import app_client
 
 
 async def test_an_unexpected_failure_is_internal_error_without_details(
-    dev_env: WorkflowEnvironment, tmp_path: Path, caplog: pytest.LogCaptureFixture
+    dev_env: WorkflowEnvironment,
+    tmp_path: Path,
+    postgres_url: str,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
-    # A database that cannot be opened: every route touching it fails unexpectedly.
-    engine = create_async_engine(f"sqlite+aiosqlite:///{tmp_path / 'missing' / 'x.db'}")
-    settings = Settings(env="test", data_dir=tmp_path, simulators=False)
+    # A database with no tables (never migrated): every route touching it fails unexpectedly.
+    engine = make_engine(postgres_url)
+    settings = Settings(env="test", data_dir=tmp_path, simulators=False, database_url=postgres_url)
     app = create_app(settings, client=dev_env.client, sessions=make_sessionmaker(engine))
     number = compose_resident_id("520102", date(1980, 4, 5), 321)
     try:
@@ -40,9 +45,32 @@ async def test_an_unexpected_failure_is_internal_error_without_details(
                 "message": "系统繁忙，请稍后再试",
                 "field": None,
             }
-            assert "OperationalError" in caplog.text
+            assert "ProgrammingError" in caplog.text
             assert number not in caplog.text and "张三" not in caplog.text
+            # Simulator routes are not served when simulators are off.
+            assert (await http.get("/sim/cashier/SB0000000001")).status_code == 404
+    finally:
+        await engine.dispose()
 
+
+async def test_an_unreachable_database_answers_503_and_health_says_degraded(
+    dev_env: WorkflowEnvironment, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Nothing listens on port 1: the database is down or restarting; nothing can be written.
+    url = "postgresql+asyncpg://postgres@127.0.0.1:1/shebao"
+    engine = make_engine(url)
+    settings = Settings(env="test", data_dir=tmp_path, simulators=False, database_url=url)
+    app = create_app(settings, client=dev_env.client, sessions=make_sessionmaker(engine))
+    number = compose_resident_id("520102", date(1980, 4, 5), 321)
+    try:
+        async with app_client(app) as http:
+            with caplog.at_level(logging.WARNING, logger="shebao.api"):
+                r = await http.post(
+                    "/api/v1/session",
+                    json={"id_type": "resident_id", "id_number": number, "name": "张三"},
+                )
+            assert_busy(r)
+            assert number not in caplog.text and "张三" not in caplog.text
             health = await http.get("/healthz")
             assert health.status_code == 200
             assert health.json() == {
@@ -50,8 +78,6 @@ async def test_an_unexpected_failure_is_internal_error_without_details(
                 "database": "unavailable",
                 "temporal": "ok",
             }
-            # Simulator routes are not served when simulators are off.
-            assert (await http.get("/sim/cashier/SB0000000001")).status_code == 404
     finally:
         await engine.dispose()
 
@@ -68,18 +94,18 @@ def assert_busy(r: httpx.Response) -> None:
 
 
 async def test_a_busy_database_answers_503_with_retry_after_not_500(
-    dev_env: WorkflowEnvironment, tmp_path: Path
+    dev_env: WorkflowEnvironment, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # Another writer holds SQLite's write lock past the busy timeout, as under heavy load.
-    settings = Settings(env="test", data_dir=tmp_path, simulators=False)
-    await upgrade_database(settings.resolved_database_url)
+    # Another transaction holds the table past the lock timeout, as under heavy contention.
+    monkeypatch.setattr(storage.db, "LOCK_TIMEOUT_MS", 300)
+    settings = Settings(env="test", data_dir=tmp_path, simulators=False, **fresh_databases())
     engine = make_engine(settings.resolved_database_url)
     app = create_app(settings, client=dev_env.client, sessions=make_sessionmaker(engine))
     number = compose_resident_id("520102", date(1980, 4, 5), 321)
-    holder = sqlite3.connect(tmp_path / "shebao.db", isolation_level=None)
+    holder = make_engine(settings.resolved_database_url)
     try:
-        async with app_client(app) as http:
-            holder.execute("BEGIN IMMEDIATE")
+        async with app_client(app) as http, holder.begin() as held:
+            await held.execute(text("LOCK TABLE persons IN ACCESS EXCLUSIVE MODE"))
             r = await http.post(
                 "/api/v1/operator/registrations",
                 json={
@@ -91,10 +117,9 @@ async def test_a_busy_database_answers_503_with_retry_after_not_500(
                 },
                 headers={"Authorization": f"Bearer {settings.operator_token}"},
             )
-            holder.execute("ROLLBACK")
-            assert_busy(r)
+        assert_busy(r)
     finally:
-        holder.close()
+        await holder.dispose()
         await engine.dispose()
 
 
@@ -102,8 +127,7 @@ async def test_no_free_database_connection_answers_503_with_retry_after_not_500(
     dev_env: WorkflowEnvironment, tmp_path: Path
 ) -> None:
     # One pooled connection, taken by another request for longer than the pool's timeout.
-    settings = Settings(env="test", data_dir=tmp_path, simulators=False)
-    await upgrade_database(settings.resolved_database_url)
+    settings = Settings(env="test", data_dir=tmp_path, simulators=False, **fresh_databases())
     engine = create_async_engine(
         settings.resolved_database_url, pool_size=1, max_overflow=0, pool_timeout=0.2
     )

@@ -24,6 +24,7 @@ from observability import log_startup, masked_handler
 from settings import Settings
 from storage.db import make_engine, make_sessionmaker, upgrade_database
 from tests.api.conftest import OPERATOR_TOKEN, ApiStack
+from tests.pg import fresh_databases
 from tests.support import app_client, steps_run
 from workflows.codec import ENCODING
 
@@ -202,6 +203,7 @@ async def limited(dev_env: WorkflowEnvironment, tmp_path: Path) -> AsyncIterator
         simulators=False,
         codec_trust_ui_origin=True,
         operator_token=OPERATOR_TOKEN,
+        **fresh_databases(),
     )
     await upgrade_database(settings.resolved_database_url)
     engine = make_engine(settings.resolved_database_url)

@@ -139,6 +139,9 @@ async def test_bad_record_queries_get_the_envelope(api: ApiStack) -> None:
         ("/api/v1/records/abc", 422, "VALIDATION_ERROR", "record_id"),
         ("/api/v1/records/0", 422, "VALIDATION_ERROR", "record_id"),
         ("/api/v1/records/" + "9" * 30, 422, "VALIDATION_ERROR", "record_id"),
+        # Past the id column's range (a 4-byte integer): refused before the database sees it.
+        (f"/api/v1/records/{2**31}", 422, "VALIDATION_ERROR", "record_id"),
+        (f"/api/v1/records/{2**31 - 1}", 404, "RECORD_NOT_FOUND", "record_id"),
         ("/api/v1/records/987654321", 404, "RECORD_NOT_FOUND", "record_id"),
     ]
     for path, status, code, field in cases:

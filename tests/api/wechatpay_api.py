@@ -96,7 +96,6 @@ async def wechatpay_stack(
     port = _free_port()
     base = gateway_settings(
         tmp,
-        database_url=f"sqlite+aiosqlite:///{tmp / 'shebao.db'}",
         task_queue=f"wx-{uuid.uuid4().hex[:8]}",
         operator_token=OPERATOR_TOKEN,
         payer_ref_key="test-payer-ref-key",

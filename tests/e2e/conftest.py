@@ -24,6 +24,7 @@ from adapters.factory import Adapters
 from domain.identity import compose_resident_id
 from settings import REPO_ROOT, Settings
 from tests.deployment import app_and_worker
+from tests.pg import fresh_databases
 from tests.support import open_policy_all_year, today
 
 OPERATOR_TOKEN = "e2e-operator-token"
@@ -121,8 +122,7 @@ async def stack(
     settings = Settings(
         env="test",
         data_dir=tmp,
-        database_url=f"sqlite+aiosqlite:///{tmp / 'shebao.db'}",
-        sim_database_url=f"sqlite+aiosqlite:///{tmp / 'simulators.db'}",
+        **fresh_databases(),
         task_queue=f"e2e-{uuid.uuid4().hex[:8]}",
         operator_token=OPERATOR_TOKEN,
         payer_ref_key="e2e-payer-ref-key",

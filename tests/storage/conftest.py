@@ -1,10 +1,9 @@
-"""Fixtures for storage tests: every test runs on a migrated SQLite file and PostgreSQL."""
+"""Fixtures for storage tests: every test runs on a freshly migrated PostgreSQL database."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -14,20 +13,14 @@ from storage.contributions import create_contribution
 from storage.db import make_engine, make_sessionmaker, upgrade_database
 from storage.models import Contribution, Person
 from storage.persons import add_person, upsert_registration
-from tests.pg import PostgresServer, postgres_server  # noqa: F401  (session fixture)
 
 T0 = datetime(2026, 3, 1, 2, 0, tzinfo=UTC)
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """An empty database; the SQLite file sits in a directory make_engine must create."""
-    if request.param == "sqlite":
-        return f"sqlite+aiosqlite:///{tmp_path / 'data' / 'shebao.db'}"
-    server: PostgresServer = request.getfixturevalue("postgres_server")
-    url = server.create_database()
-    request.addfinalizer(lambda: server.drop_database(url))
-    return url
+@pytest.fixture
+def db_url(postgres_url: str) -> str:
+    """An empty database of its own for each test."""
+    return postgres_url
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 from datetime import date, timedelta
-from pathlib import Path
 
 import pytest
 from sqlalchemy import insert, update
@@ -13,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from adapters import sim_store
 from adapters.sim_store import create_sim_engine, create_sim_tables
 from domain.vocabulary import Channel, ContributionStatus, PostingState, TradeState
+from scripts.local_postgres import LocalPostgres
 from settings import Settings
 from storage import audit_books
 from storage.db import make_engine, make_sessionmaker, upgrade_database
@@ -127,9 +127,9 @@ async def test_a_month_posted_twice_and_a_stuck_contribution_fail(
     assert "FAIL  every contribution past its deadline is terminal" in out
 
 
-def test_the_command_exits_1_on_a_broken_book(tmp_path: Path) -> None:
+def test_the_command_exits_1_on_a_broken_book(postgres_url: str) -> None:
     # The exit code is what CI and the crash script read: check it through main() itself.
-    url = f"sqlite+aiosqlite:///{tmp_path / 'books.db'}"
+    url = postgres_url
 
     async def seed() -> None:
         await upgrade_database(url)
@@ -147,12 +147,12 @@ def test_the_command_exits_1_on_a_broken_book(tmp_path: Path) -> None:
 async def test_a_charge_at_the_channel_missing_from_the_books_fails(
     sessionmaker: async_sessionmaker[AsyncSession],
     db_url: str,
-    tmp_path: Path,
+    postgres_server: LocalPostgres,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     person = await make_person(sessionmaker)
     await make_contribution(sessionmaker, person, "c-open", ["2026-01"], status=S.AWAITING_PAYMENT)
-    sim_url = f"sqlite+aiosqlite:///{tmp_path / 'sim.db'}"
+    sim_url = postgres_server.create_database("sim")
     sim = create_sim_engine(sim_url)
     await create_sim_tables(sim)
     async with sim.begin() as conn:

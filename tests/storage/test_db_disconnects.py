@@ -10,7 +10,6 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from settings import Settings
 from storage.db import make_engine
-from tests.pg import postgres_url  # noqa: F401  (fixture: a fresh database per test)
 from worker import make_worker_engine
 from workflows.contribution import STEP_RETRY
 
@@ -39,7 +38,7 @@ async def one(engine: AsyncEngine) -> int:
 
 
 async def test_the_api_engine_gets_past_a_dropped_connection_without_failing_a_request(
-    postgres_url: str,  # noqa: F811
+    postgres_url: str,
 ) -> None:
     engine = make_engine(postgres_url)
     try:
@@ -51,7 +50,7 @@ async def test_the_api_engine_gets_past_a_dropped_connection_without_failing_a_r
 
 
 async def test_the_worker_engine_fails_one_attempt_retryably_then_connects_afresh(
-    postgres_url: str,  # noqa: F811
+    postgres_url: str,
 ) -> None:
     engine = make_worker_engine(Settings(database_url=postgres_url))
     try:

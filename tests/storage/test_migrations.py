@@ -1,4 +1,4 @@
-"""The Alembic migrations build exactly the schema the models describe, on both backends."""
+"""The Alembic migrations build exactly the schema the models describe."""
 
 from __future__ import annotations
 
@@ -9,7 +9,6 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
@@ -17,7 +16,13 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, inspect, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from storage.db import STORAGE_DIR, alembic_config, make_engine, upgrade_database
+from storage.db import (
+    LOCK_TIMEOUT_MS,
+    STORAGE_DIR,
+    alembic_config,
+    make_engine,
+    upgrade_database,
+)
 from storage.models import Base
 
 REPO = STORAGE_DIR.parent
@@ -72,15 +77,12 @@ async def test_downgrade_removes_every_table_and_upgrade_restores_them(
         assert await conn.run_sync(_table_names) >= set(Base.metadata.tables)
 
 
-@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
-async def test_sqlite_connections_use_wal_foreign_keys_and_a_busy_timeout(
-    db_url: str, engine: AsyncEngine
+async def test_connections_wait_for_a_lock_no_longer_than_the_lock_timeout(
+    engine: AsyncEngine,
 ) -> None:
     async with engine.connect() as conn:
-        journal = (await conn.execute(text("PRAGMA journal_mode"))).scalar()
-        foreign_keys = (await conn.execute(text("PRAGMA foreign_keys"))).scalar()
-        busy = (await conn.execute(text("PRAGMA busy_timeout"))).scalar()
-    assert (journal, foreign_keys, busy) == ("wal", 1, 5000)
+        waited = (await conn.execute(text("SHOW lock_timeout"))).scalar()
+    assert waited == f"{LOCK_TIMEOUT_MS // 1000}s"
 
 
 def _env_for(url: str) -> dict[str, str]:
@@ -89,46 +91,38 @@ def _env_for(url: str) -> dict[str, str]:
     return env
 
 
-def _tables_of_sqlite_file(path: Path) -> set[str]:
-    import sqlite3
+async def _tables_at(url: str) -> set[str]:
+    engine = make_engine(url)
+    try:
+        async with engine.connect() as conn:
+            return await conn.run_sync(_table_names)
+    finally:
+        await engine.dispose()
 
-    with sqlite3.connect(path) as conn:
-        rows = conn.execute("SELECT name FROM sqlite_master WHERE type='table'").fetchall()
-    return {row[0] for row in rows}
 
-
-def test_python_m_storage_migrate_upgrades_the_configured_database(tmp_path: Path) -> None:
-    db = tmp_path / "nested" / "shebao.db"
-    subprocess.run(
+async def test_python_m_storage_migrate_upgrades_the_configured_database(
+    tmp_path: Path, db_url: str
+) -> None:
+    await asyncio.to_thread(
+        subprocess.run,
         [sys.executable, "-m", "storage.migrate"],
         cwd=tmp_path,
-        env=_env_for(f"sqlite+aiosqlite:///{db}"),
+        env=_env_for(db_url),
         check=True,
         timeout=60,
     )
-    assert _tables_of_sqlite_file(db) >= set(Base.metadata.tables) | {"alembic_version"}
+    assert await _tables_at(db_url) >= set(Base.metadata.tables) | {"alembic_version"}
 
 
-def test_alembic_cli_upgrades_the_configured_database(tmp_path: Path) -> None:
-    db = tmp_path / "cli.db"
+async def test_alembic_cli_upgrades_the_configured_database(tmp_path: Path, db_url: str) -> None:
     alembic = Path(sys.executable).with_name("alembic")
-    subprocess.run(
+    await asyncio.to_thread(
+        subprocess.run,
         [str(alembic), "-c", str(STORAGE_DIR / "alembic.ini"), "upgrade", "head"],
         cwd=tmp_path,
-        env=_env_for(f"sqlite+aiosqlite:///{db}"),
+        env=_env_for(db_url),
         check=True,
         timeout=60,
         capture_output=True,
     )
-    assert _tables_of_sqlite_file(db) >= set(Base.metadata.tables)
-
-
-async def test_make_engine_creates_the_sqlite_parent_directory(tmp_path: Path) -> None:
-    target = tmp_path / "a" / "b" / "x.db"
-    engine = make_engine(f"sqlite+aiosqlite:///{target}")
-    try:
-        async with engine.connect() as conn:
-            await conn.execute(text("SELECT 1"))
-    finally:
-        await engine.dispose()
-    assert target.exists()
+    assert await _tables_at(db_url) >= set(Base.metadata.tables)

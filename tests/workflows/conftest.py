@@ -31,6 +31,7 @@ from settings import Settings
 from storage import persons, policies
 from storage.db import make_engine, make_sessionmaker, upgrade_database
 from storage.policy_book import load_policy_book
+from tests.pg import fresh_databases
 from worker import build_worker
 from workflows import search_attributes as sa
 from workflows.contribution import ContributionWorkflow
@@ -164,8 +165,7 @@ async def make_stack(
 ) -> AsyncIterator[Stack]:
     settings = Settings(
         data_dir=tmp_path,
-        database_url=f"sqlite+aiosqlite:///{tmp_path / 'shebao.db'}",
-        sim_database_url=f"sqlite+aiosqlite:///{tmp_path / 'sim.db'}",
+        **fresh_databases(),
         **overrides,
     )
     await upgrade_database(settings.resolved_database_url)
@@ -210,9 +210,8 @@ async def make_stack(
         async with worker:
             yield Stack(env, settings, sessions, adapters, task_queue, person_id, ref)
     finally:
-        # The simulators' engine too: a pooled aiosqlite connection left to the garbage
-        # collector can be finalised inside a later test's workflow activation, whose event
-        # loop cannot take its callback (a PytestUnhandledThreadExceptionWarning in CI).
+        # The simulators' engine too: a pooled connection left to the garbage collector can be
+        # finalised inside a later test's workflow activation, whose event loop cannot take it.
         await adapters.aclose()
         await engine.dispose()
 

@@ -92,6 +92,7 @@ def test_production_refuses_a_missing_or_dev_codec_key() -> None:
     secrets: dict[str, Any] = {
         "operator_token": "op-" + "x" * 20,
         "payer_ref_key": "ref-" + "y" * 20,
+        "database_url": "postgresql+asyncpg://shebao@db.internal/shebao",
     }
     with pytest.raises(ValueError, match="SHEBAO_CODEC_KEYS"):
         Settings(env="production", **secrets)
