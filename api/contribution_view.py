@@ -241,7 +241,7 @@ async def load_contribution(
     async with state.sessions() as db:
         row, payer = await _find(db, contribution_id, viewer)
         if row.status in READ_FROM_STORAGE:
-            # One snapshot for the row and the view: no second transaction per status read.
+            # One transaction for the row and the view: no second one per status read.
             stored = await from_storage(db, row, payer)
             # An order created before cashier URLs were stored: the workflow has it.
             if row.status != S.AWAITING_PAYMENT or (stored.payment and stored.payment.cashier_url):
