@@ -275,6 +275,10 @@ async def measure(args: argparse.Namespace, stack: Stack) -> None:
     base_url = f"http://127.0.0.1:{stack.api_port}"
     stack.start_temporal()
     stack.start_worker()
+    # More worker processes on the same task queue, as production runs replicas (the first one
+    # alone serves the SDK's metrics: the others cannot bind the same address).
+    for i in range(1, args.workers):
+        stack.start_process(f"worker-{i}", [sys.executable, "worker.py"])
     stack.start_api()
     warmups = 2 * args.api_workers
     async with httpx.AsyncClient(base_url=base_url, timeout=60) as http:
@@ -290,7 +294,12 @@ async def measure(args: argparse.Namespace, stack: Stack) -> None:
     load = Load(
         think_ms=args.think_ms, jitter=args.jitter, reads=args.reads, rng=random.Random(args.seed)
     )
-    components = {name: stack.pids(name) for name in ("api", "worker", "temporal")}
+    workers = ["worker", *(f"worker-{i}" for i in range(1, args.workers))]
+    components = {
+        "api": stack.pids("api"),
+        "worker": [pid for name in workers for pid in stack.pids(name)],
+        "temporal": stack.pids("temporal"),
+    }
     components["bench client"] = [os.getpid()]
     cpu_before = {name: _cpu(pids) for name, pids in components.items()}
     busy_before, total_before = machine_busy()
@@ -360,7 +369,8 @@ def report(
         + f" arrivals over {args.ramp_s:.0f} s"
     )
     print(
-        f"API: uvicorn, {args.api_workers} process(es); worker: 1 process; Temporal dev server"
+        f"API: uvicorn, {args.api_workers} process(es); worker: {args.workers} process(es);"
+        " Temporal dev server"
         f" (SQLite file); app database: PostgreSQL; all on loopback, one machine"
         f" ({os.cpu_count()} CPUs) shared with this client"
     )
@@ -456,7 +466,7 @@ def report(
         )
         if len(rows) > 1:
             for pid, m in rows:
-                role = _role(pid, stack.procs[name].pid)
+                role = "worker" if name == "worker" else _role(pid, stack.procs[name].pid)
                 print(
                     f"    pid {pid:<7} {role:<16} peak {m.get('VmHWM', 0) / 1024:6.1f} MiB;"
                     f" now {m.get('VmRSS', 0) / 1024:6.1f} MiB"
@@ -474,6 +484,7 @@ def main() -> None:
     parser.add_argument("--jitter", type=float, default=0.5, help="think time ± this fraction")
     parser.add_argument("--ramp-s", type=float, default=10, help="arrivals spread over this")
     parser.add_argument("--api-workers", type=int, default=2, help="uvicorn processes")
+    parser.add_argument("--workers", type=int, default=1, help="worker.py processes")
     parser.add_argument("--seed", type=int, default=1, help="think-time jitter")
     parser.add_argument("--workdir", type=Path, help="keep databases and logs here")
     parser.add_argument("--timeline", action="store_true", help="print answers per second")
