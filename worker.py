@@ -20,6 +20,7 @@ from activities.contribution import ContributionActivities
 from activities.reconciliation import ReconciliationActivities
 from adapters.clock import activity_clock
 from adapters.factory import Adapters, build_adapters
+from adapters.sim_store import create_sim_engine
 from observability import log_startup, setup_logging
 from process_heap import freeze_startup_heap
 from settings import Settings
@@ -90,6 +91,12 @@ def make_worker_engine(settings: Settings) -> AsyncEngine:
     return make_engine(settings.resolved_database_url, pre_ping=False)
 
 
+def make_worker_sim_engine(settings: Settings) -> AsyncEngine:
+    """The simulators' engine as the worker uses it: only inside activities, so without
+    pre-ping, as make_worker_engine."""
+    return create_sim_engine(settings.resolved_sim_database_url, pre_ping=False)
+
+
 def build_activities(
     settings: Settings, adapters: Adapters, sessions: async_sessionmaker[AsyncSession]
 ) -> ContributionActivities:
@@ -110,7 +117,7 @@ async def main() -> None:
     log_startup("worker", settings)
     engine = make_worker_engine(settings)
     sessions = make_sessionmaker(engine)
-    adapters = await build_adapters(settings, activity_clock)
+    adapters = await build_adapters(settings, activity_clock, make_worker_sim_engine(settings))
     client = await connect(settings, sdk_runtime(settings))
     # The daily reconciliation schedule is created or brought up to date at every worker start;
     # a refusal is logged loudly but must not keep contributions from being processed.
@@ -130,6 +137,8 @@ async def main() -> None:
         await worker.run()
     finally:
         await engine.dispose()
+        if adapters.sim_engine is not None:
+            await adapters.sim_engine.dispose()
 
 
 if __name__ == "__main__":

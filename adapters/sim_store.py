@@ -152,16 +152,19 @@ treasury_receipts = Table(
 )
 
 
-def create_sim_engine(url: str) -> AsyncEngine:
+def create_sim_engine(url: str, *, pre_ping: bool = True) -> AsyncEngine:
     """An engine for the simulators' own PostgreSQL database, which the API and worker share.
 
     The simulators stand in for remote systems, so their commits do not wait for the disk
     (synchronous_commit off: a crash may lose their last moments, never corrupt them).
     hide_parameters keeps bound values out of exception messages and logs.
+
+    pre_ping as in storage.db.make_engine: the worker goes without it, since it calls the
+    simulators only inside activities, which Temporal retries after a dropped connection.
     """
     return create_async_engine(
         url,
-        pool_pre_ping=True,
+        pool_pre_ping=pre_ping,
         hide_parameters=True,
         connect_args={"server_settings": {"synchronous_commit": "off"}},
     )
