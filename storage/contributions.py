@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, func, insert, literal, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -277,53 +277,70 @@ async def set_status(
 
     A history row is appended only when the status changes, so a retried activity leaves one
     entry: the contribution's status is always its latest history row's (both are written only
-    here and in create_contribution). Fields passed as None are left as they are. Three
-    statements at most (read, update, insert), each a round trip while the row is locked, and
-    every step of every contribution comes through here.
+    here and in create_contribution). Fields passed as None are left as they are. Every step of
+    every contribution comes through here, so it is one statement (one round trip): the row is
+    read FOR UPDATE, updated only if a given field differs, and the history row inserted only
+    if the status it had differs, in data-modifying CTEs that see the row as locked.
     """
-    # Core statements on the tables, not the ORM's get-and-flush: every step of every
-    # contribution comes through here, and the ORM's identity map and unit of work cost more
-    # than the three statements themselves. FOR UPDATE so two concurrent callers
-    # cannot both append the same status.
-    contributions = table_of(Contribution)
-    row = (
-        await session.execute(
-            select(
-                contributions.c.status,
-                contributions.c.reject_reason,
-                contributions.c.out_trade_no,
-                contributions.c.paid_at,
-                contributions.c.expected_treasury_date,
-            )
-            .where(contributions.c.id == contribution_id)
-            .with_for_update()
-        )
-    ).one_or_none()
-    if row is None:
-        raise NotFound("contribution", contribution_id)
-    wanted = {
+    wanted: dict[str, Any] = {
         "status": status,
         "reject_reason": reject_reason,
         "out_trade_no": out_trade_no,
         "paid_at": paid_at,
         "expected_treasury_date": expected_treasury_date,
     }
-    current = row._mapping
-    changes = {k: v for k, v in wanted.items() if v is not None and current[k] != v}
-    if not changes:
-        return False
-    await session.execute(
-        update(contributions)
-        .where(contributions.c.id == contribution_id)
-        .values(**changes, updated_at=at)
+    wanted = {k: v for k, v in wanted.items() if v is not None}
+    row = (await session.execute(_set_status_statement(contribution_id, wanted, at, detail))).one()
+    if not row.found:
+        raise NotFound("contribution", contribution_id)
+    return bool(row.changed)
+
+
+def _set_status_statement(
+    contribution_id: str, wanted: Mapping[str, Any], at: datetime, detail: str | None
+) -> Any:
+    # Core statements on the tables, not the ORM's get-and-flush: the ORM's identity map and
+    # unit of work cost more than the statement. FOR UPDATE so that two concurrent callers
+    # cannot both append the same status: the second waits, then sees the first's status.
+    table = table_of(Contribution)
+    history = table_of(StatusHistory)
+    old = (
+        select(table.c.id, *(table.c[k] for k in wanted))
+        .where(table.c.id == contribution_id)
+        .with_for_update()
+        .cte("old")
     )
-    if "status" in changes:
-        await session.execute(
-            insert(table_of(StatusHistory)).values(
-                contribution_id=contribution_id, status=status, at=at, detail=detail
-            )
+    updated = (
+        update(table)
+        .where(
+            table.c.id == old.c.id,
+            or_(
+                *(old.c[k].is_distinct_from(literal(v, table.c[k].type)) for k, v in wanted.items())
+            ),
         )
-    return True
+        .values(**wanted, updated_at=at)
+        .returning(old.c.status.label("was"))
+        .cte("updated")
+    )
+    appended = (
+        insert(history)
+        .from_select(
+            ["contribution_id", "status", "at", "detail"],
+            select(
+                literal(contribution_id, history.c.contribution_id.type),
+                literal(wanted["status"], history.c.status.type),
+                literal(at, history.c.at.type),
+                literal(detail, history.c.detail.type),
+            ).where(updated.c.was.is_distinct_from(literal(wanted["status"], table.c.status.type))),
+        )
+        .returning(history.c.id)
+        .cte("appended")
+    )
+    return select(
+        select(func.count()).select_from(old).scalar_subquery().label("found"),
+        select(func.count()).select_from(updated).scalar_subquery().label("changed"),
+        select(func.count()).select_from(appended).scalar_subquery().label("appended"),
+    )
 
 
 async def status_history(session: AsyncSession, contribution_id: str) -> list[StatusHistory]:
