@@ -9,7 +9,7 @@ from functools import cache
 from typing import Any
 
 from sqlalchemy import delete, func, insert, literal, or_, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.vocabulary import (
@@ -195,24 +195,18 @@ async def reserve_months(
     """Reserve all the months for the contribution, or none of them (raises MonthsTaken).
 
     Months the same contribution already holds are fine, so a retried call succeeds. The
-    primary key (person, insurance, month) is the real guard; the first look only avoids a
-    doomed insert.
+    primary key (person, insurance, month) is the guard: the insert skips the months someone
+    holds (waiting for a concurrent holder's commit), in one round trip when all are free, and
+    only when some were skipped are the holders read, and the months this call took given back
+    if another contribution holds one. The caller's transaction stays usable either way.
     """
     wanted = sorted(set(months))
-    holders = await _holders(session, person_id, insurance, wanted)
-    taken = _taken_by_others(holders, contribution_id)
-    if taken is not None:
-        raise taken
-    missing = [month for month in wanted if month not in holders]
-    if not missing:
-        return
     created_at = at or datetime.now(UTC)
-    try:
-        # A savepoint: if a concurrent transaction got there first, only this insert is undone
-        # and the caller's transaction stays usable.
-        async with session.begin_nested():
-            await session.execute(
-                insert(MonthReservation),
+    table = table_of(MonthReservation)
+    for _attempt in range(3):
+        result = await session.execute(
+            pg_insert(table)
+            .values(
                 [
                     {
                         "person_id": person_id,
@@ -221,18 +215,32 @@ async def reserve_months(
                         "contribution_id": contribution_id,
                         "created_at": created_at,
                     }
-                    for month in missing
-                ],
+                    for month in wanted
+                ]
             )
-    except IntegrityError:
-        # Lost a race: the winner has committed by now (PostgreSQL made us wait for it).
+            .on_conflict_do_nothing()
+            .returning(table.c.month)
+        )
+        taken_now = list(result.scalars())
+        if len(taken_now) == len(wanted):
+            return
         holders = await _holders(session, person_id, insurance, wanted)
         taken = _taken_by_others(holders, contribution_id)
         if taken is not None:
-            raise taken from None
+            if taken_now:
+                await session.execute(
+                    delete(table).where(
+                        table.c.person_id == person_id,
+                        table.c.insurance == insurance,
+                        table.c.month.in_(taken_now),
+                        table.c.contribution_id == contribution_id,
+                    )
+                )
+            raise taken
         if all(holders.get(month) == contribution_id for month in wanted):
-            return  # a concurrent retry of this same reservation won: same outcome
-        raise
+            return  # a retry, or a concurrent retry of this same reservation: same outcome
+        # A holder released a month between the insert and the look: try again.
+    raise RuntimeError("month reservations kept changing under the reservation")
 
 
 async def release_months(session: AsyncSession, contribution_id: str) -> int:
