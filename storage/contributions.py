@@ -20,7 +20,7 @@ from domain.vocabulary import (
     RefundState,
     RejectReason,
 )
-from storage._sql import insert_ignore, table_of
+from storage._sql import insert_or_get, table_of
 from storage.errors import NotFound
 from storage.models import (
     Contribution,
@@ -70,33 +70,31 @@ async def create_contribution(
     """
     if sorted(line["month"] for line in lines) != sorted(months):
         raise ValueError("lines must cover exactly the contribution's months")
-    inserted = await insert_ignore(
+    contribution, inserted = await insert_or_get(
         session,
         Contribution,
-        [
-            {
-                "id": contribution_id,
-                "person_id": person_id,
-                "payer_ref": payer_ref,
-                "insurance": insurance,
-                "months": sorted(months),
-                "grade": grade,
-                "back_payment": back_payment,
-                "channel": channel,
-                "quote_id": quote_id,
-                "total_fen": total_fen,
-                "status": status,
-                "requested_by_person_id": requested_by_person_id,
-                "created_at": at,
-                "updated_at": at,
-            }
-        ],
+        {
+            "id": contribution_id,
+            "person_id": person_id,
+            "payer_ref": payer_ref,
+            "insurance": insurance,
+            "months": sorted(months),
+            "grade": grade,
+            "back_payment": back_payment,
+            "channel": channel,
+            "quote_id": quote_id,
+            "total_fen": total_fen,
+            "status": status,
+            "requested_by_person_id": requested_by_person_id,
+            "created_at": at,
+            "updated_at": at,
+        },
     )
     if inserted:
         # Only the transaction that created the contribution adds its children, so a retry
         # (which finds the row) never duplicates them.
         await session.execute(
-            insert(ContributionMonth),
+            insert(table_of(ContributionMonth)),
             [
                 {
                     "contribution_id": contribution_id,
@@ -110,13 +108,11 @@ async def create_contribution(
                 for line in sorted(lines, key=lambda line: str(line["month"]))
             ],
         )
-        session.add(
-            StatusHistory(contribution_id=contribution_id, status=status, at=at, detail=detail)
+        await session.execute(
+            insert(table_of(StatusHistory)).values(
+                contribution_id=contribution_id, status=status, at=at, detail=detail
+            )
         )
-        await session.flush()
-    contribution = await session.get(Contribution, contribution_id)
-    if contribution is None:  # pragma: no cover - the insert or an earlier one put it there
-        raise NotFound("contribution", contribution_id)
     return contribution
 
 

@@ -9,7 +9,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.vocabulary import Insurance
-from storage._sql import insert_ignore, table_of
+from storage._sql import insert_or_get, table_of
 from storage.errors import NotFound
 from storage.models import CertifiableMonth, ContributionMonth, TreasuryReceipt
 
@@ -24,22 +24,17 @@ async def record_receipt(
     at: datetime,
 ) -> TreasuryReceipt:
     """Keep the receipt; a second delivery returns the first one unchanged."""
-    await insert_ignore(
+    receipt, _inserted = await insert_or_get(
         session,
         TreasuryReceipt,
-        [
-            {
-                "contribution_id": contribution_id,
-                "receipt_no": receipt_no,
-                "amount_fen": amount_fen,
-                "treasury_date": treasury_date,
-                "received_at": at,
-            }
-        ],
+        {
+            "contribution_id": contribution_id,
+            "receipt_no": receipt_no,
+            "amount_fen": amount_fen,
+            "treasury_date": treasury_date,
+            "received_at": at,
+        },
     )
-    receipt = await session.get(TreasuryReceipt, contribution_id)
-    if receipt is None:  # pragma: no cover - inserted just above or earlier
-        raise NotFound("treasury receipt", contribution_id)
     return receipt
 
 
