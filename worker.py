@@ -20,6 +20,7 @@ from activities.contribution import ContributionActivities
 from activities.reconciliation import ReconciliationActivities
 from adapters.clock import activity_clock
 from adapters.factory import Adapters, build_adapters
+from adapters.sim_store import create_sim_engine
 from observability import log_startup, setup_logging
 from process_heap import freeze_startup_heap
 from settings import Settings
@@ -83,11 +84,34 @@ def cache_workflow_bytecode() -> None:
                 py_compile.compile(source, doraise=True)
 
 
+# Connections each of the worker's engines keeps open, and how many more it may open at a
+# peak. Every running activity, local ones included, holds one while it uses the database, and
+# a worker runs many at once (max_concurrent_activities): with SQLAlchemy's default of 5 kept,
+# most of a busy worker's connections were opened for one transaction and closed after it.
+WORKER_POOL_SIZE = 20
+WORKER_POOL_OVERFLOW = 10
+
+
 def make_worker_engine(settings: Settings) -> AsyncEngine:
     """The app database's engine as the worker uses it: only inside activities, so without
     pre-ping, since Temporal retries an activity whose PostgreSQL connection was dropped
-    (storage.db.make_engine)."""
-    return make_engine(settings.resolved_database_url, pre_ping=False)
+    (storage.db.make_engine); and a pool sized for the worker's concurrency."""
+    return make_engine(
+        settings.resolved_database_url,
+        pre_ping=False,
+        pool_size=WORKER_POOL_SIZE,
+        max_overflow=WORKER_POOL_OVERFLOW,
+    )
+
+
+def make_worker_sim_engine(settings: Settings) -> AsyncEngine:
+    """The simulators' engine as the worker uses it: as make_worker_engine."""
+    return create_sim_engine(
+        settings.resolved_sim_database_url,
+        pre_ping=False,
+        pool_size=WORKER_POOL_SIZE,
+        max_overflow=WORKER_POOL_OVERFLOW,
+    )
 
 
 def build_activities(
@@ -110,7 +134,7 @@ async def main() -> None:
     log_startup("worker", settings)
     engine = make_worker_engine(settings)
     sessions = make_sessionmaker(engine)
-    adapters = await build_adapters(settings, activity_clock)
+    adapters = await build_adapters(settings, activity_clock, make_worker_sim_engine(settings))
     client = await connect(settings, sdk_runtime(settings))
     # The daily reconciliation schedule is created or brought up to date at every worker start;
     # a refusal is logged loudly but must not keep contributions from being processed.
@@ -130,6 +154,8 @@ async def main() -> None:
         await worker.run()
     finally:
         await engine.dispose()
+        if adapters.sim_engine is not None:
+            await adapters.sim_engine.dispose()
 
 
 if __name__ == "__main__":

@@ -152,16 +152,24 @@ treasury_receipts = Table(
 )
 
 
-def create_sim_engine(url: str) -> AsyncEngine:
+def create_sim_engine(
+    url: str, *, pre_ping: bool = True, pool_size: int = 5, max_overflow: int = 10
+) -> AsyncEngine:
     """An engine for the simulators' own PostgreSQL database, which the API and worker share.
 
     The simulators stand in for remote systems, so their commits do not wait for the disk
     (synchronous_commit off: a crash may lose their last moments, never corrupt them).
     hide_parameters keeps bound values out of exception messages and logs.
+
+    pre_ping as in storage.db.make_engine: the worker goes without it, since it calls the
+    simulators only inside activities, which Temporal retries after a dropped connection.
+    pool_size and max_overflow as there too.
     """
     return create_async_engine(
         url,
-        pool_pre_ping=True,
+        pool_pre_ping=pre_ping,
+        pool_size=pool_size,
+        max_overflow=max_overflow,
         hide_parameters=True,
         connect_args={"server_settings": {"synchronous_commit": "off"}},
     )

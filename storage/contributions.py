@@ -8,8 +8,8 @@ from datetime import UTC, date, datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import delete, insert, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import delete, func, insert, literal, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.vocabulary import (
@@ -20,7 +20,7 @@ from domain.vocabulary import (
     RefundState,
     RejectReason,
 )
-from storage._sql import insert_ignore, table_of
+from storage._sql import insert_or_get, table_of
 from storage.errors import NotFound
 from storage.models import (
     Contribution,
@@ -70,33 +70,31 @@ async def create_contribution(
     """
     if sorted(line["month"] for line in lines) != sorted(months):
         raise ValueError("lines must cover exactly the contribution's months")
-    inserted = await insert_ignore(
+    contribution, inserted = await insert_or_get(
         session,
         Contribution,
-        [
-            {
-                "id": contribution_id,
-                "person_id": person_id,
-                "payer_ref": payer_ref,
-                "insurance": insurance,
-                "months": sorted(months),
-                "grade": grade,
-                "back_payment": back_payment,
-                "channel": channel,
-                "quote_id": quote_id,
-                "total_fen": total_fen,
-                "status": status,
-                "requested_by_person_id": requested_by_person_id,
-                "created_at": at,
-                "updated_at": at,
-            }
-        ],
+        {
+            "id": contribution_id,
+            "person_id": person_id,
+            "payer_ref": payer_ref,
+            "insurance": insurance,
+            "months": sorted(months),
+            "grade": grade,
+            "back_payment": back_payment,
+            "channel": channel,
+            "quote_id": quote_id,
+            "total_fen": total_fen,
+            "status": status,
+            "requested_by_person_id": requested_by_person_id,
+            "created_at": at,
+            "updated_at": at,
+        },
     )
     if inserted:
         # Only the transaction that created the contribution adds its children, so a retry
         # (which finds the row) never duplicates them.
         await session.execute(
-            insert(ContributionMonth),
+            insert(table_of(ContributionMonth)),
             [
                 {
                     "contribution_id": contribution_id,
@@ -110,13 +108,11 @@ async def create_contribution(
                 for line in sorted(lines, key=lambda line: str(line["month"]))
             ],
         )
-        session.add(
-            StatusHistory(contribution_id=contribution_id, status=status, at=at, detail=detail)
+        await session.execute(
+            insert(table_of(StatusHistory)).values(
+                contribution_id=contribution_id, status=status, at=at, detail=detail
+            )
         )
-        await session.flush()
-    contribution = await session.get(Contribution, contribution_id)
-    if contribution is None:  # pragma: no cover - the insert or an earlier one put it there
-        raise NotFound("contribution", contribution_id)
     return contribution
 
 
@@ -195,24 +191,18 @@ async def reserve_months(
     """Reserve all the months for the contribution, or none of them (raises MonthsTaken).
 
     Months the same contribution already holds are fine, so a retried call succeeds. The
-    primary key (person, insurance, month) is the real guard; the first look only avoids a
-    doomed insert.
+    primary key (person, insurance, month) is the guard: the insert skips the months someone
+    holds (waiting for a concurrent holder's commit), in one round trip when all are free, and
+    only when some were skipped are the holders read, and the months this call took given back
+    if another contribution holds one. The caller's transaction stays usable either way.
     """
     wanted = sorted(set(months))
-    holders = await _holders(session, person_id, insurance, wanted)
-    taken = _taken_by_others(holders, contribution_id)
-    if taken is not None:
-        raise taken
-    missing = [month for month in wanted if month not in holders]
-    if not missing:
-        return
     created_at = at or datetime.now(UTC)
-    try:
-        # A savepoint: if a concurrent transaction got there first, only this insert is undone
-        # and the caller's transaction stays usable.
-        async with session.begin_nested():
-            await session.execute(
-                insert(MonthReservation),
+    table = table_of(MonthReservation)
+    for _attempt in range(3):
+        result = await session.execute(
+            pg_insert(table)
+            .values(
                 [
                     {
                         "person_id": person_id,
@@ -221,18 +211,32 @@ async def reserve_months(
                         "contribution_id": contribution_id,
                         "created_at": created_at,
                     }
-                    for month in missing
-                ],
+                    for month in wanted
+                ]
             )
-    except IntegrityError:
-        # Lost a race: the winner has committed by now (PostgreSQL made us wait for it).
+            .on_conflict_do_nothing()
+            .returning(table.c.month)
+        )
+        taken_now = list(result.scalars())
+        if len(taken_now) == len(wanted):
+            return
         holders = await _holders(session, person_id, insurance, wanted)
         taken = _taken_by_others(holders, contribution_id)
         if taken is not None:
-            raise taken from None
+            if taken_now:
+                await session.execute(
+                    delete(table).where(
+                        table.c.person_id == person_id,
+                        table.c.insurance == insurance,
+                        table.c.month.in_(taken_now),
+                        table.c.contribution_id == contribution_id,
+                    )
+                )
+            raise taken
         if all(holders.get(month) == contribution_id for month in wanted):
-            return  # a concurrent retry of this same reservation won: same outcome
-        raise
+            return  # a retry, or a concurrent retry of this same reservation: same outcome
+        # A holder released a month between the insert and the look: try again.
+    raise RuntimeError("month reservations kept changing under the reservation")
 
 
 async def release_months(session: AsyncSession, contribution_id: str) -> int:
@@ -277,53 +281,70 @@ async def set_status(
 
     A history row is appended only when the status changes, so a retried activity leaves one
     entry: the contribution's status is always its latest history row's (both are written only
-    here and in create_contribution). Fields passed as None are left as they are. Three
-    statements at most (read, update, insert), each a round trip while the row is locked, and
-    every step of every contribution comes through here.
+    here and in create_contribution). Fields passed as None are left as they are. Every step of
+    every contribution comes through here, so it is one statement (one round trip): the row is
+    read FOR UPDATE, updated only if a given field differs, and the history row inserted only
+    if the status it had differs, in data-modifying CTEs that see the row as locked.
     """
-    # Core statements on the tables, not the ORM's get-and-flush: every step of every
-    # contribution comes through here, and the ORM's identity map and unit of work cost more
-    # than the three statements themselves. FOR UPDATE so two concurrent callers
-    # cannot both append the same status.
-    contributions = table_of(Contribution)
-    row = (
-        await session.execute(
-            select(
-                contributions.c.status,
-                contributions.c.reject_reason,
-                contributions.c.out_trade_no,
-                contributions.c.paid_at,
-                contributions.c.expected_treasury_date,
-            )
-            .where(contributions.c.id == contribution_id)
-            .with_for_update()
-        )
-    ).one_or_none()
-    if row is None:
-        raise NotFound("contribution", contribution_id)
-    wanted = {
+    wanted: dict[str, Any] = {
         "status": status,
         "reject_reason": reject_reason,
         "out_trade_no": out_trade_no,
         "paid_at": paid_at,
         "expected_treasury_date": expected_treasury_date,
     }
-    current = row._mapping
-    changes = {k: v for k, v in wanted.items() if v is not None and current[k] != v}
-    if not changes:
-        return False
-    await session.execute(
-        update(contributions)
-        .where(contributions.c.id == contribution_id)
-        .values(**changes, updated_at=at)
+    wanted = {k: v for k, v in wanted.items() if v is not None}
+    row = (await session.execute(_set_status_statement(contribution_id, wanted, at, detail))).one()
+    if not row.found:
+        raise NotFound("contribution", contribution_id)
+    return bool(row.changed)
+
+
+def _set_status_statement(
+    contribution_id: str, wanted: Mapping[str, Any], at: datetime, detail: str | None
+) -> Any:
+    # Core statements on the tables, not the ORM's get-and-flush: the ORM's identity map and
+    # unit of work cost more than the statement. FOR UPDATE so that two concurrent callers
+    # cannot both append the same status: the second waits, then sees the first's status.
+    table = table_of(Contribution)
+    history = table_of(StatusHistory)
+    old = (
+        select(table.c.id, *(table.c[k] for k in wanted))
+        .where(table.c.id == contribution_id)
+        .with_for_update()
+        .cte("old")
     )
-    if "status" in changes:
-        await session.execute(
-            insert(table_of(StatusHistory)).values(
-                contribution_id=contribution_id, status=status, at=at, detail=detail
-            )
+    updated = (
+        update(table)
+        .where(
+            table.c.id == old.c.id,
+            or_(
+                *(old.c[k].is_distinct_from(literal(v, table.c[k].type)) for k, v in wanted.items())
+            ),
         )
-    return True
+        .values(**wanted, updated_at=at)
+        .returning(old.c.status.label("was"))
+        .cte("updated")
+    )
+    appended = (
+        insert(history)
+        .from_select(
+            ["contribution_id", "status", "at", "detail"],
+            select(
+                literal(contribution_id, history.c.contribution_id.type),
+                literal(wanted["status"], history.c.status.type),
+                literal(at, history.c.at.type),
+                literal(detail, history.c.detail.type),
+            ).where(updated.c.was.is_distinct_from(literal(wanted["status"], table.c.status.type))),
+        )
+        .returning(history.c.id)
+        .cte("appended")
+    )
+    return select(
+        select(func.count()).select_from(old).scalar_subquery().label("found"),
+        select(func.count()).select_from(updated).scalar_subquery().label("changed"),
+        select(func.count()).select_from(appended).scalar_subquery().label("appended"),
+    )
 
 
 async def status_history(session: AsyncSession, contribution_id: str) -> list[StatusHistory]:

@@ -31,7 +31,9 @@ LOCK_TIMEOUT_MS = 5000
 _TRANSIENT_SQLSTATES = frozenset({"08", "40001", "40P01", "53", "55P03", "57P01", "57P02", "57P03"})
 
 
-def make_engine(url: str, *, pre_ping: bool = True) -> AsyncEngine:
+def make_engine(
+    url: str, *, pre_ping: bool = True, pool_size: int = 5, max_overflow: int = 10
+) -> AsyncEngine:
     """An async engine for a PostgreSQL URL (postgresql+asyncpg://...).
 
     hide_parameters keeps bound values (ID numbers, names) out of exception messages and logs.
@@ -41,10 +43,15 @@ def make_engine(url: str, *, pre_ping: bool = True) -> AsyncEngine:
     test is three round trips (BEGIN, an empty query, ROLLBACK) per transaction.
     The worker goes without it: an activity that meets a dropped connection fails with a
     retryable error, SQLAlchemy discards the whole pool, and Temporal's retry connects afresh.
+
+    pool_size connections are kept open; up to max_overflow more are opened when all are in
+    use and closed when given back (SQLAlchemy's defaults: 5 and 10).
     """
     return create_async_engine(
         url,
         pool_pre_ping=pre_ping,
+        pool_size=pool_size,
+        max_overflow=max_overflow,
         hide_parameters=True,
         connect_args={"server_settings": {"lock_timeout": str(LOCK_TIMEOUT_MS)}},
     )

@@ -9,7 +9,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.vocabulary import Channel, TradeState
-from storage._sql import insert_ignore, table_of
+from storage._sql import insert_ignore, insert_or_get, table_of
 from storage.errors import NotFound
 from storage.models import CASHIER_URL_MAX, Payment, PaymentEvent
 
@@ -28,25 +28,20 @@ async def add_payment(
     at: datetime,
 ) -> Payment:
     """Record a new payment order (NOTPAY); a retry returns the existing one unchanged."""
-    await insert_ignore(
+    payment, _inserted = await insert_or_get(
         session,
         Payment,
-        [
-            {
-                "out_trade_no": out_trade_no,
-                "contribution_id": contribution_id,
-                "channel": channel,
-                "amount_fen": amount_fen,
-                "expires_at": expires_at,
-                "trade_state": TradeState.NOTPAY,
-                "created_at": at,
-                "updated_at": at,
-            }
-        ],
+        {
+            "out_trade_no": out_trade_no,
+            "contribution_id": contribution_id,
+            "channel": channel,
+            "amount_fen": amount_fen,
+            "expires_at": expires_at,
+            "trade_state": TradeState.NOTPAY,
+            "created_at": at,
+            "updated_at": at,
+        },
     )
-    payment = await session.get(Payment, out_trade_no)
-    if payment is None:  # pragma: no cover - inserted just above or earlier
-        raise NotFound("payment", out_trade_no)
     return payment
 
 

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import select
+from sqlalchemy import literal, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.vocabulary import Insurance
-from storage._sql import insert_ignore
+from storage._sql import insert_or_get, table_of
 from storage.errors import NotFound
 from storage.models import CertifiableMonth, ContributionMonth, TreasuryReceipt
 
@@ -23,22 +24,17 @@ async def record_receipt(
     at: datetime,
 ) -> TreasuryReceipt:
     """Keep the receipt; a second delivery returns the first one unchanged."""
-    await insert_ignore(
+    receipt, _inserted = await insert_or_get(
         session,
         TreasuryReceipt,
-        [
-            {
-                "contribution_id": contribution_id,
-                "receipt_no": receipt_no,
-                "amount_fen": amount_fen,
-                "treasury_date": treasury_date,
-                "received_at": at,
-            }
-        ],
+        {
+            "contribution_id": contribution_id,
+            "receipt_no": receipt_no,
+            "amount_fen": amount_fen,
+            "treasury_date": treasury_date,
+            "received_at": at,
+        },
     )
-    receipt = await session.get(TreasuryReceipt, contribution_id)
-    if receipt is None:  # pragma: no cover - inserted just above or earlier
-        raise NotFound("treasury receipt", contribution_id)
     return receipt
 
 
@@ -49,27 +45,46 @@ async def get_receipt(session: AsyncSession, contribution_id: str) -> TreasuryRe
 async def add_certifiable_months(session: AsyncSession, contribution_id: str, at: datetime) -> int:
     """Make the contribution's months certifiable; returns how many were new (0 on a retry).
 
-    Needs the treasury receipt: only money in the treasury counts.
+    Needs the treasury receipt: only money in the treasury counts. One statement: the months
+    joined with the receipt, inserted unless already there.
     """
-    receipt = await get_receipt(session, contribution_id)
-    if receipt is None:
-        raise NotFound("treasury receipt", contribution_id)
-    result = await session.execute(
-        select(ContributionMonth).where(ContributionMonth.contribution_id == contribution_id)
+    months = table_of(ContributionMonth)
+    receipts = table_of(TreasuryReceipt)
+    certifiable = table_of(CertifiableMonth)
+    rows = (
+        select(
+            months.c.person_id,
+            months.c.insurance,
+            months.c.month,
+            months.c.contribution_id,
+            months.c.amount_fen + months.c.interest_fen,
+            receipts.c.treasury_date,
+            literal(at, certifiable.c.created_at.type),
+        )
+        .join(receipts, receipts.c.contribution_id == months.c.contribution_id)
+        .where(months.c.contribution_id == contribution_id)
     )
-    rows = [
-        {
-            "person_id": month.person_id,
-            "insurance": month.insurance,
-            "month": month.month,
-            "contribution_id": contribution_id,
-            "amount_fen": month.amount_fen + month.interest_fen,
-            "treasury_date": receipt.treasury_date,
-            "created_at": at,
-        }
-        for month in result.scalars()
-    ]
-    return await insert_ignore(session, CertifiableMonth, rows)
+    result = await session.execute(
+        pg_insert(certifiable)
+        .from_select(
+            [
+                "person_id",
+                "insurance",
+                "month",
+                "contribution_id",
+                "amount_fen",
+                "treasury_date",
+                "created_at",
+            ],
+            rows,
+        )
+        .on_conflict_do_nothing()
+        .returning(certifiable.c.month)
+    )
+    added = len(result.all())
+    if not added and await get_receipt(session, contribution_id) is None:
+        raise NotFound("treasury receipt", contribution_id)
+    return added
 
 
 async def certifiable_months(

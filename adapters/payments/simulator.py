@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict
 from sqlalchemy import Row, func, insert, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -289,20 +290,23 @@ class PaymentSimulator(PaymentChannel):
                     "success_time": moment,
                     "bank_type": chosen,
                 }
-            result = await conn.execute(
-                update(orders)
-                .where(
-                    orders.c.out_trade_no == out_trade_no,
-                    orders.c.trade_state.in_(_PAYABLE_STATES),
+            paid = (
+                await conn.execute(
+                    update(orders)
+                    .where(
+                        orders.c.out_trade_no == out_trade_no,
+                        orders.c.trade_state.in_(_PAYABLE_STATES),
+                    )
+                    .values(**values)
+                    .returning(*orders.c)
                 )
-                .values(**values)
-            )
-            if result.rowcount != 1:
+            ).first()
+            if paid is None:
                 # Another process paid or closed it between our read and our write.
                 row = await self._order_row(conn, out_trade_no)
                 self._check_payable(TradeState(row.trade_state))
                 raise ConflictError("TRADE_ERROR", "订单状态已变化")
-            row = await self._order_row(conn, out_trade_no)
+            row = paid
             if outcome == "success":
                 await self._enqueue(
                     conn,
@@ -444,43 +448,30 @@ class PaymentSimulator(PaymentChannel):
 
     async def create_order(self, req: CreateOrder) -> OrderCreated:
         now = self._clock()
+        # One transaction, as one call to the channel would be. A forced outcome, once taken,
+        # stays taken whatever the answer, so refusals are raised after the commit.
         async with self._engine.begin() as conn:
             forced = await take_force(conn, kind="create_order", amount_fen=req.amount_fen)
-        lost_response = False
-        if forced is not None:
-            if forced.outcome == "TIMEOUT_AFTER_COMMIT":
-                lost_response = True
-            else:
-                raise error_for_code(forced.outcome, "模拟故障")
-        if not _OUT_TRADE_NO.match(req.out_trade_no):
-            raise InvalidRequestError("PARAM_ERROR", "out_trade_no 格式错误")
-
-        async with self._engine.begin() as conn:
-            row = await self._maybe_order_row(conn, req.out_trade_no)
-        if row is None:
-            if not (_MIN_EXPIRY <= req.time_expire - now <= _MAX_EXPIRY):
-                raise InvalidRequestError("PARAM_ERROR", "time_expire 须在 1 分钟至 90 天之内")
-            try:
-                async with self._engine.begin() as conn:
-                    await conn.execute(
-                        insert(orders).values(
-                            out_trade_no=req.out_trade_no,
-                            description=req.description,
-                            amount_fen=req.amount_fen,
-                            time_expire=req.time_expire,
-                            channel=req.channel.value,
-                            notify_url=req.notify_url,
-                            payer_openid=req.payer_openid,
-                            prepay_id=f"wx{now:%d%H%M%S}{new_digits(20)}",
-                            created_at=now,
-                            trade_state=TradeState.NOTPAY.value,
-                        )
+            refusal: Exception | None = None
+            if forced is not None and forced.outcome != "TIMEOUT_AFTER_COMMIT":
+                refusal = error_for_code(forced.outcome, "模拟故障")
+            elif not _OUT_TRADE_NO.match(req.out_trade_no):
+                refusal = InvalidRequestError("PARAM_ERROR", "out_trade_no 格式错误")
+            row: Row[Any] | None = None
+            if refusal is None:
+                row = await self._maybe_order_row(conn, req.out_trade_no)
+                if row is None and _MIN_EXPIRY <= req.time_expire - now <= _MAX_EXPIRY:
+                    row = await self._insert_order(conn, req, now)
+                if row is None:
+                    refusal = InvalidRequestError(
+                        "PARAM_ERROR", "time_expire 须在 1 分钟至 90 天之内"
                     )
-            except IntegrityError:
-                pass  # another process created it first: fall through to the comparison
-        async with self._engine.begin() as conn:
-            row = await self._order_row(conn, req.out_trade_no)
-            state = await self._visible_trade_state(conn, row)
+                else:
+                    state = await self._visible_trade_state(conn, row)
+        if refusal is not None:
+            raise refusal
+        assert row is not None
+        lost_response = forced is not None
         if not self._same_order(row, req):
             raise ConflictError("OUT_TRADE_NO_USED", "商户订单号重复")
         if state in _PAID_STATES:
@@ -502,6 +493,31 @@ class PaymentSimulator(PaymentChannel):
         if lost_response:
             raise OutcomeUnknownError("TIMEOUT_AFTER_COMMIT", "读取响应超时")
         return created
+
+    async def _insert_order(
+        self, conn: AsyncConnection, req: CreateOrder, now: datetime
+    ) -> Row[Any] | None:
+        """Store a new order; a concurrent creator's row (same number) is returned instead."""
+        inserted = (
+            await conn.execute(
+                pg_insert(orders)
+                .values(
+                    out_trade_no=req.out_trade_no,
+                    description=req.description,
+                    amount_fen=req.amount_fen,
+                    time_expire=req.time_expire,
+                    channel=req.channel.value,
+                    notify_url=req.notify_url,
+                    payer_openid=req.payer_openid,
+                    prepay_id=f"wx{now:%d%H%M%S}{new_digits(20)}",
+                    created_at=now,
+                    trade_state=TradeState.NOTPAY.value,
+                )
+                .on_conflict_do_nothing(index_elements=[orders.c.out_trade_no])
+                .returning(*orders.c)
+            )
+        ).first()
+        return inserted or await self._maybe_order_row(conn, req.out_trade_no)
 
     @staticmethod
     def _same_order(row: Row[Any], req: CreateOrder) -> bool:

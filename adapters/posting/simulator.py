@@ -6,8 +6,8 @@ import re
 from datetime import timedelta
 from typing import Any, Literal
 
-from sqlalchemy import Row, insert, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Row, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from adapters.clock import Clock
@@ -58,18 +58,18 @@ class PostingSimulator(PostingSystem):
     async def submit(self, req: PostingRequest) -> PostingResult:
         if not all(_MONTH.match(m) for m in req.months):
             raise InvalidRequestError("PARAM_ERROR", "费款所属期格式错误")
+        # One transaction, as one call to the agency would be. A concurrent submission from
+        # another process waits on the unique posting_ref, then is skipped: theirs is used.
         async with self._engine.begin() as conn:
             row = await self._by_ref(conn, req.posting_ref)
-            forced: Forced | None = None
             if row is None:
                 forced = await take_force(conn, kind=_FORCE_KIND, amount_fen=req.amount_fen)
-        if row is None:
-            now = self._clock()
-            state, reason = self._decide(req, forced)
-            try:
-                async with self._engine.begin() as conn:
+                now = self._clock()
+                state, reason = self._decide(req, forced)
+                row = (
                     await conn.execute(
-                        insert(postings).values(
+                        pg_insert(postings)
+                        .values(
                             posting_id="JZ" + new_digits(18),
                             posting_ref=req.posting_ref,
                             payer_ref=req.payer_ref,
@@ -83,20 +83,19 @@ class PostingSimulator(PostingSystem):
                             planned_reason=reason,
                             state=PostingState.PENDING.value,
                         )
+                        .on_conflict_do_nothing(index_elements=[postings.c.posting_ref])
+                        .returning(*postings.c)
                     )
-            except IntegrityError:
-                pass  # submitted concurrently by another process: use theirs
-            async with self._engine.begin() as conn:
-                row = await self._by_ref(conn, req.posting_ref)
-        assert row is not None  # postings are never deleted
-        if not (
-            row.payer_ref == req.payer_ref
-            and row.insurance == req.insurance
-            and list(row.months) == list(req.months)
-            and row.amount_fen == req.amount_fen
-        ):
-            raise ConflictError("POSTING_REF_USED", "业务流水号已用于其他记账")
-        return await self.status(row.posting_id)
+                ).first() or await self._by_ref(conn, req.posting_ref)
+            assert row is not None  # postings are never deleted
+            if not (
+                row.payer_ref == req.payer_ref
+                and row.insurance == req.insurance
+                and list(row.months) == list(req.months)
+                and row.amount_fen == req.amount_fen
+            ):
+                raise ConflictError("POSTING_REF_USED", "业务流水号已用于其他记账")
+            return await self._settle(conn, row)
 
     def _decide(
         self, req: PostingRequest, forced: Forced | None
@@ -113,14 +112,18 @@ class PostingSimulator(PostingSystem):
 
     async def status(self, posting_id: str) -> PostingResult:
         async with self._engine.begin() as conn:
-            row = await self._by_id(conn, posting_id)
-            if row.state == PostingState.PENDING and self._clock() >= row.ready_at:
-                accepted = row.planned_state == PostingState.ACCEPTED
-                # Compare-and-set: whichever process looks first applies the outcome once.
+            return await self._settle(conn, await self._by_id(conn, posting_id))
+
+    async def _settle(self, conn: AsyncConnection, row: Row[Any]) -> PostingResult:
+        """The posting as it stands, its planned outcome applied first if it is due."""
+        if row.state == PostingState.PENDING and self._clock() >= row.ready_at:
+            accepted = row.planned_state == PostingState.ACCEPTED
+            # Compare-and-set: whichever process looks first applies the outcome once.
+            row = (
                 await conn.execute(
                     update(postings)
                     .where(
-                        postings.c.posting_id == posting_id,
+                        postings.c.posting_id == row.posting_id,
                         postings.c.state == PostingState.PENDING.value,
                     )
                     .values(
@@ -128,8 +131,9 @@ class PostingSimulator(PostingSystem):
                         reason=row.planned_reason,
                         confirmed_at=row.ready_at if accepted else None,
                     )
+                    .returning(*postings.c)
                 )
-                row = await self._by_id(conn, posting_id)
+            ).first() or await self._by_id(conn, row.posting_id)
         return PostingResult(
             posting_id=row.posting_id,
             state=PostingState(row.state),

@@ -7,8 +7,8 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Row, insert, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Row, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from adapters.clock import Clock
@@ -58,13 +58,16 @@ class TreasurySimulator(Treasury):
 
     async def query_receipt(self, q: TreasuryQuery) -> TreasuryReceipt | None:
         now = self._clock()
+        # One transaction, as one call to the treasury would be: concurrent first queries from
+        # other processes are settled by the primary key (the first insert's ready_at stands)
+        # and by the compare-and-set on receipt_no.
         async with self._engine.begin() as conn:
             row = await self._row(conn, q.voucher_no)
-        if row is None:
-            try:
-                async with self._engine.begin() as conn:
+            if row is None:
+                row = (
                     await conn.execute(
-                        insert(treasury_receipts).values(
+                        pg_insert(treasury_receipts)
+                        .values(
                             voucher_no=q.voucher_no,
                             amount_fen=q.amount_fen,
                             paid_at=q.paid_at,
@@ -72,29 +75,29 @@ class TreasurySimulator(Treasury):
                             first_query_at=now,
                             ready_at=self.ready_at(q),
                         )
+                        .on_conflict_do_nothing(index_elements=[treasury_receipts.c.voucher_no])
+                        .returning(*treasury_receipts.c)
                     )
-            except IntegrityError:
-                pass  # another process queried first; its ready_at stands
-            async with self._engine.begin() as conn:
-                row = await self._row(conn, q.voucher_no)
-        assert row is not None  # receipts are never deleted
-        if row.amount_fen != q.amount_fen:
-            raise ConflictError("AMOUNT_MISMATCH", "缴款书金额与入库记录不符")
-        if now < row.ready_at:
-            return None
-        if row.receipt_no is None:
-            async with self._engine.begin() as conn:
+                ).first() or await self._row(conn, q.voucher_no)
+            assert row is not None  # receipts are never deleted
+            if row.amount_fen != q.amount_fen:
+                raise ConflictError("AMOUNT_MISMATCH", "缴款书金额与入库记录不符")
+            if now < row.ready_at:
+                return None
+            if row.receipt_no is None:
                 # Compare-and-set so concurrent first readers agree on one receipt number.
-                await conn.execute(
-                    update(treasury_receipts)
-                    .where(
-                        treasury_receipts.c.voucher_no == q.voucher_no,
-                        treasury_receipts.c.receipt_no.is_(None),
+                row = (
+                    await conn.execute(
+                        update(treasury_receipts)
+                        .where(
+                            treasury_receipts.c.voucher_no == q.voucher_no,
+                            treasury_receipts.c.receipt_no.is_(None),
+                        )
+                        .values(receipt_no="TIPS" + new_digits(16), received_at=row.ready_at)
+                        .returning(*treasury_receipts.c)
                     )
-                    .values(receipt_no="TIPS" + new_digits(16), received_at=row.ready_at)
-                )
-                row = await self._row(conn, q.voucher_no)
-            assert row is not None
+                ).first() or await self._row(conn, q.voucher_no)
+                assert row is not None
         return TreasuryReceipt(
             receipt_no=row.receipt_no,
             voucher_no=row.voucher_no,

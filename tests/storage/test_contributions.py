@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import date
 
 import pytest
@@ -91,6 +92,31 @@ async def test_status_history_ignores_repeated_status(
     assert contribution is not None
     assert contribution.status == S.POSTING
     assert contribution.updated_at == later(4)
+
+
+async def test_concurrent_callers_append_a_status_once(
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    """The second caller waits for the first's row lock, then finds the status already set."""
+    person = await make_person(sessionmaker)
+    await make_contribution(sessionmaker, person, "c-race", ["2026-01"])
+    async with sessionmaker.begin() as first:
+        assert await set_status(first, "c-race", S.PAID, later(1), paid_at=later(1))
+
+        async def second() -> bool:
+            async with sessionmaker.begin() as session:
+                return await set_status(session, "c-race", S.PAID, later(2), paid_at=later(1))
+
+        waiting = asyncio.create_task(second())
+        await asyncio.sleep(0.3)
+        assert not waiting.done()  # blocked on the first's lock
+    assert await waiting is False
+    async with sessionmaker() as session:
+        history = await status_history(session, "c-race")
+        contribution = await get_contribution(session, "c-race")
+    assert [h.status for h in history] == [S.VERIFYING, S.PAID]
+    assert contribution is not None
+    assert contribution.updated_at == later(1)
 
 
 async def test_set_status_records_the_given_fields_and_keeps_the_others(

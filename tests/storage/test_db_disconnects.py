@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from settings import Settings
 from storage.db import make_engine
-from worker import make_worker_engine
+from worker import make_worker_engine, make_worker_sim_engine
 from workflows.contribution import STEP_RETRY
 
 pytestmark = pytest.mark.postgres
@@ -62,6 +62,21 @@ async def test_the_worker_engine_fails_one_attempt_retryably_then_connects_afres
         # (a retry policy matches non-retryable types by class name).
         assert failed.value.connection_invalidated
         assert type(failed.value).__name__ not in (STEP_RETRY.non_retryable_error_types or ())
+        assert await one(engine) == 1
+    finally:
+        await engine.dispose()
+
+
+async def test_the_worker_simulator_engine_fails_one_attempt_retryably_then_connects_afresh(
+    postgres_url: str,
+) -> None:
+    engine = make_worker_sim_engine(Settings(sim_database_url=postgres_url))
+    try:
+        assert await one(engine) == 1
+        assert await drop_every_connection_but_the_admins(postgres_url) == 1
+        with pytest.raises(DBAPIError) as failed:
+            await one(engine)
+        assert failed.value.connection_invalidated
         assert await one(engine) == 1
     finally:
         await engine.dispose()

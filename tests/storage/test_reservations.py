@@ -137,8 +137,9 @@ async def test_concurrent_reservations_of_the_same_month_let_exactly_one_win(
 async def test_a_reservation_racing_an_uncommitted_one_loses_and_its_transaction_goes_on(
     sessionmaker: async_sessionmaker[AsyncSession],
 ) -> None:
-    """The loser waits for the winner's commit, then gets MonthsTaken (on PostgreSQL through the
-    unique violation inside the savepoint) and can still finish its own transaction."""
+    """The loser waits for the winner's commit, then gets MonthsTaken (its insert skipped the
+    held month, and the month it did take is given back) and can still finish its own
+    transaction."""
     person = await make_person(sessionmaker)
     await make_contribution(sessionmaker, person, "c-first", ["2026-01"])
     await make_contribution(sessionmaker, person, "c-second", ["2026-01", "2026-02"])
@@ -211,7 +212,7 @@ async def test_a_failed_reservation_leaves_the_outer_transaction_usable(
 async def test_reservations_roll_back_with_the_transaction(
     sessionmaker: async_sessionmaker[AsyncSession],
 ) -> None:
-    """The savepoint is part of the caller's transaction: a later failure undoes it too."""
+    """The reservation is part of the caller's transaction: a later failure undoes it too."""
     person = await make_person(sessionmaker)
     await make_contribution(sessionmaker, person, "c-1", ["2026-01"])
     with pytest.raises(RuntimeError):
