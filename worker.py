@@ -127,6 +127,30 @@ def build_activities(
     )
 
 
+# How long the worker waits between attempts to reach a Temporal server that is not up yet.
+CONNECT_RETRY_FIRST_S = 0.5
+CONNECT_RETRY_MAX_S = 10.0
+
+
+async def connect_when_up(settings: Settings, runtime: Runtime | None) -> Client:
+    """Connect to Temporal, waiting for it: a worker that starts while the server restarts
+    (a deploy, a crash) must not exit and leave its task queue without a poller."""
+    wait = CONNECT_RETRY_FIRST_S
+    while True:
+        try:
+            return await connect(settings, runtime)
+        except RuntimeError as err:
+            # The SDK reports a refused or failed connection as a RuntimeError.
+            logging.getLogger("shebao.worker").warning(
+                "Temporal at %s not reachable (%s); retrying in %.1f s",
+                settings.temporal_address,
+                type(err).__name__,
+                wait,
+            )
+            await asyncio.sleep(wait)
+            wait = min(wait * 2, CONNECT_RETRY_MAX_S)
+
+
 async def main() -> None:
     settings = Settings()
     cache_workflow_bytecode()
@@ -135,7 +159,7 @@ async def main() -> None:
     engine = make_worker_engine(settings)
     sessions = make_sessionmaker(engine)
     adapters = await build_adapters(settings, activity_clock, make_worker_sim_engine(settings))
-    client = await connect(settings, sdk_runtime(settings))
+    client = await connect_when_up(settings, sdk_runtime(settings))
     # The daily reconciliation schedule is created or brought up to date at every worker start;
     # a refusal is logged loudly but must not keep contributions from being processed.
     try:
