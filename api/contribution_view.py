@@ -32,8 +32,8 @@ S = ContributionStatus
 # holds a month in flight, a review reason) shows in them. They are read from storage: a status
 # query waits behind the worker's tasks (over a second under load, docs/benchmarks.md (b)), and
 # on a closed workflow, or one the worker no longer caches (10,000 parked ones), it makes the
-# worker replay the whole history, 27 ms of its CPU per query. The others (verifying, rejected,
-# manual review) still ask the workflow, whose answer is exact from the first moment.
+# worker replay the whole history (its cost: docs/benchmarks.md (b)). The others (verifying,
+# rejected, manual review) still ask the workflow, whose answer is exact from the first moment.
 READ_FROM_STORAGE = (PAID_STATUSES | TERMINAL_STATUSES | {S.REFUNDING, S.AWAITING_PAYMENT}) - {
     S.REJECTED
 }
