@@ -24,7 +24,7 @@ from adapters.sim_store import create_sim_engine
 from observability import log_startup, setup_logging
 from process_heap import freeze_startup_heap
 from settings import Settings
-from storage.db import make_engine, make_sessionmaker
+from storage.db import POOL_OVERFLOW, POOL_SIZE, make_engine, make_sessionmaker
 from workflows.contribution import ContributionWorkflow
 from workflows.converter import connect
 from workflows.reconciliation import ReconciliationWorkflow
@@ -84,33 +84,20 @@ def cache_workflow_bytecode() -> None:
                 py_compile.compile(source, doraise=True)
 
 
-# Connections each of the worker's engines keeps open, and how many more it may open at a
-# peak. Every running activity, local ones included, holds one while it uses the database, and
-# a worker runs many at once (max_concurrent_activities): with SQLAlchemy's default of 5 kept,
-# most of a busy worker's connections were opened for one transaction and closed after it.
-WORKER_POOL_SIZE = 20
-WORKER_POOL_OVERFLOW = 10
-
-
 def make_worker_engine(settings: Settings) -> AsyncEngine:
     """The app database's engine as the worker uses it: only inside activities, so without
     pre-ping, since Temporal retries an activity whose PostgreSQL connection was dropped
-    (storage.db.make_engine); and a pool sized for the worker's concurrency."""
-    return make_engine(
-        settings.resolved_database_url,
-        pre_ping=False,
-        pool_size=WORKER_POOL_SIZE,
-        max_overflow=WORKER_POOL_OVERFLOW,
-    )
+    (storage.db.make_engine)."""
+    return make_engine(settings.resolved_database_url, pre_ping=False)
 
 
 def make_worker_sim_engine(settings: Settings) -> AsyncEngine:
-    """The simulators' engine as the worker uses it: as make_worker_engine."""
+    """The simulators' engine as the worker uses it: as make_worker_engine, with its pool."""
     return create_sim_engine(
         settings.resolved_sim_database_url,
         pre_ping=False,
-        pool_size=WORKER_POOL_SIZE,
-        max_overflow=WORKER_POOL_OVERFLOW,
+        pool_size=POOL_SIZE,
+        max_overflow=POOL_OVERFLOW,
     )
 
 
