@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from datetime import datetime
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -132,7 +132,7 @@ class ContributionActivities:
             existing = await contributions.get_contribution(session, c.contribution_id)
             if existing is not None and existing.status != S.VERIFYING:
                 # A retry after the outcome was written: answer the same again.
-                return await self._previous_verdict(session, existing)
+                return await self._previous_verdict(session, existing, req.at)
             person = await persons.get_person(session, c.person_id)
             registration = await persons.get_registration(session, c.person_id, c.insurance)
             if person is None or registration is None:
@@ -166,6 +166,7 @@ class ContributionActivities:
                 if reason == RejectReason.MONTH_IN_FLIGHT:
                     holder = _holder_of(c.months, others)
         lag = book.for_year(Month.parse(c.months[0]).year).treasury_lag_business_days
+        assessment = _assessment(book, c.months, c.grade, req.at) if reason is None else None
         async with self._sessions.begin() as session:
             stored = await contributions.create_contribution(
                 session,
@@ -186,7 +187,7 @@ class ContributionActivities:
             )
             if stored.status != S.VERIFYING:
                 # Another attempt of this step decided meanwhile: give its answer, not a second.
-                return await self._previous_verdict(session, stored)
+                return await self._previous_verdict(session, stored, req.at)
             if reason is None:
                 try:
                     await contributions.reserve_months(
@@ -208,10 +209,12 @@ class ContributionActivities:
                     reject_reason=reason,
                 )
                 return VerifyOutcome(accepted=False, reason=reason, holder_contribution_id=holder)
-            return VerifyOutcome(accepted=True, treasury_lag_business_days=lag)
+            return VerifyOutcome(
+                accepted=True, treasury_lag_business_days=lag, assessment=assessment
+            )
 
     async def _previous_verdict(
-        self, session: AsyncSession, contribution: Contribution
+        self, session: AsyncSession, contribution: Contribution, at: datetime
     ) -> VerifyOutcome:
         if contribution.status == S.REJECTED:
             reason = RejectReason(contribution.reject_reason or RejectReason.NOT_ELIGIBLE)
@@ -228,18 +231,18 @@ class ContributionActivities:
         book = await load_policy_book(session)
         year = Month.parse(contribution.months[0]).year
         lag = book.for_year(year).treasury_lag_business_days
-        return VerifyOutcome(accepted=True, treasury_lag_business_days=lag)
+        return VerifyOutcome(
+            accepted=True,
+            treasury_lag_business_days=lag,
+            assessment=_assessment(book, contribution.months, contribution.grade, at),
+        )
 
     @activity.defn(name=ActivityName.ASSESS)
     async def assess(self, req: AssessRequest) -> AssessOutcome:
         """The amount due per month from the year's policy, in integer fen."""
         async with self._sessions() as session:
             book: PolicyBook = await load_policy_book(session)
-        result = assess_months(book, [Month.parse(m) for m in req.months], req.grade, req.on)
-        return AssessOutcome(
-            lines=[QuoteLine.model_validate(line.model_dump()) for line in result.lines],
-            total_fen=result.total_fen,
-        )
+        return _assessment(book, req.months, req.grade, req.on)
 
     # ---- charge and await payment --------------------------------------------------------------
 
@@ -510,3 +513,17 @@ class ContributionActivities:
             )
             if change.release_months:
                 await contributions.release_months(session, change.contribution_id)
+
+
+def _assessment(
+    book: PolicyBook, months: Sequence[str], grade: int, on: datetime | date
+) -> AssessOutcome:
+    """The amount due per month under the book, as the ASSESS step and the verdict carry it.
+
+    A datetime counts by its own (UTC) date, as the workflow's `workflow.now().date()` did."""
+    day = on.date() if isinstance(on, datetime) else on
+    result = assess_months(book, [Month.parse(m) for m in months], grade, day)
+    return AssessOutcome(
+        lines=[QuoteLine.model_validate(line.model_dump()) for line in result.lines],
+        total_fen=result.total_fen,
+    )

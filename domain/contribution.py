@@ -67,14 +67,6 @@ class VerifyRequest(Message):
     at: datetime
 
 
-class VerifyOutcome(Message):
-    accepted: bool
-    reason: RejectReason | None = None
-    # The live contribution that already holds one of the months (MONTH_IN_FLIGHT).
-    holder_contribution_id: str | None = None
-    treasury_lag_business_days: int = 3
-
-
 class AssessRequest(Message):
     insurance: Insurance
     months: list[str]
@@ -86,6 +78,17 @@ class AssessRequest(Message):
 class AssessOutcome(Message):
     lines: list[QuoteLine]
     total_fen: int
+
+
+class VerifyOutcome(Message):
+    accepted: bool
+    reason: RejectReason | None = None
+    # The live contribution that already holds one of the months (MONTH_IN_FLIGHT).
+    holder_contribution_id: str | None = None
+    treasury_lag_business_days: int = 3
+    # The amount due under the policy book the verdict read, on the verdict's (UTC) date; None
+    # from a worker before this field, whose workflows then ask the ASSESS step.
+    assessment: AssessOutcome | None = None
 
 
 class ChargeRequest(Message):

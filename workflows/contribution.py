@@ -139,19 +139,23 @@ class ContributionWorkflow:
             self._holder = verdict.holder_contribution_id
             return await self._finish_unpaid(S.REJECTED, verdict.reason, release=False)
 
-        assessment: AssessOutcome = await workflow.execute_local_activity(
-            ActivityName.ASSESS,
-            AssessRequest(
-                insurance=inp.insurance,
-                months=inp.months,
-                grade=inp.grade,
-                back_payment=inp.back_payment,
-                on=workflow.now().date(),
-            ),
-            result_type=AssessOutcome,
-            start_to_close_timeout=STEP_TIMEOUT,
-            retry_policy=STEP_RETRY,
-        )
+        # The verdict carries the amount, priced with the book it read; a verdict from a worker
+        # before that (recorded in an older history) does not, and the step runs as it did then.
+        assessment = verdict.assessment
+        if assessment is None:
+            assessment = await workflow.execute_local_activity(
+                ActivityName.ASSESS,
+                AssessRequest(
+                    insurance=inp.insurance,
+                    months=inp.months,
+                    grade=inp.grade,
+                    back_payment=inp.back_payment,
+                    on=workflow.now().date(),
+                ),
+                result_type=AssessOutcome,
+                start_to_close_timeout=STEP_TIMEOUT,
+                retry_policy=STEP_RETRY,
+            )
         if assessment.total_fen != inp.total_fen:
             # The policy changed between quote and start: never charge an amount nobody saw.
             return await self._finish_unpaid(S.REJECTED, RejectReason.QUOTE_CHANGED)

@@ -82,6 +82,10 @@ async def test_happy_path_reaches_completed_after_treasury_wait_across_a_public_
             payment = await payments.get_payment(session, order.out_trade_no)
             assert payment is not None and payment.trade_state == "SUCCESS"
         assert (await held(stack))[inp.months[0]][0] == inp.contribution_id
+        # Priced once, by the verdict, with the policy book it checked the months against.
+        steps = steps_run(await handle.fetch_history())
+        assert steps[:2] == ["verify_and_reserve", "create_payment_order"]
+        assert "assess" not in steps
 
 
 async def test_never_paid_expires_closes_the_order_and_releases_the_months(stack: Stack) -> None:
