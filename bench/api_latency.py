@@ -250,22 +250,24 @@ def _cpu(pids: list[int]) -> float:
     return total
 
 
+def payer_stack_settings(api_workers: int, db_env: dict[str, str]) -> dict[str, str]:
+    """The SHEBAO_* settings of a stack that payers' requests are sent to from this machine."""
+    return {
+        "SHEBAO_ENV": "dev",
+        "SHEBAO_OPERATOR_TOKEN": OPERATOR_TOKEN,
+        "SHEBAO_TASK_QUEUE": f"bench-{uuid.uuid4().hex[:6]}",
+        # One loopback address signs in every payer: the limits would refuse the load.
+        "SHEBAO_RATE_LIMIT_PER_IP_PER_MINUTE": "1000000",
+        "SHEBAO_RATE_LIMIT_PER_TARGET_PER_MINUTE": "1000000",
+        "SHEBAO_PAYMENT_CHANNEL": "simulator",
+        "SHEBAO_API_WORKERS": str(api_workers),
+        **db_env,
+    }
+
+
 async def run(args: argparse.Namespace, workdir: Path) -> None:
     with databases("latency") as db_env:
-        stack = Stack(
-            workdir,
-            {
-                "SHEBAO_ENV": "dev",
-                "SHEBAO_OPERATOR_TOKEN": OPERATOR_TOKEN,
-                "SHEBAO_TASK_QUEUE": f"bench-{uuid.uuid4().hex[:6]}",
-                # One loopback address signs in every payer: the limits would refuse the load.
-                "SHEBAO_RATE_LIMIT_PER_IP_PER_MINUTE": "1000000",
-                "SHEBAO_RATE_LIMIT_PER_TARGET_PER_MINUTE": "1000000",
-                "SHEBAO_PAYMENT_CHANNEL": "simulator",
-                "SHEBAO_API_WORKERS": str(args.api_workers),
-                **db_env,
-            },
-        )
+        stack = Stack(workdir, payer_stack_settings(args.api_workers, db_env))
         os.environ.update(stack.setting_env())
         await upgrade_database(Settings().resolved_database_url)
         try:

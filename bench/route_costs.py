@@ -33,7 +33,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import aiohttp
 import httpx
 
-from bench.api_latency import OPERATOR_TOKEN, SHANGHAI, open_policy_all_year, register
+from bench.api_latency import (
+    OPERATOR_TOKEN,
+    SHANGHAI,
+    open_policy_all_year,
+    payer_stack_settings,
+    register,
+)
 from bench.pgstats import postgres_cpu_seconds
 from bench.stack import Stack, cpu_seconds, postgres_databases
 from domain.months import Month
@@ -189,19 +195,7 @@ async def run(args: argparse.Namespace) -> None:
     workdir = Path(tempfile.mkdtemp(prefix="route-costs-"))
     with postgres_databases("routecosts") as (server, db_env):
         postmaster = int((server.data_dir / "postmaster.pid").read_text().split()[0])
-        stack = Stack(
-            workdir,
-            {
-                "SHEBAO_ENV": "dev",
-                "SHEBAO_OPERATOR_TOKEN": OPERATOR_TOKEN,
-                "SHEBAO_TASK_QUEUE": f"bench-{uuid.uuid4().hex[:6]}",
-                "SHEBAO_RATE_LIMIT_PER_IP_PER_MINUTE": "1000000",
-                "SHEBAO_RATE_LIMIT_PER_TARGET_PER_MINUTE": "1000000",
-                "SHEBAO_PAYMENT_CHANNEL": "simulator",
-                "SHEBAO_API_WORKERS": "1",
-                **db_env,
-            },
-        )
+        stack = Stack(workdir, payer_stack_settings(1, db_env))
         os.environ.update(stack.setting_env())
         await upgrade_database(Settings().resolved_database_url)
         began = time.monotonic()
