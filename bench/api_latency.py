@@ -53,7 +53,7 @@ import aiohttp
 import httpx
 from stdnum.iso7064 import mod_11_2
 
-from bench.stack import Stack, cpu_seconds, databases, memory_kib
+from bench.stack import Stack, databases, live_cpu_seconds, memory_kib
 from domain.months import Month
 from domain.policy import PolicyBook
 from settings import Settings
@@ -240,16 +240,6 @@ async def sample_machine(into: list[float]) -> None:
         before = after
 
 
-def _cpu(pids: list[int]) -> float:
-    total = 0.0
-    for pid in pids:
-        try:
-            total += cpu_seconds(pid)
-        except OSError:
-            continue
-    return total
-
-
 def payer_stack_settings(api_workers: int, db_env: dict[str, str]) -> dict[str, str]:
     """The SHEBAO_* settings of a stack that payers' requests are sent to from this machine."""
     return {
@@ -307,7 +297,7 @@ async def measure(args: argparse.Namespace, stack: Stack) -> None:
         "temporal": stack.pids("temporal"),
     }
     components["bench client"] = [os.getpid()]
-    cpu_before = {name: _cpu(pids) for name, pids in components.items()}
+    cpu_before = {name: live_cpu_seconds(pids) for name, pids in components.items()}
     busy_before, total_before = machine_busy()
     sampler = asyncio.create_task(sample_machine(load.busy_per_second))
     started = time.perf_counter()
@@ -320,7 +310,9 @@ async def measure(args: argparse.Namespace, stack: Stack) -> None:
     )
     elapsed = time.perf_counter() - started
     sampler.cancel()
-    cpu_used = {name: _cpu(pids) - cpu_before[name] for name, pids in components.items()}
+    cpu_used = {
+        name: live_cpu_seconds(pids) - cpu_before[name] for name, pids in components.items()
+    }
     busy_after, total_after = machine_busy()
     # Everything else on the machine: PostgreSQL, the kernel, other users' processes.
     cpu_used["machine, all"] = busy_after - busy_before

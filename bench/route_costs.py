@@ -41,7 +41,7 @@ from bench.api_latency import (
     register,
 )
 from bench.pgstats import postgres_cpu_seconds
-from bench.stack import Stack, cpu_seconds, postgres_databases
+from bench.stack import Stack, live_cpu_seconds, postgres_databases
 from domain.months import Month
 from settings import Settings
 from storage.db import upgrade_database
@@ -68,20 +68,11 @@ class Meter:
         self.postmaster = postmaster
 
     def read(self) -> dict[str, float]:
-        def procs(name: str) -> float:
-            total = 0.0
-            for pid in self.stack.pids(name):
-                try:
-                    total += cpu_seconds(pid)
-                except OSError:
-                    continue
-            return total
-
         return {
-            "api": procs("api"),
+            "api": live_cpu_seconds(self.stack.pids("api")),
             "postgres": postgres_cpu_seconds(self.postmaster),
-            "worker": procs("worker"),
-            "temporal": procs("temporal"),
+            "worker": live_cpu_seconds(self.stack.pids("worker")),
+            "temporal": live_cpu_seconds(self.stack.pids("temporal")),
         }
 
     async def per_request(self, n: int, work: Callable[[], Awaitable[None]]) -> dict[str, float]:

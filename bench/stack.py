@@ -53,6 +53,17 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def live_cpu_seconds(pids: list[int]) -> float:
+    """cpu_seconds summed over the processes, skipping any that has exited meanwhile."""
+    total = 0.0
+    for pid in pids:
+        try:
+            total += cpu_seconds(pid)
+        except OSError:
+            continue
+    return total
+
+
 def descendants(pid: int) -> list[int]:
     """The process and every live process below it (uvicorn's workers, say), parents first."""
     found = [pid]
