@@ -166,7 +166,7 @@ class ContributionActivities:
                 if reason == RejectReason.MONTH_IN_FLIGHT:
                     holder = _holder_of(c.months, others)
         lag = book.for_year(Month.parse(c.months[0]).year).treasury_lag_business_days
-        assessment = _assessment(book, c.months, c.grade, req.at) if reason is None else None
+        assessment = _assessment(book, c.months, c.grade, req.at.date()) if reason is None else None
         async with self._sessions.begin() as session:
             stored = await contributions.create_contribution(
                 session,
@@ -234,7 +234,7 @@ class ContributionActivities:
         return VerifyOutcome(
             accepted=True,
             treasury_lag_business_days=lag,
-            assessment=_assessment(book, contribution.months, contribution.grade, at),
+            assessment=_assessment(book, contribution.months, contribution.grade, at.date()),
         )
 
     @activity.defn(name=ActivityName.ASSESS)
@@ -515,14 +515,11 @@ class ContributionActivities:
                 await contributions.release_months(session, change.contribution_id)
 
 
-def _assessment(
-    book: PolicyBook, months: Sequence[str], grade: int, on: datetime | date
-) -> AssessOutcome:
+def _assessment(book: PolicyBook, months: Sequence[str], grade: int, on: date) -> AssessOutcome:
     """The amount due per month under the book, as the ASSESS step and the verdict carry it.
 
-    A datetime counts by its own (UTC) date, as the workflow's `workflow.now().date()` did."""
-    day = on.date() if isinstance(on, datetime) else on
-    result = assess_months(book, [Month.parse(m) for m in months], grade, day)
+    The verdict prices on its time's UTC date, as the workflow's `workflow.now().date()` did."""
+    result = assess_months(book, [Month.parse(m) for m in months], grade, on)
     return AssessOutcome(
         lines=[QuoteLine.model_validate(line.model_dump()) for line in result.lines],
         total_fen=result.total_fen,
