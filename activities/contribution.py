@@ -23,7 +23,24 @@ from adapters.posting.interface import PostingRequest, PostingSystem
 from adapters.treasury.interface import Treasury, TreasuryQuery
 from domain.assessment import assess as assess_months
 from domain.calendar import BusinessCalendar
-from domain.contribution import (
+from domain.eligibility import PayerFacts, check_months
+from domain.errors import DomainError
+from domain.months import Month
+from domain.policy import PolicyBook
+from domain.vocabulary import (
+    PAID_STATUSES,
+    ContributionStatus,
+    Insurance,
+    PostingState,
+    RefundState,
+    RejectReason,
+    Sex,
+    TradeState,
+)
+from storage import contributions, payments, persons, postings, refunds, treasury
+from storage.models import Contribution
+from storage.policy_book import load_policy_book
+from workflows.contract import (
     ActivityName,
     AssessOutcome,
     AssessRequest,
@@ -46,23 +63,6 @@ from domain.contribution import (
     VerifyOutcome,
     VerifyRequest,
 )
-from domain.eligibility import PayerFacts, check_months
-from domain.errors import DomainError
-from domain.months import Month
-from domain.policy import PolicyBook
-from domain.vocabulary import (
-    PAID_STATUSES,
-    ContributionStatus,
-    Insurance,
-    PostingState,
-    RefundState,
-    RejectReason,
-    Sex,
-    TradeState,
-)
-from storage import contributions, payments, persons, postings, refunds, treasury
-from storage.models import Contribution
-from storage.policy_book import load_policy_book
 
 S = ContributionStatus
 SHANGHAI = ZoneInfo("Asia/Shanghai")

@@ -14,7 +14,6 @@ from temporalio.service import RPCError, RPCStatusCode
 from adapters.clock import activity_clock
 from adapters.errors import AuthError, ConflictError, InvalidRequestError, NotFoundError
 from adapters.payments.interface import BillRow, PaymentChannel, RefundRequest
-from domain.contribution import PaymentNotice
 from domain.reconciliation import (
     BillEntry,
     HealingAction,
@@ -33,6 +32,7 @@ from domain.reconciliation_messages import (
 )
 from domain.vocabulary import RefundState, TradeState
 from storage import reconciliation as repo
+from workflows.contract import PaymentNotice
 
 log = logging.getLogger(__name__)
 

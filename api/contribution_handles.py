@@ -13,7 +13,7 @@ from temporalio.client import (
 )
 from temporalio.service import RPCError
 
-from domain.contribution import ContributionView
+from workflows.contract import ContributionView
 from workflows.contribution import ContributionWorkflow
 
 log = logging.getLogger("shebao.api")

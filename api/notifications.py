@@ -12,8 +12,8 @@ from temporalio.service import RPCError, RPCStatusCode
 from adapters.payments.interface import PaymentNotification
 from api.contribution_handles import workflow_id
 from api.timefmt import utc_now
-from domain.contribution import PaymentNotice, RefundNotice
 from storage import payments
+from workflows.contract import PaymentNotice, RefundNotice
 from workflows.contribution import ContributionWorkflow
 
 log = logging.getLogger("shebao.api.notifications")

@@ -34,7 +34,12 @@ from adapters.factory import build_adapters
 from bench.contributions import add_payers, contribution_input
 from bench.stack import databases
 from domain.assessment import assess
-from domain.contribution import (
+from domain.months import Month
+from domain.vocabulary import PostingState, TradeState
+from settings import Settings
+from storage.db import make_sessionmaker, upgrade_database
+from worker import build_activities, make_worker_engine, make_worker_sim_engine
+from workflows.contract import (
     AssessRequest,
     CertifyRequest,
     ChargeRequest,
@@ -46,11 +51,6 @@ from domain.contribution import (
     TreasuryCheckRequest,
     VerifyRequest,
 )
-from domain.months import Month
-from domain.vocabulary import PostingState, TradeState
-from settings import Settings
-from storage.db import make_sessionmaker, upgrade_database
-from worker import build_activities, make_worker_engine, make_worker_sim_engine
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 

@@ -11,7 +11,17 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from domain.contribution import (
+    from domain.vocabulary import (
+        INSURANCE_LABELS,
+        ContributionStatus,
+        PostingState,
+        RefundState,
+        RejectReason,
+        TradeState,
+    )
+    from workflows import search_attributes as sa
+    from workflows.cleartext import ClearText
+    from workflows.contract import (
         ActivityName,
         AssessOutcome,
         AssessRequest,
@@ -42,16 +52,6 @@ with workflow.unsafe.imports_passed_through():
         VerifyOutcome,
         VerifyRequest,
     )
-    from domain.vocabulary import (
-        INSURANCE_LABELS,
-        ContributionStatus,
-        PostingState,
-        RefundState,
-        RejectReason,
-        TradeState,
-    )
-    from workflows import search_attributes as sa
-    from workflows.cleartext import ClearText
 
 S = ContributionStatus
 

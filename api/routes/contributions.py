@@ -23,8 +23,8 @@ from api.contribution_view import (
 from api.errors import ApiError
 from api.state import State
 from api.temporal_link import unavailable
-from domain.contribution import CancelRequest, ContributionView
 from domain.vocabulary import Channel, ContributionStatus
+from workflows.contract import CancelRequest, ContributionView
 from workflows.contribution import ContributionWorkflow
 
 router = APIRouter(prefix="/api/v1/contributions", tags=["payer"])

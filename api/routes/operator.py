@@ -19,7 +19,6 @@ from api.people import MAX_ID_TEXT, MAX_NAME_TEXT
 from api.state import State
 from api.temporal_link import unavailable
 from api.timefmt import LocalDateTime, utc_now
-from domain.contribution import ContributionView, ResolveReview
 from domain.identity import normalize_name, validate_id
 from domain.months import Month
 from domain.payer_ref import payer_ref as make_payer_ref
@@ -28,6 +27,7 @@ from domain.vocabulary import ContributionStatus, Insurance, Sex
 from storage import audit, contributions, persons, policies
 from storage.errors import Conflict
 from storage.models import REGISTRATION_ACTIVE, REGISTRATION_SUSPENDED
+from workflows.contract import ContributionView, ResolveReview
 from workflows.contribution import ContributionWorkflow
 
 router = APIRouter(prefix="/api/v1/operator", tags=["operator"])

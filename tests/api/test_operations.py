@@ -19,7 +19,6 @@ from temporalio.testing import WorkflowEnvironment
 
 from api.app import create_app
 from api.errors import ApiError
-from domain.contribution import ContributionInput
 from observability import log_startup, masked_handler
 from settings import Settings
 from storage.db import make_engine, make_sessionmaker, upgrade_database
@@ -27,6 +26,7 @@ from tests.api.conftest import OPERATOR_TOKEN, ApiStack
 from tests.pg import fresh_databases
 from tests.support import app_client, steps_run
 from workflows.codec import ENCODING
+from workflows.contract import ContributionInput
 
 UI_ORIGIN = "http://localhost:8233"
 

@@ -21,7 +21,6 @@ from activities.contribution import ContributionActivities
 from adapters.clock import activity_clock
 from adapters.factory import Adapters, build_simulators
 from domain.assessment import assess
-from domain.contribution import ContributionInput, PaymentNotice, QuoteLine, Timings
 from domain.identity import compose_resident_id
 from domain.months import Month
 from domain.payer_ref import payer_ref
@@ -34,6 +33,7 @@ from storage.policy_book import load_policy_book
 from tests.pg import fresh_databases
 from worker import build_worker
 from workflows import search_attributes as sa
+from workflows.contract import ContributionInput, PaymentNotice, QuoteLine, Timings
 from workflows.contribution import ContributionWorkflow
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")

@@ -10,12 +10,12 @@ import pytest
 from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.testing import WorkflowEnvironment
 
-from domain.contribution import CancelRequest, ContributionView, PaymentOrder, ResolveReview
 from domain.months import Month
 from domain.vocabulary import ContributionStatus, Insurance, RefundState, RejectReason
 from storage import contributions, payments, refunds
 from tests.support import steps_run
 from tests.workflows.conftest import Stack, keep_history, make_stack
+from workflows.contract import CancelRequest, ContributionView, PaymentOrder, ResolveReview
 from workflows.contribution import ContributionWorkflow
 
 S = ContributionStatus
@@ -145,7 +145,7 @@ async def test_duplicate_callback_has_no_effect(stack: Stack) -> None:
         await stack.deliver_callbacks(handle)
         await handle.signal(
             ContributionWorkflow.payment_notified,
-            __import__("domain.contribution", fromlist=["PaymentNotice"]).PaymentNotice(
+            __import__("workflows.contract", fromlist=["PaymentNotice"]).PaymentNotice(
                 event_id=n.event_id,
                 out_trade_no=n.out_trade_no,
                 trade_state=n.trade_state,
