@@ -18,7 +18,7 @@ from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError
 
-from api.contribution_handles import UPDATE_TIMEOUT, query_view, workflow_id
+from api.contribution_handles import UPDATE_TIMEOUT, query_view
 from api.errors import ApiError, domain_error, month_in_flight
 from api.state import AppState
 from api.temporal_link import unavailable
@@ -36,6 +36,7 @@ from workflows.contract import (
     PaymentOrder,
     QuoteLine,
     Timings,
+    workflow_id,
 )
 from workflows.contribution import ContributionWorkflow
 

@@ -40,7 +40,6 @@ from settings import Settings
 from storage.db import make_sessionmaker, upgrade_database
 from worker import build_activities, make_worker_engine, make_worker_sim_engine
 from workflows.contract import (
-    AssessRequest,
     CertifyRequest,
     ChargeRequest,
     PaymentCheck,
@@ -93,17 +92,6 @@ async def run(n: int) -> dict[str, float]:
                 "verify_and_reserve",
                 acts.verify_and_reserve,
                 VerifyRequest(contribution=inp, at=now),
-            )
-            await steps.run(
-                "assess",
-                acts.assess,
-                AssessRequest(
-                    insurance=inp.insurance,
-                    months=inp.months,
-                    grade=inp.grade,
-                    back_payment=inp.back_payment,
-                    on=today,
-                ),
             )
             order = await steps.run(
                 "create_payment_order",

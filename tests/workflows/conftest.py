@@ -33,7 +33,7 @@ from storage.policy_book import load_policy_book
 from tests.pg import fresh_databases
 from worker import build_worker
 from workflows import search_attributes as sa
-from workflows.contract import ContributionInput, PaymentNotice, QuoteLine, Timings
+from workflows.contract import ContributionInput, PaymentNotice, QuoteLine, Timings, workflow_id
 from workflows.contribution import ContributionWorkflow
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -93,7 +93,7 @@ class Stack:
         return await self.env.client.start_workflow(
             ContributionWorkflow.run,
             inp,
-            id=f"contribution-{inp.contribution_id}",
+            id=workflow_id(inp.contribution_id),
             task_queue=self.task_queue,
             search_attributes=sa.initial(inp),
         )
