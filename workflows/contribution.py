@@ -92,6 +92,7 @@ TREASURY_MAX_BACKOFF = timedelta(hours=6)
 SHANGHAI = timezone(timedelta(hours=8), "Asia/Shanghai")
 
 STATUSES_BEFORE_PAYMENT = frozenset({S.VERIFYING, S.AWAITING_PAYMENT})
+ENDED_UNPAID = frozenset({S.REJECTED, S.EXPIRED, S.CANCELLED})
 
 
 @workflow.defn
@@ -114,9 +115,12 @@ class ContributionWorkflow:
         self._expected_treasury: date | None = None
         self._treasury: TreasuryResult | None = None
         self._cancel_requested = False
-        self._cancel_done = False
         self._review_reason: str | None = None
         self._resolution: ResolveReview | None = None
+        # Updates answer only once storage holds what they lead to: the status a step last
+        # persisted, and whether an operator's decision has reached storage yet.
+        self._stored: ContributionStatus | None = None
+        self._resolution_stored = True
         # The status last published as a search attribute; starters set VERIFYING (sa.initial).
         self._announced: ContributionStatus = S.VERIFYING
 
@@ -171,9 +175,7 @@ class ContributionWorkflow:
         paid = await self._await_payment(order_request.expires_at)
         if paid is None:
             status = S.CANCELLED if self._cancel_requested else S.EXPIRED
-            self._cancel_done = True
             return await self._finish_unpaid(status, None)
-        self._cancel_done = True
         self._payment = paid
 
         recorded: PaymentRecorded = await self._step(
@@ -187,6 +189,7 @@ class ContributionWorkflow:
             summary="record payment",
         )
         self._expected_treasury = recorded.expected_treasury_date
+        self._stored = S.PAID
         self._enter(S.PAID)
 
         posted = await self._post(paid)
@@ -306,6 +309,8 @@ class ContributionWorkflow:
                 check: RefundCheck = await self._step(
                     Steps.REQUEST_REFUND, order, summary="request refund"
                 )
+                # The step stored REFUNDING (REFUNDED if the channel was quick): a retry is in.
+                self._resolution_stored = True
                 check = await self._follow_refund(check)
             except ActivityError as err:
                 workflow.logger.warning("refund refused by the channel: %s", err.cause)
@@ -317,6 +322,7 @@ class ContributionWorkflow:
             # CLOSED or ABNORMAL: never dropped silently — an operator decides.
             self._review_reason = f"退款状态 {check.status.value}，需人工处理"
             await self._record(S.MANUAL_REVIEW, detail=check.status.value)
+            self._resolution_stored = True  # a retry the channel refused is back in review
             self._resolution = None
             self._announce()
             await workflow.wait_condition(lambda: self._resolution is not None)
@@ -325,6 +331,7 @@ class ContributionWorkflow:
                 await self._record(
                     S.REFUNDED, detail="operator: refunded outside the channel", release=True
                 )
+                self._resolution_stored = True
                 return
             attempt += 1
 
@@ -425,9 +432,12 @@ class ContributionWorkflow:
 
     @workflow.update
     async def cancel(self, request: CancelRequest) -> ContributionView:
+        """Answers once storage holds the outcome: CANCELLED, or the payment that came first."""
         self._cancel_requested = True
-        await workflow.wait_condition(lambda: self._cancel_done or self._status in {S.CANCELLED})
-        if self._status != S.CANCELLED:
+        await workflow.wait_condition(
+            lambda: self._stored in ENDED_UNPAID or self._stored == S.PAID
+        )
+        if self._stored != S.CANCELLED:
             raise ApplicationError("already paid", type="ALREADY_PAID", non_retryable=True)
         return self.status()
 
@@ -438,8 +448,10 @@ class ContributionWorkflow:
 
     @workflow.update
     async def resolve_review(self, decision: ResolveReview) -> ContributionView:
+        """Answers once storage holds the status the decision leads to (_refund_until_final)."""
         self._resolution = decision
-        await workflow.wait_condition(lambda: self._status != S.MANUAL_REVIEW)
+        self._resolution_stored = False
+        await workflow.wait_condition(lambda: self._resolution_stored)
         return self.status()
 
     @resolve_review.validator
@@ -523,9 +535,11 @@ class ContributionWorkflow:
     async def _record(
         self, status: ContributionStatus, *, detail: str | None = None, release: bool = False
     ) -> None:
-        """Enter a status that no step activity records on its own, and persist it."""
+        """Persist a status that no step activity records on its own, then enter it.
+
+        In this order the status an update waits for is one storage already holds.
+        """
         assert self._input is not None
-        self._enter(status)
         await self._step(
             Steps.RECORD_STATUS,
             StatusChange(
@@ -538,6 +552,8 @@ class ContributionWorkflow:
             ),
             summary=f"record {status.value}",
         )
+        self._stored = status
+        self._enter(status)
 
     async def _finish_unpaid(
         self, status: ContributionStatus, reason: RejectReason | None, *, release: bool = True
