@@ -256,6 +256,15 @@ class Policies:
         )
         return order
 
+    async def in_review(
+        self, inp: ContributionInput | None = None
+    ) -> WorkflowHandle[ContributionWorkflow, Any]:
+        """Start, pay, and wait until the refund the script fails puts it in MANUAL_REVIEW."""
+        handle = await self.start(inp)
+        await self.pay(handle)
+        await self.until(handle, S.MANUAL_REVIEW)
+        return handle
+
     async def until(
         self, handle: WorkflowHandle[ContributionWorkflow, Any], status: ContributionStatus
     ) -> None:
