@@ -1,4 +1,4 @@
-"""The contribution workflow's contract: IDs, task queue, message names, steps and messages."""
+"""What callers of the workflows rely on: IDs, task queue, signal names, steps and messages."""
 
 from __future__ import annotations
 
@@ -343,6 +343,7 @@ class Step(Generic[In, Out]):
         return Step(name, arg_type, optional)
 
 
+# The result type of a step that answers nothing.
 NOTHING = type(None)
 
 
