@@ -11,6 +11,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
 
 from workflows.codec import DEV_CODEC_KEYS
+from workflows.contract import TASK_QUEUE
 
 REPO_ROOT = Path(__file__).resolve().parent
 # The databases' names when only the server is given (make dev's local PostgreSQL).
@@ -37,7 +38,7 @@ class Settings(BaseSettings):
     # Temporal.
     temporal_address: str = "127.0.0.1:7233"
     temporal_namespace: str = "default"
-    task_queue: str = "shebao-contributions"
+    task_queue: str = TASK_QUEUE
     temporal_ui_url: str = "http://localhost:8233"
     # Payload codec keys, newest first: "kid2:base64key,kid1:base64key" (32-byte AES-256 keys).
     # Empty: a fixed dev-only key (refused in production). See README "Rotating the codec key".

@@ -23,10 +23,25 @@ from adapters.posting.interface import PostingRequest, PostingSystem
 from adapters.treasury.interface import Treasury, TreasuryQuery
 from domain.assessment import assess as assess_months
 from domain.calendar import BusinessCalendar
-from domain.contribution import (
-    ActivityName,
+from domain.eligibility import PayerFacts, check_months
+from domain.errors import DomainError
+from domain.months import Month
+from domain.policy import PolicyBook
+from domain.vocabulary import (
+    PAID_STATUSES,
+    ContributionStatus,
+    Insurance,
+    PostingState,
+    RefundState,
+    RejectReason,
+    Sex,
+    TradeState,
+)
+from storage import contributions, payments, persons, postings, refunds, treasury
+from storage.models import Contribution
+from storage.policy_book import load_policy_book
+from workflows.contract import (
     AssessOutcome,
-    AssessRequest,
     CertifyRequest,
     ChargeRequest,
     PaymentCheck,
@@ -46,23 +61,7 @@ from domain.contribution import (
     VerifyOutcome,
     VerifyRequest,
 )
-from domain.eligibility import PayerFacts, check_months
-from domain.errors import DomainError
-from domain.months import Month
-from domain.policy import PolicyBook
-from domain.vocabulary import (
-    PAID_STATUSES,
-    ContributionStatus,
-    Insurance,
-    PostingState,
-    RefundState,
-    RejectReason,
-    Sex,
-    TradeState,
-)
-from storage import contributions, payments, persons, postings, refunds, treasury
-from storage.models import Contribution
-from storage.policy_book import load_policy_book
+from workflows.contract import ContributionSteps as Steps
 
 S = ContributionStatus
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -105,7 +104,6 @@ class ContributionActivities:
         """Every activity, for the worker's registration."""
         return [
             self.verify_and_reserve,
-            self.assess,
             self.create_payment_order,
             self.query_payment,
             self.close_payment_order,
@@ -121,7 +119,7 @@ class ContributionActivities:
 
     # ---- verify and assess ---------------------------------------------------------------------
 
-    @activity.defn(name=ActivityName.VERIFY_AND_RESERVE)
+    @activity.defn(name=Steps.VERIFY_AND_RESERVE.name)
     async def verify_and_reserve(self, req: VerifyRequest) -> VerifyOutcome:
         """Payer registered and eligible for every month; months reserved all-or-nothing."""
         c = req.contribution
@@ -237,16 +235,9 @@ class ContributionActivities:
             assessment=_assessment(book, contribution.months, contribution.grade, at.date()),
         )
 
-    @activity.defn(name=ActivityName.ASSESS)
-    async def assess(self, req: AssessRequest) -> AssessOutcome:
-        """The amount due per month from the year's policy, in integer fen."""
-        async with self._sessions() as session:
-            book: PolicyBook = await load_policy_book(session)
-        return _assessment(book, req.months, req.grade, req.on)
-
     # ---- charge and await payment --------------------------------------------------------------
 
-    @activity.defn(name=ActivityName.CREATE_PAYMENT_ORDER)
+    @activity.defn(name=Steps.CREATE_PAYMENT_ORDER.name)
     async def create_payment_order(self, req: ChargeRequest) -> PaymentOrder:
         """Create the channel order; a lost response is resolved by querying, never re-guessed."""
         async with self._sessions.begin() as session:
@@ -313,7 +304,7 @@ class ContributionActivities:
             )
         return check
 
-    @activity.defn(name=ActivityName.QUERY_PAYMENT)
+    @activity.defn(name=Steps.QUERY_PAYMENT.name)
     async def query_payment(self, out_trade_no: str) -> PaymentCheck:
         """Ask the channel when no callback came (callbacks get lost)."""
         try:
@@ -321,7 +312,7 @@ class ContributionActivities:
         except (InvalidRequestError, AuthError) as err:
             raise _non_retryable(err) from err
 
-    @activity.defn(name=ActivityName.CLOSE_PAYMENT_ORDER)
+    @activity.defn(name=Steps.CLOSE_PAYMENT_ORDER.name)
     async def close_payment_order(self, out_trade_no: str) -> PaymentCheck:
         """Close an unpaid order, then query: the payer may have paid in the last second."""
         try:
@@ -332,7 +323,7 @@ class ContributionActivities:
             raise _non_retryable(err) from err
         return await self._query(out_trade_no)
 
-    @activity.defn(name=ActivityName.RECORD_PAYMENT)
+    @activity.defn(name=Steps.RECORD_PAYMENT.name)
     async def record_payment(self, req: RecordPaymentRequest) -> PaymentRecorded:
         """The money is with us: PAID, with the expected treasury date in business days."""
         p = req.payment
@@ -364,7 +355,7 @@ class ContributionActivities:
 
     # ---- posting -------------------------------------------------------------------------------
 
-    @activity.defn(name=ActivityName.SUBMIT_POSTING)
+    @activity.defn(name=Steps.SUBMIT_POSTING.name)
     async def submit_posting(self, req: PostingRequestMsg) -> PostingCheck:
         """Submit to the social-insurance agency (idempotent per contribution)."""
         result = await self._posting.submit(
@@ -391,7 +382,7 @@ class ContributionActivities:
                 await contributions.set_status(session, req.contribution_id, S.POSTED, req.at)
         return PostingCheck(posting_id=result.posting_id, state=result.state, reason=result.reason)
 
-    @activity.defn(name=ActivityName.CHECK_POSTING)
+    @activity.defn(name=Steps.CHECK_POSTING.name)
     async def check_posting(self, req: PostingCheckRequest) -> PostingCheck:
         result = await self._posting.status(req.posting_id)
         async with self._sessions.begin() as session:
@@ -409,7 +400,7 @@ class ContributionActivities:
 
     # ---- refund --------------------------------------------------------------------------------
 
-    @activity.defn(name=ActivityName.REQUEST_REFUND)
+    @activity.defn(name=Steps.REQUEST_REFUND.name)
     async def request_refund(self, req: RefundOrder) -> RefundCheck:
         """Refund through the original channel; the refund number is fixed by the workflow."""
         async with self._sessions.begin() as session:
@@ -442,7 +433,7 @@ class ContributionActivities:
             req.contribution_id, status.out_refund_no, status.status, status.refund_id, req.at
         )
 
-    @activity.defn(name=ActivityName.CHECK_REFUND)
+    @activity.defn(name=Steps.CHECK_REFUND.name)
     async def check_refund(self, req: RefundCheckRequest) -> RefundCheck:
         status = await self._payments.query_refund(req.out_refund_no)
         return await self._store_refund(
@@ -467,7 +458,7 @@ class ContributionActivities:
 
     # ---- treasury and certificate --------------------------------------------------------------
 
-    @activity.defn(name=ActivityName.CHECK_TREASURY)
+    @activity.defn(name=Steps.CHECK_TREASURY.name)
     async def check_treasury(self, req: TreasuryCheckRequest) -> TreasuryResult | None:
         """Has the money reached the treasury (入库)? None means not yet."""
         receipt = await self._treasury.query_receipt(
@@ -492,14 +483,14 @@ class ContributionActivities:
             await contributions.set_status(session, req.contribution_id, S.IN_TREASURY, req.at)
         return TreasuryResult(receipt_no=receipt.receipt_no, treasury_date=receipt.treasury_date)
 
-    @activity.defn(name=ActivityName.ISSUE_CERTIFICATE_ELIGIBILITY)
+    @activity.defn(name=Steps.ISSUE_CERTIFICATE_ELIGIBILITY.name)
     async def issue_certificate_eligibility(self, req: CertifyRequest) -> None:
         """The months become certifiable (完税证明) and the contribution is complete."""
         async with self._sessions.begin() as session:
             await treasury.add_certifiable_months(session, req.contribution_id, req.at)
             await contributions.set_status(session, req.contribution_id, S.COMPLETED, req.at)
 
-    @activity.defn(name=ActivityName.RECORD_STATUS)
+    @activity.defn(name=Steps.RECORD_STATUS.name)
     async def record_status(self, change: StatusChange) -> None:
         """Persist a status no step records itself (expired, cancelled, review, ...)."""
         async with self._sessions.begin() as session:
@@ -516,7 +507,7 @@ class ContributionActivities:
 
 
 def _assessment(book: PolicyBook, months: Sequence[str], grade: int, on: date) -> AssessOutcome:
-    """The amount due per month under the book, as the ASSESS step and the verdict carry it.
+    """The amount due per month under the book, as the verdict carries it.
 
     The verdict prices on its time's UTC date, as the workflow's `workflow.now().date()` did."""
     result = assess_months(book, [Month.parse(m) for m in months], grade, on)

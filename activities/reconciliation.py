@@ -14,7 +14,6 @@ from temporalio.service import RPCError, RPCStatusCode
 from adapters.clock import activity_clock
 from adapters.errors import AuthError, ConflictError, InvalidRequestError, NotFoundError
 from adapters.payments.interface import BillRow, PaymentChannel, RefundRequest
-from domain.contribution import PaymentNotice
 from domain.reconciliation import (
     BillEntry,
     HealingAction,
@@ -28,22 +27,16 @@ from domain.reconciliation_messages import (
     BillFetched,
     OurSide,
     OurSideRequest,
-    ReconciliationActivity,
     StoreReport,
 )
 from domain.vocabulary import RefundState, TradeState
 from storage import reconciliation as repo
+from workflows.contract import PAYMENT_NOTIFIED, PaymentNotice, workflow_id
+from workflows.contract import ReconciliationSteps as Steps
 
 log = logging.getLogger(__name__)
 
 ORPHAN_REFUND_REASON = "对账发现无对应缴费，原路退款"
-# The workflow name and signal of workflows/contribution.py, by name: activities must not import
-# workflow code (its sandbox imports would then run here too).
-_PAYMENT_SIGNAL = "payment_notified"
-
-
-def contribution_workflow_id(contribution_id: str) -> str:
-    return f"contribution-{contribution_id}"
 
 
 def bill_entry(row: BillRow) -> BillEntry | None:
@@ -88,7 +81,7 @@ class ReconciliationActivities:
             self.store_report,
         ]
 
-    @activity.defn(name=ReconciliationActivity.FETCH_BILL)
+    @activity.defn(name=Steps.FETCH_BILL.name)
     async def fetch_bill(self, bill_date: date) -> BillFetched:
         """The channel's bill of the day (not ready yet → the channel's error, retried)."""
         try:
@@ -102,7 +95,7 @@ class ReconciliationActivities:
             log.warning("bill %s: %d lines with an unknown state", bill_date, unknown)
         return BillFetched(entries=known, unknown_lines=unknown)
 
-    @activity.defn(name=ReconciliationActivity.LOAD_OUR_SIDE)
+    @activity.defn(name=Steps.LOAD_OUR_SIDE.name)
     async def load_our_side(self, req: OurSideRequest) -> OurSide:
         start, end = day_bounds(req.bill_date)
         async with self._sessions() as session:
@@ -135,7 +128,7 @@ class ReconciliationActivities:
             ],
         )
 
-    @activity.defn(name=ReconciliationActivity.SIGNAL_MISSED_CALLBACK)
+    @activity.defn(name=Steps.SIGNAL_MISSED_CALLBACK.name)
     async def signal_missed_callback(self, missed: MissedCallback) -> HealingAction:
         """Ask the channel for the order, then tell the contribution as its callback would have.
 
@@ -167,11 +160,10 @@ class ReconciliationActivities:
             success_time=order.success_time or missed.trade_time,
             bank_type=order.bank_type,
         )
-        handle = activity.client().get_workflow_handle(
-            contribution_workflow_id(missed.contribution_id)
-        )
+        handle = activity.client().get_workflow_handle(workflow_id(missed.contribution_id))
         try:
-            await handle.signal(_PAYMENT_SIGNAL, notice)
+            # By name: activities must not import workflow code (its sandbox imports would run).
+            await handle.signal(PAYMENT_NOTIFIED, notice)
         except RPCError as err:
             if err.status != RPCStatusCode.NOT_FOUND:
                 raise
@@ -179,7 +171,7 @@ class ReconciliationActivities:
             return action.model_copy(update={"outcome": "WORKFLOW_CLOSED"})
         return action.model_copy(update={"outcome": "SIGNALLED"})
 
-    @activity.defn(name=ReconciliationActivity.REFUND_ORPHAN)
+    @activity.defn(name=Steps.REFUND_ORPHAN.name)
     async def refund_orphan(self, orphan: OrphanPayment) -> HealingAction:
         """Refund the whole payment through its channel under the orphan's fixed refund number.
 
@@ -210,7 +202,7 @@ class ReconciliationActivities:
             return action.model_copy(update={"outcome": "REFUSED", "detail": str(err)[:200]})
         return action.model_copy(update={"outcome": status.status.value})
 
-    @activity.defn(name=ReconciliationActivity.STORE_REPORT)
+    @activity.defn(name=Steps.STORE_REPORT.name)
     async def store_report(self, req: StoreReport) -> None:
         report = req.report
         counts = {

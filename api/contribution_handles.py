@@ -13,7 +13,7 @@ from temporalio.client import (
 )
 from temporalio.service import RPCError
 
-from domain.contribution import ContributionView
+from workflows.contract import ContributionView, workflow_id
 from workflows.contribution import ContributionWorkflow
 
 log = logging.getLogger("shebao.api")
@@ -22,11 +22,6 @@ log = logging.getLogger("shebao.api")
 QUERY_TIMEOUT = timedelta(seconds=5)
 # Updates wait for activities (closing an order, say): longer, still bounded.
 UPDATE_TIMEOUT = timedelta(seconds=30)
-
-
-def workflow_id(contribution_id: str) -> str:
-    """`contribution-<id>`: random, no personal data."""
-    return f"contribution-{contribution_id}"
 
 
 async def query_view(client: Client | None, contribution_id: str) -> ContributionView | None:

@@ -18,18 +18,11 @@ from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError
 
-from api.contribution_handles import UPDATE_TIMEOUT, query_view, workflow_id
+from api.contribution_handles import UPDATE_TIMEOUT, query_view
 from api.errors import ApiError, domain_error, month_in_flight
 from api.state import AppState
 from api.temporal_link import unavailable
 from api.timefmt import local_iso, utc_now
-from domain.contribution import (
-    ContributionInput,
-    ContributionView,
-    PaymentOrder,
-    QuoteLine,
-    Timings,
-)
 from domain.errors import MESSAGES, DomainError
 from domain.vocabulary import Channel, ContributionStatus, RejectReason
 from settings import Settings
@@ -37,6 +30,14 @@ from storage import idempotency, persons, quotes
 from storage.models import Person, Quote
 from workflows import search_attributes as sa
 from workflows.cleartext import ClearText
+from workflows.contract import (
+    ContributionInput,
+    ContributionView,
+    PaymentOrder,
+    QuoteLine,
+    Timings,
+    workflow_id,
+)
 from workflows.contribution import ContributionWorkflow
 
 log = logging.getLogger("shebao.api")

@@ -11,7 +11,6 @@ from api.contribution_handles import query_view
 from api.errors import ApiError
 from api.state import AppState
 from api.timefmt import LocalDateTime
-from domain.contribution import ContributionView
 from domain.identity import mask_id, mask_name
 from domain.vocabulary import (
     PAID_STATUSES,
@@ -21,6 +20,7 @@ from domain.vocabulary import (
 )
 from storage import contributions, payments, persons, postings, refunds, treasury
 from storage.models import Contribution, Person
+from workflows.contract import ContributionView
 
 _MAX_ID_LENGTH = 40
 

@@ -10,10 +10,9 @@ from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 
 from adapters.payments.interface import PaymentNotification
-from api.contribution_handles import workflow_id
 from api.timefmt import utc_now
-from domain.contribution import PaymentNotice, RefundNotice
 from storage import payments
+from workflows.contract import PaymentNotice, RefundNotice, workflow_id
 from workflows.contribution import ContributionWorkflow
 
 log = logging.getLogger("shebao.api.notifications")

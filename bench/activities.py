@@ -34,8 +34,12 @@ from adapters.factory import build_adapters
 from bench.contributions import add_payers, contribution_input
 from bench.stack import databases
 from domain.assessment import assess
-from domain.contribution import (
-    AssessRequest,
+from domain.months import Month
+from domain.vocabulary import PostingState, TradeState
+from settings import Settings
+from storage.db import make_sessionmaker, upgrade_database
+from worker import build_activities, make_worker_engine, make_worker_sim_engine
+from workflows.contract import (
     CertifyRequest,
     ChargeRequest,
     PaymentCheck,
@@ -46,11 +50,6 @@ from domain.contribution import (
     TreasuryCheckRequest,
     VerifyRequest,
 )
-from domain.months import Month
-from domain.vocabulary import PostingState, TradeState
-from settings import Settings
-from storage.db import make_sessionmaker, upgrade_database
-from worker import build_activities, make_worker_engine, make_worker_sim_engine
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -93,17 +92,6 @@ async def run(n: int) -> dict[str, float]:
                 "verify_and_reserve",
                 acts.verify_and_reserve,
                 VerifyRequest(contribution=inp, at=now),
-            )
-            await steps.run(
-                "assess",
-                acts.assess,
-                AssessRequest(
-                    insurance=inp.insurance,
-                    months=inp.months,
-                    grade=inp.grade,
-                    back_payment=inp.back_payment,
-                    on=today,
-                ),
             )
             order = await steps.run(
                 "create_payment_order",

@@ -10,7 +10,6 @@ from temporalio.client import Client, WorkflowHandle
 
 from adapters.payments.simulator import PaymentSimulator
 from domain.assessment import Assessment
-from domain.contribution import ContributionInput, PaymentNotice, QuoteLine, Timings
 from domain.identity import compose_resident_id
 from domain.months import Month
 from domain.payer_ref import payer_ref
@@ -21,6 +20,7 @@ from storage import persons
 from storage.db import make_engine, make_sessionmaker
 from storage.policy_book import load_policy_book
 from workflows import search_attributes as sa
+from workflows.contract import ContributionInput, PaymentNotice, QuoteLine, Timings, workflow_id
 from workflows.contribution import ContributionWorkflow
 
 
@@ -87,7 +87,7 @@ async def start_and_pay(
     handle = await client.start_workflow(
         ContributionWorkflow.run,
         inp,
-        id=f"contribution-{inp.contribution_id}",
+        id=workflow_id(inp.contribution_id),
         task_queue=task_queue,
         search_attributes=sa.initial(inp),
     )

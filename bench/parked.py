@@ -35,10 +35,10 @@ from adapters.factory import build_simulators
 from bench.contributions import add_payers, contribution_input, start_and_pay
 from bench.stack import Stack, databases, memory_kib
 from domain.assessment import assess
-from domain.contribution import Timings
 from domain.months import Month
 from settings import Settings
 from storage.db import upgrade_database
+from workflows.contract import Timings
 from workflows.converter import connect
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")

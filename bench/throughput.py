@@ -47,10 +47,10 @@ from bench.contributions import add_payers, contribution_input, start_and_pay
 from bench.pgstats import PgMeter, PgReport, print_report
 from bench.stack import Stack, cpu_seconds, postgres_databases
 from domain.assessment import assess
-from domain.contribution import Timings
 from domain.months import Month
 from settings import Settings
 from storage.db import upgrade_database
+from workflows.contract import Timings
 from workflows.contribution import ContributionWorkflow
 from workflows.converter import connect
 

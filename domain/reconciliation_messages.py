@@ -58,13 +58,3 @@ class ReconciliationSummary(_Message):
     missing_from_bill: int
     signalled: int
     refunds_requested: int
-
-
-class ReconciliationActivity:
-    """Activity type names: the workflow calls them by name so it never imports storage code."""
-
-    FETCH_BILL = "reconciliation_fetch_bill"
-    LOAD_OUR_SIDE = "reconciliation_load_our_side"
-    SIGNAL_MISSED_CALLBACK = "reconciliation_signal_missed_callback"
-    REFUND_ORPHAN = "reconciliation_refund_orphan"
-    STORE_REPORT = "reconciliation_store_report"

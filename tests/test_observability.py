@@ -9,6 +9,7 @@ import logging
 import pytest
 
 from observability import mask, masked_handler, request_id
+from workflows.contract import workflow_id
 
 
 @pytest.mark.parametrize(
@@ -44,7 +45,7 @@ def test_labelled_names_are_masked(line: str) -> None:
 
 def test_identifiers_that_are_not_personal_survive() -> None:
     line = (
-        "contribution-3f9a1c2b4d5e6f708192a3b4 order SB3f9a1c2b4d5e6f708192a3b401 "
+        f"{workflow_id('3f9a1c2b4d5e6f708192a3b4')} order SB3f9a1c2b4d5e6f708192a3b401 "
         "status MANUAL_REVIEW 2026-03-01T08:00:00+08:00 amount 87267 fen POST /api/v1/session 200"
     )
     assert mask(line) == line

@@ -4,17 +4,26 @@ from __future__ import annotations
 
 import contextlib
 from datetime import date, datetime, time, timedelta, timezone
-from typing import Any
+from typing import TypeVar
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from domain.contribution import (
-        ActivityName,
-        AssessOutcome,
-        AssessRequest,
+    from domain.vocabulary import (
+        INSURANCE_LABELS,
+        ContributionStatus,
+        PostingState,
+        RefundState,
+        RejectReason,
+        TradeState,
+    )
+    from workflows import search_attributes as sa
+    from workflows.cleartext import ClearText
+    from workflows.contract import (
+        PAYMENT_NOTIFIED,
+        REFUND_NOTIFIED,
         CancelRequest,
         CertifyRequest,
         ChargeRequest,
@@ -35,25 +44,20 @@ with workflow.unsafe.imports_passed_through():
         RefundOrder,
         RefundView,
         ResolveReview,
+        ReviewAction,
         StatusChange,
+        Step,
         TimelineEntry,
         TreasuryCheckRequest,
         TreasuryResult,
         VerifyOutcome,
         VerifyRequest,
     )
-    from domain.vocabulary import (
-        INSURANCE_LABELS,
-        ContributionStatus,
-        PostingState,
-        RefundState,
-        RejectReason,
-        TradeState,
-    )
-    from workflows import search_attributes as sa
-    from workflows.cleartext import ClearText
+    from workflows.contract import ContributionSteps as Steps
 
 S = ContributionStatus
+In = TypeVar("In")
+Out = TypeVar("Out")
 
 # No error types are named here: a policy matches them by class name, which libraries share
 # (SQLAlchemy has an InvalidRequestError too). An activity whose error retrying cannot fix fails
@@ -73,15 +77,12 @@ STEP_TIMEOUT = timedelta(seconds=30)
 # the channel as a different order under the same number (OUT_TRADE_NO_USED).
 LOCAL_STEPS = frozenset(
     {
-        ActivityName.VERIFY_AND_RESERVE,
-        ActivityName.RECORD_PAYMENT,
-        ActivityName.ISSUE_CERTIFICATE_ELIGIBILITY,
-        ActivityName.RECORD_STATUS,
+        Steps.VERIFY_AND_RESERVE.name,
+        Steps.RECORD_PAYMENT.name,
+        Steps.ISSUE_CERTIFICATE_ELIGIBILITY.name,
+        Steps.RECORD_STATUS.name,
     }
 )
-# Workflows started before this patch replay as they ran: every step an ordinary activity, and
-# ContributionStatus upserted at every status (see _announce for what the patch does instead).
-LOCAL_STEPS_PATCH = "local-steps-v1"
 # WeChat Pay asks merchants to poll refunds after 1, 5, 10, 20 and 30 minutes, then steadily.
 REFUND_POLL_SCHEDULE_S = (60, 4 * 60, 5 * 60, 10 * 60, 10 * 60)
 
@@ -91,6 +92,7 @@ TREASURY_MAX_BACKOFF = timedelta(hours=6)
 SHANGHAI = timezone(timedelta(hours=8), "Asia/Shanghai")
 
 STATUSES_BEFORE_PAYMENT = frozenset({S.VERIFYING, S.AWAITING_PAYMENT})
+ENDED_UNPAID = frozenset({S.REJECTED, S.EXPIRED, S.CANCELLED})
 
 
 @workflow.defn
@@ -113,10 +115,12 @@ class ContributionWorkflow:
         self._expected_treasury: date | None = None
         self._treasury: TreasuryResult | None = None
         self._cancel_requested = False
-        self._cancel_done = False
         self._review_reason: str | None = None
         self._resolution: ResolveReview | None = None
-        self._local_steps = False
+        # Updates answer only once storage holds what they lead to: the status a step last
+        # persisted, and whether an operator's decision has reached storage yet.
+        self._stored: ContributionStatus | None = None
+        self._resolution_stored = True
         # The status last published as a search attribute; starters set VERIFYING (sa.initial).
         self._announced: ContributionStatus = S.VERIFYING
 
@@ -125,38 +129,21 @@ class ContributionWorkflow:
     @workflow.run
     async def run(self, inp: ContributionInput) -> ContributionView:
         self._input = inp
-        self._local_steps = workflow.patched(LOCAL_STEPS_PATCH)
         self._enter(S.VERIFYING)
         cid = inp.contribution_id
 
         verdict: VerifyOutcome = await self._step(
-            ActivityName.VERIFY_AND_RESERVE,
+            Steps.VERIFY_AND_RESERVE,
             VerifyRequest(contribution=inp, at=workflow.now()),
-            VerifyOutcome,
             summary="verify payer and reserve months",
         )
         if not verdict.accepted:
             self._holder = verdict.holder_contribution_id
             return await self._finish_unpaid(S.REJECTED, verdict.reason, release=False)
 
-        # The verdict carries the amount, priced with the book it read; a verdict from a worker
-        # before that (recorded in an older history) does not, and the step runs as it did then.
+        # An accepted verdict carries the amount, priced with the policy book it read.
         assessment = verdict.assessment
-        if assessment is None:
-            assessment = await workflow.execute_local_activity(
-                ActivityName.ASSESS,
-                AssessRequest(
-                    insurance=inp.insurance,
-                    months=inp.months,
-                    grade=inp.grade,
-                    back_payment=inp.back_payment,
-                    on=workflow.now().date(),
-                ),
-                result_type=AssessOutcome,
-                start_to_close_timeout=STEP_TIMEOUT,
-                retry_policy=STEP_RETRY,
-            )
-        if assessment.total_fen != inp.total_fen:
+        if assessment is None or assessment.total_fen != inp.total_fen:
             # The policy changed between quote and start: never charge an amount nobody saw.
             return await self._finish_unpaid(S.REJECTED, RejectReason.QUOTE_CHANGED)
 
@@ -176,9 +163,8 @@ class ContributionWorkflow:
         )
         try:
             self._order = await self._step(
-                ActivityName.CREATE_PAYMENT_ORDER,
+                Steps.CREATE_PAYMENT_ORDER,
                 order_request,
-                PaymentOrder,
                 summary="create payment order",
             )
         except ActivityError as err:
@@ -189,23 +175,21 @@ class ContributionWorkflow:
         paid = await self._await_payment(order_request.expires_at)
         if paid is None:
             status = S.CANCELLED if self._cancel_requested else S.EXPIRED
-            self._cancel_done = True
             return await self._finish_unpaid(status, None)
-        self._cancel_done = True
         self._payment = paid
 
         recorded: PaymentRecorded = await self._step(
-            ActivityName.RECORD_PAYMENT,
+            Steps.RECORD_PAYMENT,
             RecordPaymentRequest(
                 contribution_id=cid,
                 payment=paid,
                 treasury_lag_business_days=verdict.treasury_lag_business_days,
                 at=workflow.now(),
             ),
-            PaymentRecorded,
             summary="record payment",
         )
         self._expected_treasury = recorded.expected_treasury_date
+        self._stored = S.PAID
         self._enter(S.PAID)
 
         posted = await self._post(paid)
@@ -218,9 +202,8 @@ class ContributionWorkflow:
         self._enter(S.IN_TREASURY)
 
         await self._step(
-            ActivityName.ISSUE_CERTIFICATE_ELIGIBILITY,
+            Steps.ISSUE_CERTIFICATE_ELIGIBILITY,
             CertifyRequest(contribution_id=cid, at=workflow.now()),
-            None,
             summary="issue certificate eligibility",
         )
         self._enter(S.COMPLETED)
@@ -245,9 +228,8 @@ class ContributionWorkflow:
             if self._cancel_requested or now >= expires_at:
                 # Closing first, then asking: a payer may have paid in the very last second.
                 final: PaymentCheck = await self._step(
-                    ActivityName.CLOSE_PAYMENT_ORDER,
+                    Steps.CLOSE_PAYMENT_ORDER,
                     self._order.out_trade_no,
-                    PaymentCheck,
                     summary="close unpaid order, then query",
                 )
                 return final if final.trade_state == TradeState.SUCCESS else None
@@ -259,9 +241,8 @@ class ContributionWorkflow:
                 )
             except TimeoutError:
                 check: PaymentCheck = await self._step(
-                    ActivityName.QUERY_PAYMENT,
+                    Steps.QUERY_PAYMENT,
                     self._order.out_trade_no,
-                    PaymentCheck,
                     summary="query payment (no callback yet)",
                 )
                 if check.trade_state == TradeState.SUCCESS:
@@ -272,7 +253,7 @@ class ContributionWorkflow:
         assert self._input is not None
         inp = self._input
         posting: PostingCheck = await self._step(
-            ActivityName.SUBMIT_POSTING,
+            Steps.SUBMIT_POSTING,
             PostingRequestMsg(
                 contribution_id=inp.contribution_id,
                 payer_ref=inp.payer_ref,
@@ -282,7 +263,6 @@ class ContributionWorkflow:
                 paid_at=paid.paid_at or workflow.now(),
                 at=workflow.now(),
             ),
-            PostingCheck,
             summary="submit for posting",
         )
         self._posting = posting
@@ -292,13 +272,12 @@ class ContributionWorkflow:
             self._announce()
             await workflow.sleep(interval)
             posting = await self._step(
-                ActivityName.CHECK_POSTING,
+                Steps.CHECK_POSTING,
                 PostingCheckRequest(
                     contribution_id=inp.contribution_id,
                     posting_id=posting.posting_id,
                     at=workflow.now(),
                 ),
-                PostingCheck,
                 summary="check posting",
             )
             self._posting = posting
@@ -328,8 +307,10 @@ class ContributionWorkflow:
             self._enter(S.REFUNDING)
             try:
                 check: RefundCheck = await self._step(
-                    ActivityName.REQUEST_REFUND, order, RefundCheck, summary="request refund"
+                    Steps.REQUEST_REFUND, order, summary="request refund"
                 )
+                # The step stored REFUNDING (REFUNDED if the channel was quick): a retry is in.
+                self._resolution_stored = True
                 check = await self._follow_refund(check)
             except ActivityError as err:
                 workflow.logger.warning("refund refused by the channel: %s", err.cause)
@@ -341,14 +322,16 @@ class ContributionWorkflow:
             # CLOSED or ABNORMAL: never dropped silently — an operator decides.
             self._review_reason = f"退款状态 {check.status.value}，需人工处理"
             await self._record(S.MANUAL_REVIEW, detail=check.status.value)
+            self._resolution_stored = True  # a retry the channel refused is back in review
             self._resolution = None
             self._announce()
             await workflow.wait_condition(lambda: self._resolution is not None)
             assert self._resolution is not None
-            if self._resolution.action == "mark_refunded":
+            if self._resolution.action == ReviewAction.MARK_REFUNDED:
                 await self._record(
                     S.REFUNDED, detail="operator: refunded outside the channel", release=True
                 )
+                self._resolution_stored = True
                 return
             attempt += 1
 
@@ -364,13 +347,12 @@ class ContributionWorkflow:
                     lambda: self._refund_notice is not None, timeout=timedelta(seconds=wait_s)
                 )
             check = await self._step(
-                ActivityName.CHECK_REFUND,
+                Steps.CHECK_REFUND,
                 RefundCheckRequest(
                     contribution_id=self._input.contribution_id,
                     out_refund_no=check.out_refund_no,
                     at=workflow.now(),
                 ),
-                RefundCheck,
                 summary="check refund",
             )
         return check
@@ -396,9 +378,8 @@ class ContributionWorkflow:
         interval = base
         while True:
             receipt: TreasuryResult | None = await self._step(
-                ActivityName.CHECK_TREASURY,
+                Steps.CHECK_TREASURY,
                 request.model_copy(update={"at": workflow.now()}),
-                TreasuryResult | None,
                 summary="check treasury receipt",
             )
             if receipt is not None:
@@ -411,7 +392,7 @@ class ContributionWorkflow:
 
     # ---- messages ------------------------------------------------------------------------------
 
-    @workflow.signal
+    @workflow.signal(name=PAYMENT_NOTIFIED)
     def payment_notified(self, notice: PaymentNotice) -> None:
         """A verified channel callback; duplicates, foreign and failed events are ignored."""
         if notice.event_id in self._seen_events:
@@ -428,7 +409,7 @@ class ContributionWorkflow:
             return
         self._paid_notice = notice
 
-    @workflow.signal
+    @workflow.signal(name=REFUND_NOTIFIED)
     def refund_notified(self, notice: RefundNotice) -> None:
         if self._refund is not None and notice.out_refund_no == self._refund.out_refund_no:
             self._refund_notice = notice
@@ -451,9 +432,12 @@ class ContributionWorkflow:
 
     @workflow.update
     async def cancel(self, request: CancelRequest) -> ContributionView:
+        """Answers once storage holds the outcome: CANCELLED, or the payment that came first."""
         self._cancel_requested = True
-        await workflow.wait_condition(lambda: self._cancel_done or self._status in {S.CANCELLED})
-        if self._status != S.CANCELLED:
+        await workflow.wait_condition(
+            lambda: self._stored in ENDED_UNPAID or self._stored == S.PAID
+        )
+        if self._stored != S.CANCELLED:
             raise ApplicationError("already paid", type="ALREADY_PAID", non_retryable=True)
         return self.status()
 
@@ -464,16 +448,16 @@ class ContributionWorkflow:
 
     @workflow.update
     async def resolve_review(self, decision: ResolveReview) -> ContributionView:
+        """Answers once storage holds the status the decision leads to (_refund_until_final)."""
         self._resolution = decision
-        await workflow.wait_condition(lambda: self._status != S.MANUAL_REVIEW)
+        self._resolution_stored = False
+        await workflow.wait_condition(lambda: self._resolution_stored)
         return self.status()
 
     @resolve_review.validator
     def _validate_resolve(self, decision: ResolveReview) -> None:
         if self._status != S.MANUAL_REVIEW:
             raise ApplicationError("not in manual review", type="NOT_IN_REVIEW")
-        if decision.action not in {"retry_refund", "mark_refunded"}:
-            raise ApplicationError("unknown action", type="UNKNOWN_ACTION")
         if not decision.note.strip():
             raise ApplicationError("a note is required", type="NOTE_REQUIRED")
 
@@ -515,36 +499,34 @@ class ContributionWorkflow:
 
     # ---- helpers -------------------------------------------------------------------------------
 
-    async def _step(self, name: str, arg: Any, result_type: Any, *, summary: str) -> Any:
-        execute: Any = workflow.execute_activity
-        if self._local_steps and name in LOCAL_STEPS:
-            execute = workflow.execute_local_activity
-        else:
+    async def _step(self, step: Step[In, Out], arg: In, *, summary: str) -> Out:
+        local = step.name in LOCAL_STEPS
+        if not local:
             self._announce()  # the workflow now waits on the server
-        return await execute(
-            name,
+        execute = workflow.execute_local_activity if local else workflow.execute_activity
+        result: Out = await execute(
+            step.name,
             arg,
-            result_type=result_type,
+            result_type=step.result_type,
             start_to_close_timeout=STEP_TIMEOUT,
             retry_policy=STEP_RETRY,
             # Step names only: readable in Temporal UI without the codec key.
             summary=ClearText(summary),
         )
+        return result
 
     def _enter(self, status: ContributionStatus) -> None:
         """Move the in-memory state machine and what operators see (no personal data)."""
         self._status = status
         self._timeline.append(TimelineEntry(status=status, at=workflow.now()))
         workflow.set_current_details(f"status: {status.value}")
-        if not self._local_steps:
-            workflow.upsert_search_attributes([sa.CONTRIBUTION_STATUS.value_set(status.value)])
 
     def _announce(self) -> None:
         """Publish ContributionStatus before the workflow waits on the server (timer, signal,
         activity): statuses passed within one workflow task (POSTING → POSTED, IN_TREASURY →
         COMPLETED) cost one search-attribute update, not one each. The status query is always
         exact; the search attribute is what operators filter by between steps."""
-        if self._local_steps and self._announced != self._status:
+        if self._announced != self._status:
             workflow.upsert_search_attributes(
                 [sa.CONTRIBUTION_STATUS.value_set(self._status.value)]
             )
@@ -553,11 +535,13 @@ class ContributionWorkflow:
     async def _record(
         self, status: ContributionStatus, *, detail: str | None = None, release: bool = False
     ) -> None:
-        """Enter a status that no step activity records on its own, and persist it."""
+        """Persist a status that no step activity records on its own, then enter it.
+
+        In this order the status an update waits for is one storage already holds.
+        """
         assert self._input is not None
-        self._enter(status)
         await self._step(
-            ActivityName.RECORD_STATUS,
+            Steps.RECORD_STATUS,
             StatusChange(
                 contribution_id=self._input.contribution_id,
                 status=status,
@@ -566,9 +550,10 @@ class ContributionWorkflow:
                 reject_reason=self._reject_reason,
                 release_months=release,
             ),
-            None,
             summary=f"record {status.value}",
         )
+        self._stored = status
+        self._enter(status)
 
     async def _finish_unpaid(
         self, status: ContributionStatus, reason: RejectReason | None, *, release: bool = True

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta, timezone
-from typing import Any
+from typing import TypeVar
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
@@ -14,13 +14,15 @@ with workflow.unsafe.imports_passed_through():
         BillFetched,
         OurSide,
         OurSideRequest,
-        ReconciliationActivity,
         ReconciliationInput,
         ReconciliationSummary,
         StoreReport,
     )
+    from workflows.contract import ReconciliationSteps as A
+    from workflows.contract import Step
 
-A = ReconciliationActivity
+In = TypeVar("In")
+Out = TypeVar("Out")
 # China has had no daylight saving since 1991: a fixed offset is exact (and sandbox-safe).
 SHANGHAI = timezone(timedelta(hours=8), "Asia/Shanghai")
 
@@ -55,13 +57,8 @@ class ReconciliationWorkflow:
         bill_date = inp.bill_date or yesterday_in_shanghai(now)
         workflow.set_current_details(f"bill date {bill_date.isoformat()}")
 
-        bill: BillFetched = await workflow.execute_activity(
-            A.FETCH_BILL,
-            bill_date,
-            result_type=BillFetched,
-            start_to_close_timeout=STEP_TIMEOUT,
-            retry_policy=BILL_RETRY,
-            summary="fetch the channel's trade bill",
+        bill: BillFetched = await self._step(
+            A.FETCH_BILL, bill_date, summary="fetch the channel's trade bill", retry=BILL_RETRY
         )
         stuck_after = timedelta(seconds=inp.stuck_refund_after_s)
         ours: OurSide = await self._step(
@@ -71,7 +68,6 @@ class ReconciliationWorkflow:
                 out_trade_nos=sorted({e.out_trade_no for e in bill.entries}),
                 stuck_before=now - stuck_after,
             ),
-            OurSide,
             summary="load our payments and refunds",
         )
         report = reconcile(
@@ -89,7 +85,6 @@ class ReconciliationWorkflow:
                 await self._step(
                     A.SIGNAL_MISSED_CALLBACK,
                     missed,
-                    HealingAction,
                     summary="signal a contribution whose callback never came",
                 )
             )
@@ -98,7 +93,6 @@ class ReconciliationWorkflow:
                 await self._step(
                     A.REFUND_ORPHAN,
                     orphan,
-                    HealingAction,
                     summary="refund a payment no contribution keeps",
                 )
             )
@@ -107,20 +101,22 @@ class ReconciliationWorkflow:
         await self._step(
             A.STORE_REPORT,
             StoreReport(report=report, workflow_id=workflow.info().workflow_id),
-            None,
             summary="store the report",
         )
         return _summary(report)
 
-    async def _step(self, name: str, arg: Any, result_type: Any, *, summary: str) -> Any:
-        return await workflow.execute_activity(
-            name,
+    async def _step(
+        self, step: Step[In, Out], arg: In, *, summary: str, retry: RetryPolicy = STEP_RETRY
+    ) -> Out:
+        result: Out = await workflow.execute_activity(
+            step.name,
             arg,
-            result_type=result_type,
+            result_type=step.result_type,
             start_to_close_timeout=STEP_TIMEOUT,
-            retry_policy=STEP_RETRY,
+            retry_policy=retry,
             summary=summary,
         )
+        return result
 
 
 def _summary(report: ReconciliationReport) -> ReconciliationSummary:

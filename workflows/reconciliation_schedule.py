@@ -19,9 +19,10 @@ from temporalio.client import (
 )
 
 from domain.reconciliation_messages import ReconciliationInput
+from workflows.contract import RECONCILIATION_SCHEDULE_ID, RECONCILIATION_SCHEDULED_WORKFLOW_ID
 from workflows.reconciliation import ReconciliationWorkflow
 
-SCHEDULE_ID = "reconciliation-daily"
+SCHEDULE_ID = RECONCILIATION_SCHEDULE_ID
 # WeChat Pay's trade bill of a day is ready after 10:00 the next day.
 CRON = "30 10 * * *"
 TIME_ZONE = "Asia/Shanghai"
@@ -35,7 +36,7 @@ def reconciliation_schedule(task_queue: str) -> Schedule:
         action=ScheduleActionStartWorkflow(
             ReconciliationWorkflow.run,
             ReconciliationInput(),
-            id="reconciliation-scheduled",
+            id=RECONCILIATION_SCHEDULED_WORKFLOW_ID,
             task_queue=task_queue,
         ),
         spec=ScheduleSpec(cron_expressions=[CRON], time_zone_name=TIME_ZONE),

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from temporalio.common import SearchAttributeKey, SearchAttributePair, TypedSearchAttributes
 
-from domain.contribution import ContributionInput
 from domain.vocabulary import ContributionStatus
+from workflows.contract import ContributionInput
 
 CONTRIBUTION_STATUS = SearchAttributeKey.for_keyword("ContributionStatus")
 PAYER_REF = SearchAttributeKey.for_keyword("PayerRef")

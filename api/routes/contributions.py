@@ -12,7 +12,7 @@ from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError
 
 from api.auth import CurrentPerson
-from api.contribution_handles import UPDATE_TIMEOUT, query_view, workflow_id
+from api.contribution_handles import UPDATE_TIMEOUT, query_view
 from api.contribution_start import ContributionStarter, check_key
 from api.contribution_view import (
     ContributionOut,
@@ -23,8 +23,8 @@ from api.contribution_view import (
 from api.errors import ApiError
 from api.state import State
 from api.temporal_link import unavailable
-from domain.contribution import CancelRequest, ContributionView
 from domain.vocabulary import Channel, ContributionStatus
+from workflows.contract import CancelRequest, ContributionView, workflow_id
 from workflows.contribution import ContributionWorkflow
 
 router = APIRouter(prefix="/api/v1/contributions", tags=["payer"])

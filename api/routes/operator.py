@@ -12,14 +12,12 @@ from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError
 
 from api.auth import Operator
-from api.contribution_handles import workflow_id
 from api.contribution_view import ContributionOut, find_contribution, from_workflow
 from api.errors import ApiError
 from api.people import MAX_ID_TEXT, MAX_NAME_TEXT
 from api.state import State
 from api.temporal_link import unavailable
 from api.timefmt import LocalDateTime, utc_now
-from domain.contribution import ContributionView, ResolveReview
 from domain.identity import normalize_name, validate_id
 from domain.months import Month
 from domain.payer_ref import payer_ref as make_payer_ref
@@ -28,6 +26,7 @@ from domain.vocabulary import ContributionStatus, Insurance, Sex
 from storage import audit, contributions, persons, policies
 from storage.errors import Conflict
 from storage.models import REGISTRATION_ACTIVE, REGISTRATION_SUSPENDED
+from workflows.contract import ContributionView, ResolveReview, ReviewAction, workflow_id
 from workflows.contribution import ContributionWorkflow
 
 router = APIRouter(prefix="/api/v1/operator", tags=["operator"])
@@ -35,7 +34,6 @@ router = APIRouter(prefix="/api/v1/operator", tags=["operator"])
 # Update validator refusals → (status, message).
 _RESOLVE_REFUSALS: dict[str, tuple[int, str]] = {
     "NOT_IN_REVIEW": (409, "该缴费不在人工复核中"),
-    "UNKNOWN_ACTION": (422, "不支持的处理方式"),
     "NOTE_REQUIRED": (422, "请填写处理说明"),
 }
 
@@ -78,7 +76,7 @@ class ContributionRow(BaseModel):
 
 
 class ResolveIn(BaseModel):
-    action: Literal["retry_refund", "mark_refunded"]
+    action: ReviewAction
     note: str = Field(min_length=1, max_length=500)
 
 

@@ -19,17 +19,13 @@ from domain.reconciliation_messages import ReconciliationInput
 from storage import audit
 from storage import reconciliation as repo
 from storage.models import ReconciliationReportRow
+from workflows.contract import reconciliation_workflow_id
 from workflows.reconciliation import ReconciliationWorkflow
 
 router = APIRouter(prefix="/api/v1/operator/reconciliations", tags=["operator"])
 
 # Bill dates before this are not WeChat Pay v3 bills we could have (and catch typos like 0001).
 _EARLIEST = date(2020, 1, 1)
-
-
-def run_workflow_id(bill_date: date) -> str:
-    """`reconciliation-<date>`: one run per date at a time; a finished one may run again."""
-    return f"reconciliation-{bill_date.isoformat()}"
 
 
 class ReportRow(BaseModel):
@@ -127,7 +123,7 @@ async def run_now(bill_date: date, state: State, actor: Operator) -> RunOut:
     """Start reconciling that day now; while a run of that day is going, its handle is returned."""
     _checked(bill_date, state.today())
     client = await state.temporal.client()
-    wid = run_workflow_id(bill_date)
+    wid = reconciliation_workflow_id(bill_date)
     try:
         handle = await client.start_workflow(
             ReconciliationWorkflow.run,

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from tests.api.conftest import ApiStack
+from workflows.contract import ReviewAction
 
 HUGE = "你" * 100_000
 
@@ -61,7 +62,7 @@ GARBAGE: dict[str, Any] = {
         "quote_id": HUGE,
         "channel": "wechat_balance",
         "start_month": HUGE,
-        "action": "retry_refund",
+        "action": ReviewAction.RETRY_REFUND,
         "note": HUGE,
         "outcome": "success",
     },
@@ -77,7 +78,7 @@ GARBAGE: dict[str, Any] = {
         "quote_id": "",
         "channel": "bank_card",
         "start_month": "2026-00",
-        "action": "retry_refund",
+        "action": ReviewAction.RETRY_REFUND,
         "note": "",
         "outcome": "success",
     },

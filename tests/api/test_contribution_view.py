@@ -8,13 +8,13 @@ import pytest
 from sqlalchemy import update
 
 import api.contribution_view as contribution_view
-from api.contribution_handles import query_view, workflow_id
+from api.contribution_handles import query_view
 from api.contribution_view import from_workflow
-from domain.contribution import ContributionView
 from domain.vocabulary import ContributionStatus
 from storage import persons
 from storage.models import Payment
 from tests.api.conftest import ApiStack, Payer
+from workflows.contract import ContributionView, workflow_id
 from workflows.contribution import ContributionWorkflow
 
 S = ContributionStatus

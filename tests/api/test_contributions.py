@@ -12,6 +12,7 @@ from domain.vocabulary import Channel, ContributionStatus
 from storage import idempotency
 from tests.api.conftest import ApiStack
 from tests.support import this_month
+from workflows.contract import workflow_id
 
 S = ContributionStatus
 PAID_OR_LATER = {S.PAID, S.POSTING, S.POSTED, S.IN_TREASURY, S.COMPLETED}
@@ -174,14 +175,14 @@ async def test_paying_twice_at_the_cashier_is_order_paid(api: ApiStack) -> None:
 async def test_listing_by_contribution_status_finds_the_workflow(api: ApiStack) -> None:
     payer = await api.register()
     cid = (await api.quote_and_start(payer))["contribution_id"]
-    query = f'ContributionStatus="AWAITING_PAYMENT" AND WorkflowId="contribution-{cid}"'
+    query = f'ContributionStatus="AWAITING_PAYMENT" AND WorkflowId="{workflow_id(cid)}"'
     found: list[str] = []
     for _ in range(50):
         found = [wf.id async for wf in api.env.client.list_workflows(query)]
         if found:
             break
         await asyncio.sleep(0.2)
-    assert found == [f"contribution-{cid}"]
+    assert found == [workflow_id(cid)]
     description = await api.env.client.get_workflow_handle(found[0]).describe()
     attributes = description.typed_search_attributes
     assert payer.id_number not in str(attributes) and payer.name not in str(attributes)
@@ -257,7 +258,7 @@ async def test_a_late_replay_of_a_finished_contribution_reads_its_outcome(api: A
     cid = first.json()["contribution_id"]
     cancelled = await api.http.post(f"/api/v1/contributions/{cid}/cancel", headers=payer.auth)
     assert cancelled.status_code == 200
-    await api.env.client.get_workflow_handle(f"contribution-{cid}").result()
+    await api.env.client.get_workflow_handle(workflow_id(cid)).result()
     # As if the answer had never been stored: the closed run is not started again.
     async with api.sessions.begin() as db:
         record = await idempotency.get_key(db, key)

@@ -19,7 +19,6 @@ from temporalio.testing import WorkflowEnvironment
 
 from api.app import create_app
 from api.errors import ApiError
-from domain.contribution import ContributionInput
 from observability import log_startup, masked_handler
 from settings import Settings
 from storage.db import make_engine, make_sessionmaker, upgrade_database
@@ -27,6 +26,7 @@ from tests.api.conftest import OPERATOR_TOKEN, ApiStack
 from tests.pg import fresh_databases
 from tests.support import app_client, steps_run
 from workflows.codec import ENCODING
+from workflows.contract import ContributionInput, workflow_id
 
 UI_ORIGIN = "http://localhost:8233"
 
@@ -48,7 +48,7 @@ async def test_raw_history_is_opaque_without_the_codec_and_decodes_with_it(api: 
         namespace=api.env.client.namespace,
         data_converter=pydantic_data_converter,
     )
-    raw = await plain.get_workflow_handle(f"contribution-{cid}").fetch_history()
+    raw = await plain.get_workflow_handle(workflow_id(cid)).fetch_history()
     text = raw.to_json()
     for secret in (payer.id_number, payer.name, payer.person_id, "openid"):
         assert secret not in text
@@ -70,7 +70,7 @@ async def test_raw_history_is_opaque_without_the_codec_and_decodes_with_it(api: 
     assert payer.person_id.encode() not in sealed.data
 
     # The operators' client (the codec's converter) reads the same history back.
-    decoded = await api.env.client.get_workflow_handle(f"contribution-{cid}").fetch_history()
+    decoded = await api.env.client.get_workflow_handle(workflow_id(cid)).fetch_history()
     payload = decoded.events[0].workflow_execution_started_event_attributes.input.payloads[0]
     [inp] = await api.env.client.data_converter.decode([payload], [ContributionInput])
     assert inp.person_id == payer.person_id and inp.contribution_id == cid

@@ -8,6 +8,7 @@ from domain.policy import PolicyBook
 from storage.audit import audit_entries
 from tests.api.conftest import ApiStack
 from tests.support import this_month, today
+from workflows.contract import ReviewAction, workflow_id
 
 OPERATOR_ROUTES = [
     ("POST", "/api/v1/operator/registrations"),
@@ -75,7 +76,7 @@ async def test_triage_list_filters_by_status_and_month_without_personal_data(
     assert r.status_code == 200, r.text
     rows = {row["contribution_id"]: row for row in r.json()}
     assert cid in rows
-    assert rows[cid]["workflow_id"] == f"contribution-{cid}"
+    assert rows[cid]["workflow_id"] == workflow_id(cid)
     assert rows[cid]["payer_ref"] == payer.payer_ref
     assert payer.id_number not in r.text and "陈三" not in r.text
     r = await api.http.get(
@@ -89,7 +90,7 @@ async def test_resolve_of_a_contribution_not_in_review_is_not_in_review(api: Api
     cid = (await api.quote_and_start(payer))["contribution_id"]
     r = await api.http.post(
         f"/api/v1/operator/contributions/{cid}/resolve",
-        json={"action": "mark_refunded", "note": "已线下退款"},
+        json={"action": ReviewAction.MARK_REFUNDED, "note": "已线下退款"},
         headers=api.operator,
     )
     assert (r.status_code, r.json()["code"]) == (409, "NOT_IN_REVIEW")
@@ -100,7 +101,7 @@ async def test_resolve_of_a_contribution_not_in_review_is_not_in_review(api: Api
     ]
     r = await api.http.post(
         "/api/v1/operator/contributions/nope/resolve",
-        json={"action": "mark_refunded", "note": "x"},
+        json={"action": ReviewAction.MARK_REFUNDED, "note": "x"},
         headers=api.operator,
     )
     assert (r.status_code, r.json()["code"]) == (404, "CONTRIBUTION_NOT_FOUND")

@@ -21,7 +21,6 @@ from activities.contribution import ContributionActivities
 from adapters.clock import activity_clock
 from adapters.factory import Adapters, build_simulators
 from domain.assessment import assess
-from domain.contribution import ContributionInput, PaymentNotice, QuoteLine, Timings
 from domain.identity import compose_resident_id
 from domain.months import Month
 from domain.payer_ref import payer_ref
@@ -32,8 +31,9 @@ from storage import persons, policies
 from storage.db import make_engine, make_sessionmaker, upgrade_database
 from storage.policy_book import load_policy_book
 from tests.pg import fresh_databases
+from tests.workflows.starting import start_contribution
 from worker import build_worker
-from workflows import search_attributes as sa
+from workflows.contract import ContributionInput, PaymentNotice, QuoteLine, Timings
 from workflows.contribution import ContributionWorkflow
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -90,13 +90,7 @@ class Stack:
         )
 
     async def start(self, inp: ContributionInput) -> WorkflowHandle[Any, Any]:
-        return await self.env.client.start_workflow(
-            ContributionWorkflow.run,
-            inp,
-            id=f"contribution-{inp.contribution_id}",
-            task_queue=self.task_queue,
-            search_attributes=sa.initial(inp),
-        )
+        return await start_contribution(self.env.client, inp, self.task_queue)
 
     async def pay(self, out_trade_no: str, *, at: datetime | None = None) -> None:
         """The payer pays at the simulated cashier (no callback is delivered by this)."""

@@ -10,12 +10,19 @@ import pytest
 from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.testing import WorkflowEnvironment
 
-from domain.contribution import CancelRequest, ContributionView, PaymentOrder, ResolveReview
 from domain.months import Month
 from domain.vocabulary import ContributionStatus, Insurance, RefundState, RejectReason
 from storage import contributions, payments, refunds
 from tests.support import steps_run
 from tests.workflows.conftest import Stack, keep_history, make_stack
+from workflows.contract import (
+    CancelRequest,
+    ContributionView,
+    PaymentOrder,
+    ResolveReview,
+    ReviewAction,
+    workflow_id,
+)
 from workflows.contribution import ContributionWorkflow
 
 S = ContributionStatus
@@ -145,7 +152,7 @@ async def test_duplicate_callback_has_no_effect(stack: Stack) -> None:
         await stack.deliver_callbacks(handle)
         await handle.signal(
             ContributionWorkflow.payment_notified,
-            __import__("domain.contribution", fromlist=["PaymentNotice"]).PaymentNotice(
+            __import__("workflows.contract", fromlist=["PaymentNotice"]).PaymentNotice(
                 event_id=n.event_id,
                 out_trade_no=n.out_trade_no,
                 trade_state=n.trade_state,
@@ -210,13 +217,16 @@ async def test_closed_refund_goes_to_manual_review_and_an_operator_resolves_it(
             row = await contributions.get_contribution(session, inp.contribution_id)
             assert row is not None and row.status == S.MANUAL_REVIEW
 
-        with pytest.raises(WorkflowUpdateFailedError):
+        with pytest.raises(WorkflowUpdateFailedError):  # a decision needs a note
             await handle.execute_update(
-                ContributionWorkflow.resolve_review, ResolveReview(action="shrug", note="x")
+                ContributionWorkflow.resolve_review,
+                ResolveReview(action=ReviewAction.RETRY_REFUND, note="  "),
             )
         resolved = await handle.execute_update(
             ContributionWorkflow.resolve_review,
-            ResolveReview(action="mark_refunded", note="refunded by bank transfer, ticket 42"),
+            ResolveReview(
+                action=ReviewAction.MARK_REFUNDED, note="refunded by bank transfer, ticket 42"
+            ),
         )
         assert resolved.status == S.REFUNDED
         result: ContributionView = await handle.result()
@@ -290,4 +300,4 @@ async def test_a_month_in_flight_rejects_a_second_contribution(stack: Stack) -> 
     assert RejectReason.MONTH_IN_FLIGHT.value in str(failure.value.cause)
     result: ContributionView = await second.result()
     assert result.status == S.REJECTED
-    assert result.holder_contribution_id == first.id.removeprefix("contribution-")
+    assert result.holder_contribution_id == first.id.removeprefix(workflow_id(""))

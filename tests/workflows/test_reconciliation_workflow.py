@@ -17,12 +17,12 @@ from temporalio.worker import Worker
 from activities.reconciliation import ReconciliationActivities
 from adapters.payments.interface import CreateOrder
 from adapters.sim_store import orders
-from domain.contribution import ContributionView, PaymentOrder, Timings
 from domain.reconciliation import ReconciliationReport
 from domain.reconciliation_messages import ReconciliationInput, ReconciliationSummary
 from domain.vocabulary import Channel, ContributionStatus, RefundState, TradeState
 from storage import reconciliation as repo
 from tests.workflows.conftest import Stack, make_stack
+from workflows.contract import ContributionView, PaymentOrder, Timings
 from workflows.contribution import ContributionWorkflow
 from workflows.reconciliation import ReconciliationWorkflow, yesterday_in_shanghai
 

@@ -1,11 +1,16 @@
-"""Messages of the contribution workflow: input, activity requests/results, signals, view."""
+"""What callers of the workflows rely on: IDs, task queue, signal names, steps and messages."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime
+from enum import StrEnum
+from typing import Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from domain.reconciliation import HealingAction, MissedCallback, OrphanPayment
+from domain.reconciliation_messages import BillFetched, OurSide, OurSideRequest, StoreReport
 from domain.vocabulary import (
     Channel,
     ContributionStatus,
@@ -15,6 +20,42 @@ from domain.vocabulary import (
     RejectReason,
     TradeState,
 )
+
+# ---- where the workflows live and what they are called ---------------------------------------
+
+# The default task queue of API and worker (settings.task_queue may override it).
+TASK_QUEUE = "shebao-contributions"
+
+
+def workflow_id(contribution_id: str) -> str:
+    """`contribution-<id>`: random, no personal data."""
+    return f"contribution-{contribution_id}"
+
+
+def reconciliation_workflow_id(bill_date: date) -> str:
+    """`reconciliation-<date>`: one run per date at a time; a finished one may run again."""
+    return f"reconciliation-{bill_date.isoformat()}"
+
+
+# The daily schedule, and the prefix of the runs it starts (Temporal appends the start time).
+RECONCILIATION_SCHEDULE_ID = "reconciliation-daily"
+RECONCILIATION_SCHEDULED_WORKFLOW_ID = "reconciliation-scheduled"
+
+# Signal names of ContributionWorkflow. Callers that may import the workflow use its method
+# references (handle.signal(ContributionWorkflow.payment_notified, ...)); activities may not
+# (the workflow's sandboxed imports would then run in the worker), so they signal by name.
+# Updates and queries (payment_details, cancel, resolve_review, status) are only ever called by
+# method reference, under their method names: `@workflow.update(name=...)` would lose the
+# result type those references carry for mypy.
+PAYMENT_NOTIFIED = "payment_notified"
+REFUND_NOTIFIED = "refund_notified"
+
+
+class ReviewAction(StrEnum):
+    """An operator's way out of MANUAL_REVIEW (the resolve route takes exactly these strings)."""
+
+    RETRY_REFUND = "retry_refund"
+    MARK_REFUNDED = "mark_refunded"
 
 
 class Message(BaseModel):
@@ -67,14 +108,6 @@ class VerifyRequest(Message):
     at: datetime
 
 
-class AssessRequest(Message):
-    insurance: Insurance
-    months: list[str]
-    grade: int
-    back_payment: bool
-    on: date
-
-
 class AssessOutcome(Message):
     lines: list[QuoteLine]
     total_fen: int
@@ -86,8 +119,8 @@ class VerifyOutcome(Message):
     # The live contribution that already holds one of the months (MONTH_IN_FLIGHT).
     holder_contribution_id: str | None = None
     treasury_lag_business_days: int = 3
-    # The amount due under the policy book the verdict read, on the verdict's (UTC) date; None
-    # from a worker before this field, whose workflows then ask the ASSESS step.
+    # The amount due under the policy book the verdict read, on the verdict's (UTC) date;
+    # set whenever the verdict is accepted.
     assessment: AssessOutcome | None = None
 
 
@@ -231,7 +264,7 @@ class CancelRequest(Message):
 class ResolveReview(Message):
     """An operator's decision on a contribution in MANUAL_REVIEW."""
 
-    action: str  # "retry_refund" | "mark_refunded"
+    action: ReviewAction
     note: str
     operator: str = "operator"
 
@@ -283,22 +316,66 @@ class ContributionView(Message):
     review_reason: str | None = None
 
 
-# ---- the contract between workflow and activities -----------------------------------------------
+# ---- the steps: activity name, argument and result, in one place -------------------------------
+
+In = TypeVar("In")
+Out = TypeVar("Out")
+Result = TypeVar("Result")
 
 
-class ActivityName:
-    """Activity type names: the workflow calls them by name so it never imports storage code."""
+@dataclass(frozen=True)
+class Step(Generic[In, Out]):
+    """An activity as the workflow calls it: its registered name and the types it takes and gives.
 
-    VERIFY_AND_RESERVE = "verify_and_reserve"
-    ASSESS = "assess"
-    CREATE_PAYMENT_ORDER = "create_payment_order"
-    QUERY_PAYMENT = "query_payment"
-    CLOSE_PAYMENT_ORDER = "close_payment_order"
-    RECORD_PAYMENT = "record_payment"
-    SUBMIT_POSTING = "submit_posting"
-    CHECK_POSTING = "check_posting"
-    REQUEST_REFUND = "request_refund"
-    CHECK_REFUND = "check_refund"
-    CHECK_TREASURY = "check_treasury"
-    ISSUE_CERTIFICATE_ELIGIBILITY = "issue_certificate_eligibility"
-    RECORD_STATUS = "record_status"
+    Workflows call steps by name so they never import activity code; the types make a changed
+    argument or result a mypy error at the call, and tests/workflows/test_contract.py checks
+    that the activity registered under each name is annotated with the same types.
+    """
+
+    name: str
+    arg_type: type[In]
+    result_type: type[Out]
+
+    @staticmethod
+    def maybe(name: str, arg_type: type[In], result_type: type[Result]) -> Step[In, Result | None]:
+        """A step that may answer None: the converter is handed the optional type."""
+        optional: type[Result | None] = result_type | None  # type: ignore[assignment]
+        return Step(name, arg_type, optional)
+
+
+# The result type of a step that answers nothing.
+NOTHING = type(None)
+
+
+class ContributionSteps:
+    """The activities of ContributionWorkflow (activities/contribution.py implements them)."""
+
+    VERIFY_AND_RESERVE = Step("verify_and_reserve", VerifyRequest, VerifyOutcome)
+    CREATE_PAYMENT_ORDER = Step("create_payment_order", ChargeRequest, PaymentOrder)
+    QUERY_PAYMENT = Step("query_payment", str, PaymentCheck)
+    CLOSE_PAYMENT_ORDER = Step("close_payment_order", str, PaymentCheck)
+    RECORD_PAYMENT = Step("record_payment", RecordPaymentRequest, PaymentRecorded)
+    SUBMIT_POSTING = Step("submit_posting", PostingRequestMsg, PostingCheck)
+    CHECK_POSTING = Step("check_posting", PostingCheckRequest, PostingCheck)
+    REQUEST_REFUND = Step("request_refund", RefundOrder, RefundCheck)
+    CHECK_REFUND = Step("check_refund", RefundCheckRequest, RefundCheck)
+    CHECK_TREASURY = Step.maybe("check_treasury", TreasuryCheckRequest, TreasuryResult)
+    ISSUE_CERTIFICATE_ELIGIBILITY = Step("issue_certificate_eligibility", CertifyRequest, NOTHING)
+    RECORD_STATUS = Step("record_status", StatusChange, NOTHING)
+
+
+class ReconciliationSteps:
+    """The activities of ReconciliationWorkflow (activities/reconciliation.py implements them)."""
+
+    FETCH_BILL = Step("reconciliation_fetch_bill", date, BillFetched)
+    LOAD_OUR_SIDE = Step("reconciliation_load_our_side", OurSideRequest, OurSide)
+    SIGNAL_MISSED_CALLBACK = Step(
+        "reconciliation_signal_missed_callback", MissedCallback, HealingAction
+    )
+    REFUND_ORPHAN = Step("reconciliation_refund_orphan", OrphanPayment, HealingAction)
+    STORE_REPORT = Step("reconciliation_store_report", StoreReport, NOTHING)
+
+
+def steps_of(namespace: type) -> list[Step[object, object]]:
+    """Every step a namespace class above declares, for registration checks."""
+    return [v for v in vars(namespace).values() if isinstance(v, Step)]

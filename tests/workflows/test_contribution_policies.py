@@ -1,0 +1,208 @@
+"""The workflow's policies with scripted steps: no database, no simulators, time skipped.
+
+Each test says what the outside world answers (FakeSteps) and checks what the workflow decides
+and what storage would hold. The integration tests beside these (test_contribution_workflow.py)
+run the same lifecycles through the real activities.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+import pytest
+from temporalio.testing import WorkflowEnvironment
+
+from domain.vocabulary import (
+    ContributionStatus,
+    PostingState,
+    RefundState,
+    RejectReason,
+    TradeState,
+)
+from tests.workflows.fake_steps import FakeSteps, Policies, contribution_input, policies
+from workflows.contract import CancelRequest, ContributionView, ResolveReview, ReviewAction
+from workflows.contract import ContributionSteps as Steps
+from workflows.contribution import ContributionWorkflow
+
+S = ContributionStatus
+
+
+async def _run(env: WorkflowEnvironment, steps: FakeSteps) -> tuple[Policies, ContributionView]:
+    """Start, pay, and let the workflow run to its end."""
+    async with policies(env, steps) as p:
+        handle = await p.start()
+        await p.pay(handle)
+        return p, await handle.result()
+
+
+async def test_a_paid_contribution_is_posted_reaches_the_treasury_and_completes(
+    time_skipping_env: WorkflowEnvironment,
+) -> None:
+    steps = FakeSteps(posting=[PostingState.PENDING, PostingState.ACCEPTED], treasury_on_check=3)
+    _, view = await _run(time_skipping_env, steps)
+    assert view.status == S.COMPLETED and view.certificate_ready
+    assert steps.stored == [
+        S.AWAITING_PAYMENT,
+        S.PAID,
+        S.POSTING,
+        S.POSTED,
+        S.IN_TREASURY,
+        S.COMPLETED,
+    ]
+    assert steps.calls.count(Steps.CHECK_POSTING.name) == 1
+    assert steps.calls.count(Steps.CHECK_TREASURY.name) == 3
+    assert [t.status for t in view.timeline] == [S.VERIFYING, *steps.stored]
+
+
+async def test_an_unpaid_order_expires_closed_then_queried_and_frees_the_months(
+    time_skipping_env: WorkflowEnvironment,
+) -> None:
+    steps = FakeSteps()
+    async with policies(time_skipping_env, steps) as p:
+        view = await (await p.start()).result()
+    assert view.status == S.EXPIRED
+    assert steps.stored == [S.AWAITING_PAYMENT, S.EXPIRED] and steps.released_months
+    # Polled while waiting (no callback came), then closed once: closing queries the order too.
+    polls = steps.calls.count(Steps.QUERY_PAYMENT.name)
+    assert polls >= 10
+    assert steps.calls[-2:] == [Steps.CLOSE_PAYMENT_ORDER.name, Steps.RECORD_STATUS.name]
+
+
+async def test_a_payment_in_the_last_second_is_kept_not_expired(
+    time_skipping_env: WorkflowEnvironment,
+) -> None:
+    steps = FakeSteps(state_at_close=TradeState.SUCCESS)
+    async with policies(time_skipping_env, steps) as p:
+        view = await (await p.start()).result()
+    assert view.status == S.COMPLETED
+    assert S.EXPIRED not in steps.stored
+
+
+async def test_a_posting_the_agency_rejects_is_refunded(
+    time_skipping_env: WorkflowEnvironment,
+) -> None:
+    steps = FakeSteps(
+        posting=[PostingState.REJECTED],
+        refunds=[RefundState.PROCESSING, RefundState.PROCESSING, RefundState.SUCCESS],
+    )
+    _, view = await _run(time_skipping_env, steps)
+    assert view.status == S.REFUNDED
+    assert view.posting_state == PostingState.REJECTED
+    assert view.refund is not None and view.refund.status == RefundState.SUCCESS
+    assert steps.stored[-3:] == [S.POSTING, S.REFUNDING, S.REFUNDED] and steps.released_months
+    assert steps.calls.count(Steps.CHECK_REFUND.name) == 2
+    assert Steps.CHECK_TREASURY.name not in steps.calls
+
+
+@pytest.mark.parametrize("refusal", [RefundState.CLOSED, RefundState.ABNORMAL])
+async def test_a_failed_refund_waits_for_an_operator_who_retries_it(
+    time_skipping_env: WorkflowEnvironment, refusal: RefundState
+) -> None:
+    steps = FakeSteps(posting=[PostingState.REJECTED], refunds=[refusal, RefundState.SUCCESS])
+    inp = contribution_input()
+    async with policies(time_skipping_env, steps) as p:
+        handle = await p.in_review(inp)
+        assert steps.stored[-1] == S.MANUAL_REVIEW
+        waiting = await handle.query(ContributionWorkflow.status)
+        assert waiting.review_reason and refusal.value in waiting.review_reason
+        resolved = await handle.execute_update(
+            ContributionWorkflow.resolve_review,
+            ResolveReview(action=ReviewAction.RETRY_REFUND, note="channel fixed"),
+        )
+        assert resolved.status == S.REFUNDED
+        assert (await handle.result()).status == S.REFUNDED
+    # A retry is a new refund under the next number: the channel refunds once per number.
+    cid = inp.contribution_id
+    assert steps.refund_numbers == [f"RF{cid}01", f"RF{cid}02"]
+
+
+async def test_an_operator_may_mark_a_refund_done_outside_the_channel(
+    time_skipping_env: WorkflowEnvironment,
+) -> None:
+    steps = FakeSteps(posting=[PostingState.REJECTED], refunds=[RefundState.CLOSED])
+    async with policies(time_skipping_env, steps) as p:
+        handle = await p.in_review()
+        resolved = await handle.execute_update(
+            ContributionWorkflow.resolve_review,
+            ResolveReview(action=ReviewAction.MARK_REFUNDED, note="bank transfer"),
+        )
+    assert resolved.status == S.REFUNDED
+    assert steps.stored[-2:] == [S.MANUAL_REVIEW, S.REFUNDED] and steps.released_months
+    assert len(steps.refund_numbers) == 1
+
+
+async def test_a_quote_the_policy_no_longer_prices_the_same_is_rejected_before_any_order(
+    time_skipping_env: WorkflowEnvironment,
+) -> None:
+    steps = FakeSteps(priced_fen=1)
+    async with policies(time_skipping_env, steps) as p:
+        view = await (await p.start()).result()
+    assert (view.status, view.reject_reason) == (S.REJECTED, RejectReason.QUOTE_CHANGED)
+    assert Steps.CREATE_PAYMENT_ORDER.name not in steps.calls
+    assert steps.stored == [S.REJECTED] and steps.released_months
+
+
+async def test_a_payer_may_cancel_while_the_order_awaits_payment(
+    time_skipping_env: WorkflowEnvironment,
+) -> None:
+    steps = FakeSteps()
+    async with policies(time_skipping_env, steps) as p:
+        handle = await p.start()
+        await handle.execute_update(ContributionWorkflow.payment_details)
+        view = await handle.execute_update(ContributionWorkflow.cancel, CancelRequest())
+        assert view.status == S.CANCELLED
+        assert (await handle.result()).status == S.CANCELLED
+    assert Steps.CLOSE_PAYMENT_ORDER.name in steps.calls
+    assert steps.stored == [S.AWAITING_PAYMENT, S.CANCELLED] and steps.released_months
+
+
+# ---- updates answer only once storage agrees ----------------------------------------------------
+
+
+async def _answers_only_after_release(
+    steps: FakeSteps, update: asyncio.Task[ContributionView], wait_s: float
+) -> ContributionView:
+    """The update is still pending while the held step has not stored; it answers after."""
+    done, _ = await asyncio.wait({update}, timeout=wait_s)
+    assert not done, "the update answered before its status was stored"
+    steps.released.set()
+    return await update
+
+
+async def test_cancel_answers_once_cancelled_is_stored(
+    time_skipping_env: WorkflowEnvironment,
+) -> None:
+    steps = FakeSteps(hold=Steps.RECORD_STATUS.name)
+    async with policies(time_skipping_env, steps) as p:
+        # A short workflow task timeout: a local activity still running past it no longer
+        # holds back the task's other answers (an update's among them).
+        handle = await p.start(task_timeout=timedelta(seconds=1))
+        await handle.execute_update(ContributionWorkflow.payment_details)
+        cancel = asyncio.create_task(
+            handle.execute_update(ContributionWorkflow.cancel, CancelRequest())
+        )
+        view = await _answers_only_after_release(steps, cancel, wait_s=2)
+        assert view.status == S.CANCELLED
+        assert steps.stored[-1] == S.CANCELLED
+
+
+async def test_a_retry_answers_once_the_refund_request_is_stored(
+    time_skipping_env: WorkflowEnvironment,
+) -> None:
+    steps = FakeSteps(posting=[PostingState.REJECTED], refunds=[RefundState.CLOSED])
+    async with policies(time_skipping_env, steps) as p:
+        handle = await p.in_review()
+        steps.hold = Steps.REQUEST_REFUND.name
+        retry = asyncio.create_task(
+            handle.execute_update(
+                ContributionWorkflow.resolve_review,
+                ResolveReview(action=ReviewAction.RETRY_REFUND, note="try again"),
+            )
+        )
+        view = await _answers_only_after_release(steps, retry, wait_s=1)
+        # The answer is the retry the request stored, whatever the channel then said (here it
+        # refused again, and the contribution went back to review after the answer).
+        assert view.status == S.REFUNDING
+        assert steps.stored[steps.stored.index(S.MANUAL_REVIEW) + 1] == S.REFUNDING
+        await p.until(handle, S.MANUAL_REVIEW)
