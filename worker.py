@@ -19,12 +19,12 @@ from activities.classified_errors import ClassifiedErrors
 from activities.contribution import ContributionActivities
 from activities.reconciliation import ReconciliationActivities
 from adapters.clock import activity_clock
-from adapters.factory import Adapters, build_adapters
-from adapters.sim_store import create_sim_engine
 from observability import log_startup, setup_logging
 from process_heap import freeze_startup_heap
 from settings import Settings
+from simulators.store import create_sim_engine
 from storage.db import POOL_OVERFLOW, POOL_SIZE, make_engine, make_sessionmaker
+from wiring import Adapters, build_adapters
 from workflows.contribution import ContributionWorkflow
 from workflows.converter import connect
 from workflows.reconciliation import ReconciliationWorkflow

@@ -11,23 +11,24 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import Client
 
 from adapters.clock import system_clock
-from adapters.factory import Adapters, build_adapters
 from api.errors import install_error_handlers
 from api.limits import BodyLimitMiddleware
 from api.operations import install_operations
 from api.pages import routes as pages
 from api.routes import captcha as captcha_routes
 from api.routes import certificates as certificate_routes
-from api.routes import contributions, health, operator, payers, quotes, session, sim_cashier
+from api.routes import contributions, health, operator, payers, quotes, session
 from api.routes import reconciliation as reconciliation_routes
 from api.routes import records as record_routes
 from api.routes import wechatpay_notify as wechatpay_notify_routes
-from api.sim_notifier import notifier_running
 from api.state import AppState
 from api.temporal_link import TemporalLink
 from api.timefmt import shanghai_today
 from settings import Settings
+from simulators.cashier import routes as sim_cashier
+from simulators.notifier import notifier_running
 from storage.db import make_engine, make_sessionmaker
+from wiring import Adapters, build_adapters
 
 
 def create_app(

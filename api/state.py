@@ -10,10 +10,10 @@ from typing import Annotated
 from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from adapters.factory import Adapters
 from api.signed_in import SignedInCache
 from api.temporal_link import TemporalLink
 from settings import Settings
+from wiring import Adapters
 
 
 @dataclass

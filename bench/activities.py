@@ -30,7 +30,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from temporalio.testing import ActivityEnvironment
 
 from adapters.clock import activity_clock
-from adapters.factory import build_adapters
 from bench.contributions import add_payers, contribution_input
 from bench.stack import databases
 from domain.assessment import assess
@@ -50,6 +49,7 @@ from domain.months import Month
 from domain.vocabulary import PostingState, TradeState
 from settings import Settings
 from storage.db import make_sessionmaker, upgrade_database
+from wiring import build_adapters
 from worker import build_activities, make_worker_engine, make_worker_sim_engine
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")

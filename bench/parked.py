@@ -31,7 +31,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from temporalio.client import Client
 
 from adapters.clock import system_clock
-from adapters.factory import build_simulators
 from bench.contributions import add_payers, contribution_input, start_and_pay
 from bench.stack import Stack, databases, memory_kib
 from domain.assessment import assess
@@ -39,6 +38,7 @@ from domain.contribution import Timings
 from domain.months import Month
 from settings import Settings
 from storage.db import upgrade_database
+from wiring import build_simulators
 from workflows.converter import connect
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")

@@ -41,7 +41,6 @@ from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
 from temporalio.client import Client, WorkflowHandle
 
 from adapters.clock import activity_clock
-from adapters.factory import build_simulators
 from bench.bare import BareWorkflow
 from bench.contributions import add_payers, contribution_input, start_and_pay
 from bench.pgstats import PgMeter, PgReport, print_report
@@ -51,6 +50,7 @@ from domain.contribution import Timings
 from domain.months import Month
 from settings import Settings
 from storage.db import upgrade_database
+from wiring import build_simulators
 from workflows.contribution import ContributionWorkflow
 from workflows.converter import connect
 

@@ -7,7 +7,7 @@ from collections import defaultdict
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-from adapters import sim_store
+import simulators.store as sim_store
 from domain.books import CHARGED_TRADE_STATES, Books, ContributionFact, PaymentFact, RefundFact
 from domain.vocabulary import PostingState, TradeState
 from storage.models import Contribution, Payment, Posting, Refund, TreasuryReceipt

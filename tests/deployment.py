@@ -12,10 +12,10 @@ from temporalio.client import Client
 
 from activities.reconciliation import ReconciliationActivities
 from adapters.clock import Clock, activity_clock, system_clock
-from adapters.factory import Adapters, build_simulators
 from api.app import create_app
 from settings import Settings
 from storage.db import make_engine, make_sessionmaker, upgrade_database
+from wiring import Adapters, build_simulators
 from worker import build_activities, build_worker
 
 AdapterFactory = Callable[[Settings, Clock], Awaitable[Adapters]]

@@ -17,10 +17,10 @@ from temporalio.worker import Worker
 from activities.classified_errors import ClassifiedErrors
 from adapters.clock import activity_clock
 from adapters.errors import AuthError, ConflictError, InvalidRequestError
-from adapters.factory import build_simulators
 from settings import Settings
 from storage.db import make_engine, make_sessionmaker
 from tests.pg import fresh_databases
+from wiring import build_simulators
 from worker import build_activities, build_worker
 
 with workflow.unsafe.imports_passed_through():

@@ -11,7 +11,7 @@ from sqlalchemy import inspect, text
 from temporalio import activity
 from temporalio.testing import ActivityEnvironment
 
-from adapters import sim_store
+import simulators.store as sim_store
 from adapters.clock import activity_clock, system_clock
 from adapters.errors import (
     NON_RETRYABLE_ERRORS,
@@ -23,11 +23,11 @@ from adapters.errors import (
     TransientError,
     error_for_code,
 )
-from adapters.factory import build_simulators
-from adapters.payments.simulator import PaymentSimulator
-from adapters.sim_config import SimConfig
 from settings import Settings
-from tests.adapters.fakes import FakeClock
+from simulators.config import SimConfig
+from simulators.payments import PaymentSimulator
+from tests.simulators.fakes import FakeClock
+from wiring import build_simulators
 
 
 def test_activity_clock_falls_back_to_system_time_outside_an_activity() -> None:

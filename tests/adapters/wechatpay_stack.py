@@ -11,17 +11,17 @@ from pathlib import Path
 from fastapi import FastAPI
 
 from adapters.clock import Clock
-from adapters.payments.gateway.admin import GatewayAdmin
-from adapters.payments.gateway.app import create_gateway_app
-from adapters.payments.gateway.config import GatewayConfig, Switches
-from adapters.payments.gateway.notifier import Deliverer
-from adapters.payments.gateway.server import gateway_config, serving
-from adapters.payments.simulator import PaymentSimulator
-from adapters.payments.wechatpay import WeChatPayChannel, WeChatPayConfig
-from adapters.payments.wechatpay_crypto import ensure_key_files
-from adapters.sim_config import SimConfig
-from adapters.sim_store import create_sim_engine, create_sim_tables
+from adapters.payments.wechatpay.client import WeChatPayChannel, WeChatPayConfig
+from adapters.payments.wechatpay.crypto import ensure_key_files
 from settings import Settings
+from simulators.config import SimConfig
+from simulators.payments import PaymentSimulator
+from simulators.store import create_sim_engine, create_sim_tables
+from simulators.wechatpay_gateway.admin import GatewayAdmin
+from simulators.wechatpay_gateway.app import create_gateway_app
+from simulators.wechatpay_gateway.config import GatewayConfig, Switches
+from simulators.wechatpay_gateway.notifier import Deliverer
+from simulators.wechatpay_gateway.server import gateway_config, serving
 from tests.pg import fresh_databases
 
 APIV3_KEY = "0123456789abcdefghijklmnopqrstuv"

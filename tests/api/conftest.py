@@ -17,12 +17,12 @@ import pytest_asyncio
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.testing import WorkflowEnvironment
 
-from adapters.factory import Adapters
 from domain.identity import compose_resident_id
 from settings import Settings
 from tests.deployment import app_and_worker
 from tests.pg import fresh_databases
 from tests.support import app_client, open_policy_all_year, this_month, today
+from wiring import Adapters
 
 OPERATOR_TOKEN = "test-operator-token"
 

@@ -8,10 +8,10 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 
-from adapters.factory import build_simulators
 from api.app import create_app
 from tests.api.conftest import ApiStack
 from tests.support import app_client
+from wiring import build_simulators
 
 
 @asynccontextmanager

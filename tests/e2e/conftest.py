@@ -20,12 +20,12 @@ import uvicorn
 from playwright.async_api import Browser, BrowserContext, Page, ViewportSize, async_playwright
 from temporalio.testing import WorkflowEnvironment
 
-from adapters.factory import Adapters
 from domain.identity import compose_resident_id
 from settings import REPO_ROOT, Settings
 from tests.deployment import app_and_worker
 from tests.pg import fresh_databases
 from tests.support import open_policy_all_year, today
+from wiring import Adapters
 
 OPERATOR_TOKEN = "e2e-operator-token"
 CAPTCHA_BYPASS = "e2e9"

@@ -19,7 +19,6 @@ from temporalio.testing import WorkflowEnvironment
 
 from activities.contribution import ContributionActivities
 from adapters.clock import activity_clock
-from adapters.factory import Adapters, build_simulators
 from domain.assessment import assess
 from domain.contribution import ContributionInput, PaymentNotice, QuoteLine, Timings
 from domain.identity import compose_resident_id
@@ -32,6 +31,7 @@ from storage import persons, policies
 from storage.db import make_engine, make_sessionmaker, upgrade_database
 from storage.policy_book import load_policy_book
 from tests.pg import fresh_databases
+from wiring import Adapters, build_simulators
 from worker import build_worker
 from workflows import search_attributes as sa
 from workflows.contribution import ContributionWorkflow

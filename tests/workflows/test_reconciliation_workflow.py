@@ -16,11 +16,11 @@ from temporalio.worker import Worker
 
 from activities.reconciliation import ReconciliationActivities
 from adapters.payments.interface import CreateOrder
-from adapters.sim_store import orders
 from domain.contribution import ContributionView, PaymentOrder, Timings
 from domain.reconciliation import ReconciliationReport
 from domain.reconciliation_messages import ReconciliationInput, ReconciliationSummary
 from domain.vocabulary import Channel, ContributionStatus, RefundState, TradeState
+from simulators.store import orders
 from storage import reconciliation as repo
 from tests.workflows.conftest import Stack, make_stack
 from workflows.contribution import ContributionWorkflow

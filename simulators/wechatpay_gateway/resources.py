@@ -13,7 +13,7 @@ from adapters.payments.interface import (
     PaymentNotification,
     RefundStatus,
 )
-from adapters.payments.simulator import SimOrder
+from simulators.payments import SimOrder
 
 CST = timezone(timedelta(hours=8))
 

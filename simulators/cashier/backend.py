@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Literal, Protocol
 
 from adapters.payments.interface import OrderStatus
-from adapters.payments.simulator import SimOrder
+from simulators.payments import SimOrder
 
 
 class SimCashier(Protocol):

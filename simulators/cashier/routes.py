@@ -11,13 +11,13 @@ from fastapi.responses import HTMLResponse
 from pydantic import BaseModel
 
 from adapters.errors import ConflictError, NotFoundError, TransientError
-from adapters.payments.cashier import SimCashier
 from adapters.payments.interface import BANK_TYPE_BALANCE
-from adapters.payments.simulator import SimOrder
 from api.errors import ApiError
 from api.state import AppState, State
 from domain.money import fen_to_yuan_str
 from domain.vocabulary import TradeState
+from simulators.cashier.backend import SimCashier
+from simulators.payments import SimOrder
 
 router = APIRouter(prefix="/sim/cashier", tags=["simulator"])
 

@@ -8,12 +8,12 @@ import logging
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
-from adapters.payments.simulator import PaymentSimulator
 from api.errors import log_unexpected
 from api.notifications import accept_payment_notification
 from api.state import AppState
+from simulators.payments import PaymentSimulator
 
-log = logging.getLogger("shebao.api.sim_notifier")
+log = logging.getLogger("shebao.simulators.notifier")
 
 INTERVAL_S = 0.3
 RETRY_AFTER = timedelta(seconds=2)

@@ -17,15 +17,15 @@ from adapters.errors import (
     TransientError,
 )
 from adapters.payments.interface import CreateOrder, PaymentChannel, RefundRequest
-from adapters.payments.simulator import (
+from domain.vocabulary import Channel, RefundState, TradeState
+from simulators.config import SimConfig
+from simulators.payments import (
     NOTIFY_RETRY_SCHEDULE_S,
     PaymentSimulator,
     notify_retry_delay_s,
 )
-from adapters.sim_config import SimConfig
-from adapters.sim_store import create_sim_engine
-from domain.vocabulary import Channel, RefundState, TradeState
-from tests.adapters.fakes import FakeClock
+from simulators.store import create_sim_engine
+from tests.simulators.fakes import FakeClock
 
 MakeOrder = Callable[..., CreateOrder]
 

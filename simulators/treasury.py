@@ -13,9 +13,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from adapters.clock import Clock
 from adapters.errors import ConflictError
-from adapters.sim_config import SimConfig
-from adapters.sim_store import new_digits, treasury_receipts
 from adapters.treasury.interface import Treasury, TreasuryQuery, TreasuryReceipt
+from simulators.config import SimConfig
+from simulators.store import new_digits, treasury_receipts
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 # The treasury books the day's receipts when it opens, not at midnight.

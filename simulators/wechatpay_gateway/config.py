@@ -8,7 +8,7 @@ from pathlib import Path
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey, RSAPublicKey
 from pydantic import BaseModel
 
-from adapters.payments.wechatpay_crypto import (
+from adapters.payments.wechatpay.crypto import (
     MERCHANT_PUBLIC_FILE,
     PLATFORM_PRIVATE_FILE,
     PLATFORM_PUBLIC_FILE,

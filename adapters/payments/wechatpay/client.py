@@ -36,8 +36,8 @@ from adapters.payments.interface import (
     RefundRequest,
     RefundStatus,
 )
-from adapters.payments.wechatpay_bill import parse_trade_bill
-from adapters.payments.wechatpay_crypto import (
+from adapters.payments.wechatpay.bill import parse_trade_bill
+from adapters.payments.wechatpay.crypto import (
     MERCHANT_PRIVATE_FILE,
     PLATFORM_PUBLIC_FILE,
     PUBLIC_KEY_ID_PREFIX,

@@ -11,11 +11,11 @@ import uvicorn
 from fastapi import FastAPI
 
 from adapters.clock import Clock, system_clock
-from adapters.payments.gateway.app import create_gateway_app
-from adapters.payments.gateway.config import GatewayConfig, GatewayKeys
-from adapters.payments.simulator import PaymentSimulator
-from adapters.sim_config import SimConfig
-from adapters.sim_store import create_sim_engine, create_sim_tables
+from simulators.config import SimConfig
+from simulators.payments import PaymentSimulator
+from simulators.store import create_sim_engine, create_sim_tables
+from simulators.wechatpay_gateway.app import create_gateway_app
+from simulators.wechatpay_gateway.config import GatewayConfig, GatewayKeys
 
 if TYPE_CHECKING:
     from settings import Settings

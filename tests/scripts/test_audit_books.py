@@ -1,4 +1,4 @@
-"""`python -m storage.audit_books` on real databases: clean books PASS, broken books FAIL."""
+"""`python -m scripts.audit_books` on real databases: clean books PASS, broken books FAIL."""
 
 from __future__ import annotations
 
@@ -9,12 +9,12 @@ import pytest
 from sqlalchemy import insert, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from adapters import sim_store
-from adapters.sim_store import create_sim_engine, create_sim_tables
+import simulators.store as sim_store
 from domain.vocabulary import Channel, ContributionStatus, PostingState, TradeState
+from scripts import audit_books
 from scripts.local_postgres import LocalPostgres
 from settings import Settings
-from storage import audit_books
+from simulators.store import create_sim_engine, create_sim_tables
 from storage.db import make_engine, make_sessionmaker, upgrade_database
 from storage.models import (
     Contribution,

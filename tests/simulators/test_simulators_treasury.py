@@ -9,10 +9,10 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.errors import ConflictError
-from adapters.sim_config import SimConfig
 from adapters.treasury.interface import Treasury, TreasuryQuery
-from adapters.treasury.simulator import TreasurySimulator
-from tests.adapters.fakes import FakeClock
+from simulators.config import SimConfig
+from simulators.treasury import TreasurySimulator
+from tests.simulators.fakes import FakeClock
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 

@@ -1,12 +1,12 @@
-"""`python -m adapters.payments.gateway`: the local WeChat Pay v3 gateway on its own port."""
+"""`python -m simulators.wechatpay_gateway`: the local WeChat Pay v3 gateway on its own port."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 
-from adapters.payments.gateway.server import gateway_app, serving
 from settings import Settings
+from simulators.wechatpay_gateway.server import gateway_app, serving
 
 
 async def main() -> None:

@@ -12,8 +12,8 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
 
 from adapters.payments.interface import EVENT_TRANSACTION_SUCCESS, PaymentNotification
-from adapters.payments.wechatpay import WeChatPayConfig
-from adapters.payments.wechatpay_crypto import (
+from adapters.payments.wechatpay.client import WeChatPayConfig
+from adapters.payments.wechatpay.crypto import (
     SIGNATURE_TYPE,
     aead_decrypt,
     load_public_key,

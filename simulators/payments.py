@@ -36,9 +36,9 @@ from adapters.payments.interface import (
     RefundRequest,
     RefundStatus,
 )
-from adapters.sim_config import SimConfig
-from adapters.sim_store import add_force, new_digits, notifications, orders, refunds, take_force
 from domain.vocabulary import Channel, RefundState, TradeState
+from simulators.config import SimConfig
+from simulators.store import add_force, new_digits, notifications, orders, refunds, take_force
 
 # WeChat Pay's callback retry schedule after a failed delivery (about 24 h in all).
 NOTIFY_RETRY_SCHEDULE_S: tuple[int, ...] = (

@@ -13,9 +13,9 @@ from adapters.errors import (
     NotFoundError,
     TransientError,
 )
-from adapters.payments.gateway.config import Stats, Switches
 from adapters.payments.interface import OrderStatus
-from adapters.payments.simulator import ForceKind, SimOrder
+from simulators.payments import ForceKind, SimOrder
+from simulators.wechatpay_gateway.config import Stats, Switches
 
 
 class GatewayAdmin:

@@ -9,10 +9,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.errors import ConflictError, NotFoundError
 from adapters.posting.interface import PostingRequest, PostingSystem
-from adapters.posting.simulator import REJECTION_REASONS, PostingSimulator
-from adapters.sim_config import SimConfig
 from domain.vocabulary import PostingState
-from tests.adapters.fakes import FakeClock
+from simulators.config import SimConfig
+from simulators.posting import REJECTION_REASONS, PostingSimulator
+from tests.simulators.fakes import FakeClock
 
 
 def posting(ref: str = "c-0001", amount_fen: int = 87267) -> PostingRequest:

@@ -8,18 +8,18 @@ from typing import TYPE_CHECKING
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.clock import Clock
-from adapters.payments.cashier import SimCashier
-from adapters.payments.gateway.admin import GatewayAdmin
 from adapters.payments.interface import PaymentChannel
-from adapters.payments.simulator import PaymentSimulator
-from adapters.payments.wechatpay import WeChatPayChannel, WeChatPayConfig
-from adapters.payments.wechatpay_callback import CallbackVerifier
+from adapters.payments.wechatpay.callback import CallbackVerifier
+from adapters.payments.wechatpay.client import WeChatPayChannel, WeChatPayConfig
 from adapters.posting.interface import PostingSystem
-from adapters.posting.simulator import PostingSimulator
-from adapters.sim_config import SimConfig
-from adapters.sim_store import create_sim_engine, create_sim_tables
 from adapters.treasury.interface import Treasury
-from adapters.treasury.simulator import ReadyDate, TreasurySimulator
+from simulators.cashier.backend import SimCashier
+from simulators.config import SimConfig
+from simulators.payments import PaymentSimulator
+from simulators.posting import PostingSimulator
+from simulators.store import create_sim_engine, create_sim_tables
+from simulators.treasury import ReadyDate, TreasurySimulator
+from simulators.wechatpay_gateway.admin import GatewayAdmin
 
 if TYPE_CHECKING:
     from settings import Settings

@@ -13,9 +13,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from adapters.clock import Clock
 from adapters.errors import ConflictError, InvalidRequestError, NotFoundError
 from adapters.posting.interface import PostingRequest, PostingResult, PostingSystem
-from adapters.sim_config import SimConfig
-from adapters.sim_store import Forced, add_force, new_digits, postings, take_force
 from domain.vocabulary import PostingState
+from simulators.config import SimConfig
+from simulators.store import Forced, add_force, new_digits, postings, take_force
 
 # Reasons the agency gives; none names the person, so they are safe in logs and histories.
 REJECTION_REASONS: tuple[str, ...] = (

@@ -27,19 +27,19 @@ from adapters.errors import (
     OutcomeUnknownError,
     TransientError,
 )
-from adapters.payments.gateway import resources
-from adapters.payments.gateway.config import GatewayConfig, Stats, Switches
-from adapters.payments.gateway.notifier import Deliverer
 from adapters.payments.interface import CreateOrder, RefundRequest
-from adapters.payments.simulator import ForceKind, PaymentSimulator
-from adapters.payments.wechatpay_bill import render_trade_bill
-from adapters.payments.wechatpay_crypto import (
+from adapters.payments.wechatpay.bill import render_trade_bill
+from adapters.payments.wechatpay.crypto import (
     parse_authorization,
     request_message,
     signed_headers,
     verify,
 )
 from domain.vocabulary import Channel
+from simulators.payments import ForceKind, PaymentSimulator
+from simulators.wechatpay_gateway import resources
+from simulators.wechatpay_gateway.config import GatewayConfig, Stats, Switches
+from simulators.wechatpay_gateway.notifier import Deliverer
 
 # Requests signed more than this far from now are refused, as WeChat does.
 _REQUEST_MAX_SKEW_S = 5 * 60

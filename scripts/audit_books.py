@@ -1,7 +1,7 @@
-"""`python -m storage.audit_books`: audits the books of a live database, PASS/FAIL per check.
+"""`python -m scripts.audit_books`: audits the books of a live database, PASS/FAIL per check.
 
-    .venv/bin/python -m storage.audit_books                       # settings' database
-    .venv/bin/python -m storage.audit_books --database-url URL --with-simulator --settle-s 0
+    .venv/bin/python -m scripts.audit_books                       # settings' database
+    .venv/bin/python -m scripts.audit_books --database-url URL --with-simulator --settle-s 0
 
 Exit code 0 when every check passes, 1 on any FAIL. The checks are in domain/books.py.
 """
@@ -23,7 +23,7 @@ DAY_S = 24 * 3600
 
 
 def parse_args(argv: list[str] | None, settings: Settings) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m storage.audit_books", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m scripts.audit_books", description=__doc__)
     parser.add_argument("--database-url", default=settings.resolved_database_url)
     parser.add_argument(
         "--sim-database-url",
@@ -58,7 +58,7 @@ async def run(args: argparse.Namespace, settings: Settings) -> bool:
     )
     if sim_url:
         # Imported here: only this option needs the simulator tables.
-        from adapters.sim_store import create_sim_engine
+        from simulators.store import create_sim_engine
 
         sim_engine = create_sim_engine(sim_url)
         try:

@@ -14,10 +14,10 @@ import httpx
 
 from adapters.clock import Clock
 from adapters.errors import NotFoundError
-from adapters.payments.gateway.config import GatewayConfig, Stats, Switches
-from adapters.payments.gateway.resources import SUMMARIES, callback_resource, iso
-from adapters.payments.simulator import PaymentSimulator, SimNotification, notify_retry_delay_s
-from adapters.payments.wechatpay_crypto import aead_encrypt, signed_headers
+from adapters.payments.wechatpay.crypto import aead_encrypt, signed_headers
+from simulators.payments import PaymentSimulator, SimNotification, notify_retry_delay_s
+from simulators.wechatpay_gateway.config import GatewayConfig, Stats, Switches
+from simulators.wechatpay_gateway.resources import SUMMARIES, callback_resource, iso
 
 log = logging.getLogger("shebao.gateway.notifier")
 
