@@ -1,4 +1,4 @@
-"""`python -m simulators.wechatpay_gateway`: the local WeChat Pay v3 gateway on its own port."""
+"""`python -m scripts.wechatpay_gateway`: the local WeChat Pay v3 gateway on its own port."""
 
 from __future__ import annotations
 
