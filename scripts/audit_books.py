@@ -16,7 +16,8 @@ from datetime import UTC, datetime
 
 from domain.books import Deadlines, audit, status_counts
 from settings import Settings
-from storage.books import load_books, load_channel_payments
+from simulators.payments import channel_payments
+from storage.books import load_books
 from storage.db import make_engine, make_sessionmaker
 
 DAY_S = 24 * 3600
@@ -57,12 +58,9 @@ async def run(args: argparse.Namespace, settings: Settings) -> bool:
         settings.resolved_sim_database_url if args.with_simulator else None
     )
     if sim_url:
-        # Imported here: only this option needs the simulator tables.
-        from simulators.store import create_sim_engine
-
-        sim_engine = create_sim_engine(sim_url)
+        sim_engine = make_engine(sim_url)
         try:
-            channel = await load_channel_payments(sim_engine)
+            channel = await channel_payments(sim_engine)
         finally:
             await sim_engine.dispose()
         books = dataclasses.replace(books, channel_payments=channel)

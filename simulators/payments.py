@@ -36,6 +36,7 @@ from adapters.payments.interface import (
     RefundRequest,
     RefundStatus,
 )
+from domain.books import PaymentFact
 from domain.vocabulary import Channel, RefundState, TradeState
 from simulators.config import SimConfig
 from simulators.store import add_force, new_digits, notifications, orders, refunds, take_force
@@ -112,6 +113,15 @@ def notify_retry_delay_s(failed_attempts: int, factor: float = 1.0) -> float | N
     if failed_attempts < 1 or failed_attempts > len(NOTIFY_RETRY_SCHEDULE_S):
         return None
     return NOTIFY_RETRY_SCHEDULE_S[failed_attempts - 1] / factor
+
+
+async def channel_payments(engine: AsyncEngine) -> tuple[PaymentFact, ...]:
+    """The simulated channel's own orders, for the audit: what it says it charged, whatever
+    we recorded."""
+    async with engine.connect() as conn:
+        o = orders.c
+        rows = (await conn.execute(select(o.out_trade_no, o.trade_state, o.amount_fen))).all()
+    return tuple(PaymentFact(no, TradeState(state), amount) for no, state, amount in rows)
 
 
 def _received_account(bank_type: str | None) -> str:
