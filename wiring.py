@@ -1,4 +1,4 @@
-"""Builds the adapters a process uses: simulators on a shared database, or the real WeChat Pay."""
+"""Chooses from settings what a process talks to: the simulators, or the real WeChat Pay adapter."""
 
 from __future__ import annotations
 
@@ -17,35 +17,82 @@ from simulators.cashier.backend import SimCashier
 from simulators.config import SimConfig
 from simulators.payments import PaymentSimulator
 from simulators.posting import PostingSimulator
-from simulators.store import create_sim_engine, create_sim_tables
+from simulators.store import create_sim_tables
 from simulators.treasury import ReadyDate, TreasurySimulator
 from simulators.wechatpay_gateway.admin import GatewayAdmin
+from storage.db import make_engine
 
 if TYPE_CHECKING:
     from settings import Settings
 
+# The simulators' engine keeps fewer connections than the app database's (storage.db.POOL_SIZE):
+# the API calls them only from the cashier page and the callback deliverer.
+SIM_POOL_SIZE = 5
+SIM_POOL_OVERFLOW = 10
+
 
 @dataclass
 class Adapters:
+    """The seams activities and routes call, each a simulator or a real client."""
+
     payments: PaymentChannel
     posting: PostingSystem
     treasury: Treasury
-    # The simulators again, typed, for the simulated cashier page, the callback deliverer and
-    # tests; None when a real system is wired in.
-    payment_sim: PaymentSimulator | None = None
-    posting_sim: PostingSimulator | None = None
-    treasury_sim: TreasurySimulator | None = None
-    sim_engine: AsyncEngine | None = None
-    owns_sim_engine: bool = False
-    # The cashier page's backend: the in-process simulator, or the local gateway's admin API.
-    cashier: SimCashier | None = None
-    # Verifies WeChat Pay callbacks; None when the channel is the in-process simulator.
+    # Verifies WeChat Pay callbacks for the notify route; None when the channel is the
+    # in-process simulator (it hands its callbacks over directly).
     wechatpay_callbacks: CallbackVerifier | None = None
 
+
+@dataclass
+class Simulators:
+    """The stand-ins again, typed, for the cashier page, the callback deliverer and tests."""
+
+    engine: AsyncEngine
+    posting: PostingSimulator
+    treasury: TreasurySimulator
+    # None when the local gateway process owns the payment simulator (and delivers its
+    # callbacks over HTTP).
+    payments: PaymentSimulator | None
+    # The cashier page's backend: the in-process simulator, or the local gateway's admin API.
+    cashier: SimCashier | None
+
+
+@dataclass
+class Systems:
+    """What a process talks to: the adapters and the simulators behind them.
+
+    Posting and treasury have no real client yet, so the simulators are always there.
+    """
+
+    adapters: Adapters
+    simulators: Simulators
+    # True when the simulators' engine was made here (and is disposed by aclose).
+    owns_engine: bool = False
+
     async def aclose(self) -> None:
-        """Dispose the simulator engine if this object created it."""
-        if self.owns_sim_engine and self.sim_engine is not None:
-            await self.sim_engine.dispose()
+        """Dispose the simulators' engine if this object made it."""
+        if self.owns_engine:
+            await self.simulators.engine.dispose()
+
+
+def make_sim_engine(
+    settings: Settings,
+    *,
+    pre_ping: bool = True,
+    pool_size: int = SIM_POOL_SIZE,
+    max_overflow: int = SIM_POOL_OVERFLOW,
+) -> AsyncEngine:
+    """The simulators' own database, which the API, the worker and the gateway share.
+
+    pre_ping, pool_size and max_overflow as in storage.db.make_engine.
+    """
+    return make_engine(
+        settings.resolved_sim_database_url,
+        pre_ping=pre_ping,
+        pool_size=pool_size,
+        max_overflow=max_overflow,
+        durable_commits=False,
+    )
 
 
 async def build_simulators(
@@ -54,28 +101,28 @@ async def build_simulators(
     engine: AsyncEngine | None = None,
     *,
     ready_date: ReadyDate | None = None,
-) -> Adapters:
+) -> Systems:
     """All three simulators on one database that the API and worker processes share.
 
     The worker passes activity_clock (time-skippable); the API passes system_clock.
     """
     owns = engine is None
-    sim_engine = engine or create_sim_engine(settings.resolved_sim_database_url)
+    sim_engine = engine or make_sim_engine(settings)
     await create_sim_tables(sim_engine)
     config = SimConfig.from_settings(settings)
-    payment_sim = PaymentSimulator(sim_engine, clock, config, base_url=settings.base_url)
-    posting_sim = PostingSimulator(sim_engine, clock, config)
-    treasury_sim = TreasurySimulator(sim_engine, clock, config, ready_date=ready_date)
-    return Adapters(
-        payments=payment_sim,
-        posting=posting_sim,
-        treasury=treasury_sim,
-        payment_sim=payment_sim,
-        posting_sim=posting_sim,
-        treasury_sim=treasury_sim,
-        sim_engine=sim_engine,
-        owns_sim_engine=owns,
-        cashier=payment_sim,
+    payments = PaymentSimulator(sim_engine, clock, config, base_url=settings.base_url)
+    posting = PostingSimulator(sim_engine, clock, config)
+    treasury = TreasurySimulator(sim_engine, clock, config, ready_date=ready_date)
+    return Systems(
+        adapters=Adapters(payments=payments, posting=posting, treasury=treasury),
+        simulators=Simulators(
+            engine=sim_engine,
+            posting=posting,
+            treasury=treasury,
+            payments=payments,
+            cashier=payments,
+        ),
+        owns_engine=owns,
     )
 
 
@@ -85,18 +132,18 @@ async def build_adapters(
     engine: AsyncEngine | None = None,
     *,
     ready_date: ReadyDate | None = None,
-) -> Adapters:
+) -> Systems:
     """What settings.payment_channel asks for: all simulators, or the real WeChat Pay adapter
     (posting and treasury stay simulated) — against the local gateway when its URL is set.
     """
-    adapters = await build_simulators(settings, clock, engine, ready_date=ready_date)
+    systems = await build_simulators(settings, clock, engine, ready_date=ready_date)
     if settings.payment_channel == "wechatpay":
         config = WeChatPayConfig.from_settings(settings)
-        adapters.payments = WeChatPayChannel(config)
-        adapters.wechatpay_callbacks = CallbackVerifier.from_config(config)
+        systems.adapters.payments = WeChatPayChannel(config)
+        systems.adapters.wechatpay_callbacks = CallbackVerifier.from_config(config)
         # The gateway owns the payment simulator (and delivers its callbacks over HTTP).
-        adapters.payment_sim = None
-        adapters.cashier = (
+        systems.simulators.payments = None
+        systems.simulators.cashier = (
             GatewayAdmin(settings.wechatpay_gateway_url) if settings.wechatpay_gateway_url else None
         )
-    return adapters
+    return systems

@@ -81,9 +81,10 @@ async def run(n: int) -> dict[str, float]:
     month = Month.from_date(today)
     assessment = assess(book, [month], 60, today)
     engine = make_worker_engine(settings)
-    adapters = await build_adapters(settings, activity_clock, make_worker_sim_engine(settings))
-    assert adapters.payment_sim is not None
-    acts = build_activities(settings, adapters, make_sessionmaker(engine))
+    systems = await build_adapters(settings, activity_clock, make_worker_sim_engine(settings))
+    sim = systems.simulators.payments
+    assert sim is not None
+    acts = build_activities(settings, systems.adapters, make_sessionmaker(engine))
     steps = Steps()
     try:
         for payer in payers:
@@ -119,7 +120,7 @@ async def run(n: int) -> dict[str, float]:
                 ),
             )
             # The payer's side (in bench/throughput.py the client's, not the worker's CPU).
-            paid = await adapters.payment_sim.pay(order.out_trade_no, "success")
+            paid = await sim.pay(order.out_trade_no, "success")
             check = PaymentCheck(
                 out_trade_no=order.out_trade_no,
                 trade_state=TradeState.SUCCESS,
@@ -177,8 +178,7 @@ async def run(n: int) -> dict[str, float]:
             )
     finally:
         await engine.dispose()
-        if adapters.sim_engine is not None:
-            await adapters.sim_engine.dispose()
+        await systems.simulators.engine.dispose()
     return {name: seconds * 1000 / n for name, seconds in steps.cpu_s.items()}
 
 

@@ -47,7 +47,7 @@ from domain.vocabulary import TERMINAL_STATUSES, ContributionStatus  # noqa: E40
 from scripts.devstack import temporal_args, wait_for_port  # noqa: E402
 from scripts.local_postgres import start_postgres  # noqa: E402
 from settings import Settings  # noqa: E402
-from simulators.store import add_force, create_sim_engine, create_sim_tables  # noqa: E402
+from simulators.store import add_force, create_sim_tables  # noqa: E402
 from storage.books import load_books  # noqa: E402
 from storage.db import make_engine, make_sessionmaker, upgrade_database  # noqa: E402
 from storage.models import Contribution  # noqa: E402
@@ -273,7 +273,7 @@ async def one_payer(
 
 async def inject_channel_faults(sim_url: str, amount_fen: int, n_times: int) -> None:
     """Transient channel errors: the next create_order and query_order calls fail (retried)."""
-    engine = create_sim_engine(sim_url)
+    engine = make_engine(sim_url, durable_commits=False)
     try:
         await create_sim_tables(engine)
         now = datetime.now(UTC)
@@ -444,7 +444,7 @@ async def drain(db_url: str, started: set[str], timeout_s: float) -> list[str]:
 async def faults_seen(sim_url: str, forced_total: int) -> dict[str, int]:
     """What the simulated channel and agency actually injected during the run."""
     n, f, p = sim_store.notifications, sim_store.forces, sim_store.postings
-    engine = create_sim_engine(sim_url)
+    engine = make_engine(sim_url, durable_commits=False)
     try:
         async with engine.connect() as conn:
             lost = await conn.scalar(select(func.count()).where(n.c.lost.is_(True)))

@@ -142,7 +142,7 @@ async def shebao_side(
     month = Month.from_date(today)
     assessment = assess(book, [month], 60, today)
     # The payer's side of the cashier: pays each order at the simulator, as a phone would.
-    sim = (await build_simulators(settings, activity_clock)).payment_sim
+    sim = (await build_simulators(settings, activity_clock)).simulators.payments
     assert sim is not None
     workers = [f"worker-{i}" for i in range(args.workers)]
     for name in workers:

@@ -1,16 +1,15 @@
-"""Simulator mode: delivers the payment simulator's pending notifications in-process (~0.3 s)."""
+"""Simulator mode: hands the payment simulator's pending notifications to the API in-process."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+import traceback
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 
-from api.errors import log_unexpected
-from api.notifications import accept_payment_notification
-from api.state import AppState
+from adapters.payments.interface import PaymentNotification
 from simulators.payments import PaymentSimulator
 
 log = logging.getLogger("shebao.simulators.notifier")
@@ -18,15 +17,20 @@ log = logging.getLogger("shebao.simulators.notifier")
 INTERVAL_S = 0.3
 RETRY_AFTER = timedelta(seconds=2)
 
+# What receives a notification: True once handled, False to have it again after RETRY_AFTER,
+# None when the receiver cannot take any now (Temporal not reached yet): the rest wait, and
+# no attempt is counted.
+Accept = Callable[[PaymentNotification], Awaitable[bool | None]]
 
-async def deliver_once(state: AppState, sim: PaymentSimulator) -> int:
+
+async def deliver_once(sim: PaymentSimulator, accept: Accept) -> int:
     """Deliver what is due now; returns how many were acknowledged."""
-    client = await state.temporal.connect()
-    if client is None:
-        return 0
     delivered = 0
     for notification in await sim.pending_notifications():
-        if await accept_payment_notification(state.sessions, client, notification):
+        accepted = await accept(notification)
+        if accepted is None:
+            break
+        if accepted:
             await sim.mark_delivered(notification.event_id)
             delivered += 1
         else:
@@ -35,22 +39,24 @@ async def deliver_once(state: AppState, sim: PaymentSimulator) -> int:
 
 
 async def run_notifier(
-    state: AppState, sim: PaymentSimulator, interval_s: float = INTERVAL_S
+    sim: PaymentSimulator, accept: Accept, interval_s: float = INTERVAL_S
 ) -> None:
     """Forever: deliver, sleep. Lost notifications never show up: polling finds those payments."""
     while True:
         try:
-            await deliver_once(state, sim)
+            await deliver_once(sim, accept)
         except asyncio.CancelledError:
             raise
         except Exception as exc:
-            log_unexpected(exc, "sim notifier")
+            # By type and code location only: an exception's message may hold input.
+            frames = "".join(traceback.format_tb(exc.__traceback__))
+            log.error("unexpected %s in sim notifier\n%s", type(exc).__name__, frames)
         await asyncio.sleep(interval_s)
 
 
 @contextlib.asynccontextmanager
-async def notifier_running(state: AppState, sim: PaymentSimulator) -> AsyncIterator[None]:
-    task = asyncio.create_task(run_notifier(state, sim), name="sim-notifier")
+async def notifier_running(sim: PaymentSimulator, accept: Accept) -> AsyncIterator[None]:
+    task = asyncio.create_task(run_notifier(sim, accept), name="sim-notifier")
     try:
         yield
     finally:

@@ -1,4 +1,7 @@
-"""Simulator state tables (own MetaData, no Alembic), the sim engine, and forced outcomes."""
+"""Simulator state tables (own MetaData, no Alembic, created here) and forced outcomes.
+
+The engine comes from whoever wires the simulators (storage.db.make_engine).
+"""
 
 from __future__ import annotations
 
@@ -25,7 +28,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.exc import OperationalError, ProgrammingError
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -150,29 +153,6 @@ treasury_receipts = Table(
     Column("receipt_no", String(32)),
     Column("received_at", UTCDateTime),
 )
-
-
-def create_sim_engine(
-    url: str, *, pre_ping: bool = True, pool_size: int = 5, max_overflow: int = 10
-) -> AsyncEngine:
-    """An engine for the simulators' own PostgreSQL database, which the API and worker share.
-
-    The simulators stand in for remote systems, so their commits do not wait for the disk
-    (synchronous_commit off: a crash may lose their last moments, never corrupt them).
-    hide_parameters keeps bound values out of exception messages and logs.
-
-    pre_ping as in storage.db.make_engine: the worker goes without it, since it calls the
-    simulators only inside activities, which Temporal retries after a dropped connection.
-    pool_size and max_overflow as there too.
-    """
-    return create_async_engine(
-        url,
-        pool_pre_ping=pre_ping,
-        pool_size=pool_size,
-        max_overflow=max_overflow,
-        hide_parameters=True,
-        connect_args={"server_settings": {"synchronous_commit": "off"}},
-    )
 
 
 async def create_sim_tables(engine: AsyncEngine) -> None:

@@ -2,24 +2,32 @@
 
 from __future__ import annotations
 
-import html
-import json
-from typing import Literal
+from collections.abc import Callable, Coroutine
+from pathlib import Path
+from typing import Any, Literal
 
-from fastapi import APIRouter, Query
-from fastapi.responses import HTMLResponse
+from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.routing import APIRoute
+from fastapi.templating import Jinja2Templates
+from jinja2 import Environment, FileSystemLoader
 from pydantic import BaseModel
 
 from adapters.errors import ConflictError, NotFoundError, TransientError
 from adapters.payments.interface import BANK_TYPE_BALANCE
-from api.errors import ApiError
-from api.state import AppState, State
 from domain.money import fen_to_yuan_str
 from domain.vocabulary import TradeState
 from simulators.cashier.backend import SimCashier
 from simulators.payments import SimOrder
 
-router = APIRouter(prefix="/sim/cashier", tags=["simulator"])
+_templates = Jinja2Templates(
+    env=Environment(
+        loader=FileSystemLoader(Path(__file__).resolve().parent / "templates"),
+        autoescape=True,
+        # Jinja drops a template's last newline unless told to keep it.
+        keep_trailing_newline=True,
+    )
+)
 
 _MAX_OUT_TRADE_NO = 32
 _BANK_TYPES = {"wechat_balance": BANK_TYPE_BALANCE, "bank_card": "ICBC_DEBIT"}
@@ -41,22 +49,41 @@ class PayOut(BaseModel):
     trade_state: str
 
 
-def order_not_found() -> ApiError:
-    return ApiError(404, "ORDER_NOT_FOUND", "订单不存在", None)
+class CashierRefused(Exception):
+    """An answer the cashier gives on purpose, in the API's error envelope."""
+
+    def __init__(self, status_code: int, code: str, message: str) -> None:
+        super().__init__(f"{code}: {message}")
+        self.status_code = status_code
+        self.code = code
+        self.message = message
+
+    def response(self) -> JSONResponse:
+        body = {"code": self.code, "message": self.message, "field": None}
+        return JSONResponse(body, status_code=self.status_code)
 
 
-def _simulator(state: AppState) -> SimCashier:
-    # The in-process simulator, or the local WeChat Pay gateway's admin API when the channel
-    # is the real adapter: the page behaves the same either way.
-    adapters = state.adapters
-    sim = (adapters.cashier or adapters.payment_sim) if adapters is not None else None
-    if sim is None:
-        raise ApiError(404, "NOT_FOUND", "请求的资源不存在", None)
-    return sim
+class _CashierRoute(APIRoute):
+    """Answers CashierRefused itself, so the router needs no handler installed on the app."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def handle(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except CashierRefused as refused:
+                return refused.response()
+
+        return handle
 
 
-def _unavailable() -> ApiError:
-    return ApiError(503, "CASHIER_UNAVAILABLE", "收银台暂不可用，请稍后再试", None)
+def order_not_found() -> CashierRefused:
+    return CashierRefused(404, "ORDER_NOT_FOUND", "订单不存在")
+
+
+def _unavailable() -> CashierRefused:
+    return CashierRefused(503, "CASHIER_UNAVAILABLE", "收银台暂不可用，请稍后再试")
 
 
 async def _order(sim: SimCashier, out_trade_no: str) -> SimOrder:
@@ -69,69 +96,6 @@ async def _order(sim: SimCashier, out_trade_no: str) -> SimOrder:
     except TransientError:
         raise _unavailable() from None
 
-
-_PAGE = """<!doctype html>
-<html lang="zh-CN">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>微信支付</title>
-<style>
-body {{ margin: 0; font-family: -apple-system, "PingFang SC", "Microsoft YaHei", sans-serif;
-  background: #ededed; color: #111; }}
-header {{ background: #07c160; color: #fff; padding: 14px; text-align: center; font-size: 17px; }}
-main {{ padding: 24px 16px; text-align: center; }}
-.desc {{ color: #555; font-size: 15px; }}
-.amount {{ font-size: 40px; font-weight: 600; margin: 12px 0 24px; }}
-.amount small {{ font-size: 22px; }}
-button {{ display: block; width: 100%; margin: 10px 0; padding: 13px; border: 0;
-  border-radius: 6px; font-size: 17px; }}
-.primary {{ background: #07c160; color: #fff; }}
-.secondary {{ background: #fff; color: #07c160; }}
-.danger {{ background: #fff; color: #fa5151; }}
-#result {{ margin-top: 18px; font-size: 16px; min-height: 1.5em; }}
-.state {{ color: #888; font-size: 14px; }}
-#back {{ display: block; margin-top: 16px; color: #576b95; font-size: 15px; }}
-</style>
-</head>
-<body>
-<header>微信支付</header>
-<main>
-<div class="desc">{description}</div>
-<div class="amount"><small>¥</small>{amount}</div>
-<div class="state">订单号 {out_trade_no} · {state_label}</div>
-{buttons}
-<div id="result" role="status"></div>
-{back_link}
-</main>
-<script>
-async function pay(outcome, method) {{
-  const result = document.getElementById("result");
-  result.textContent = "处理中…";
-  const response = await fetch({pay_url}, {{
-    method: "POST",
-    headers: {{"Content-Type": "application/json"}},
-    body: JSON.stringify({{outcome: outcome, method: method}})
-  }});
-  const body = await response.json();
-  if (response.ok) {{
-    result.textContent = body.trade_state === "SUCCESS" ? "支付成功" : "支付失败";
-  }} else {{
-    result.textContent = body.message || "支付失败";
-  }}
-  document.querySelectorAll("button").forEach(function (b) {{ b.disabled = true; }});
-  // Like WeChat: after paying, back to the merchant's result page.
-  const back = {return_to};
-  if (back) {{ setTimeout(function () {{ location.href = back; }}, 600); }}
-}}
-</script>
-</body>
-</html>
-"""
-
-_BUTTONS = """<button class="primary" onclick="pay('success', 'wechat_balance')">零钱支付</button>
-<button class="secondary" onclick="pay('success', 'bank_card')">银行卡支付</button>
-<button class="danger" onclick="pay('fail', null)">支付失败</button>"""
 
 _RETURN_PREFIX = "/h5/"
 _MAX_RETURN = 200
@@ -157,44 +121,65 @@ _STATE_LABELS = {
 }
 
 
-@router.get("/{out_trade_no}", response_class=HTMLResponse)
-async def cashier_page(
-    out_trade_no: str, state: State, return_path: str | None = Query(None, alias="return")
-) -> HTMLResponse:
-    """The simulated cashier: amount in yuan and the three outcomes; `return` leads back to H5."""
-    order = await _order(_simulator(state), out_trade_no)
-    payable = order.trade_state in (TradeState.NOTPAY, TradeState.USERPAYING) and not order.expired
-    expired_unpaid = order.expired and order.trade_state == TradeState.NOTPAY
-    label = "订单已过期" if expired_unpaid else _STATE_LABELS[order.trade_state]
-    back = _return_to(return_path)
-    page = _PAGE.format(
-        description=html.escape(order.description),
-        amount=fen_to_yuan_str(order.amount_fen),
-        out_trade_no=html.escape(order.out_trade_no),
-        state_label=html.escape(label),
-        buttons=_BUTTONS if payable else "",
-        # The simulator only stores [0-9A-Za-z_-|*] order numbers: safe inside a JS string.
-        pay_url=json.dumps(f"/sim/cashier/{order.out_trade_no}/pay"),
-        # json.dumps escapes quotes; "<" is escaped too so the path cannot close the script.
-        return_to=json.dumps(back).replace("<", "\\u003c"),
-        back_link=f'<a id="back" href="{html.escape(back)}">返回商户</a>' if back else "",
-    )
-    return HTMLResponse(page, headers={"Cache-Control": "no-store"})
+def cashier_router(find_cashier: Callable[[Request], SimCashier | None]) -> APIRouter:
+    """The cashier page and its pay action under /sim/cashier.
 
+    find_cashier gives the backend of the app the request came to: the in-process simulator,
+    or the local WeChat Pay gateway's admin API when the channel is the real adapter (the page
+    behaves the same either way); None answers 404.
+    """
+    router = APIRouter(prefix="/sim/cashier", tags=["simulator"], route_class=_CashierRoute)
 
-@router.post("/{out_trade_no}/pay", response_model=PayOut)
-async def pay(out_trade_no: str, body: PayIn, state: State) -> PayOut:
-    """The payer pays (or fails): 409 ORDER_EXPIRED / ORDER_PAID / ORDER_CLOSED; 404 unknown."""
-    sim = _simulator(state)
-    await _order(sim, out_trade_no)
-    bank_type = _BANK_TYPES[body.method] if body.method and body.outcome == "success" else None
-    try:
-        status = await sim.pay(out_trade_no, body.outcome, bank_type)
-    except NotFoundError:
-        raise order_not_found() from None
-    except TransientError:
-        raise _unavailable() from None
-    except ConflictError as err:
-        code, message = _CONFLICTS.get(err.code, ("ORDER_CONFLICT", "订单状态不允许支付"))
-        raise ApiError(409, code, message, None) from None
-    return PayOut(out_trade_no=status.out_trade_no, trade_state=status.trade_state.value)
+    async def cashier(request: Request) -> SimCashier:
+        found = find_cashier(request)
+        if found is None:
+            raise CashierRefused(404, "NOT_FOUND", "请求的资源不存在")
+        return found
+
+    # A name, not a call, in the defaults below (ruff B008); FastAPI resolves it per request.
+    the_cashier: SimCashier = Depends(cashier)
+
+    @router.get("/{out_trade_no}", response_class=HTMLResponse)
+    async def cashier_page(
+        out_trade_no: str,
+        request: Request,
+        sim: SimCashier = the_cashier,
+        return_path: str | None = Query(None, alias="return"),
+    ) -> Response:
+        """The simulated cashier: amount in yuan and the three outcomes; `return` leads to H5."""
+        order = await _order(sim, out_trade_no)
+        payable = (
+            order.trade_state in (TradeState.NOTPAY, TradeState.USERPAYING) and not order.expired
+        )
+        expired_unpaid = order.expired and order.trade_state == TradeState.NOTPAY
+        context = {
+            "description": order.description,
+            "amount": fen_to_yuan_str(order.amount_fen),
+            "out_trade_no": order.out_trade_no,
+            "state_label": "订单已过期" if expired_unpaid else _STATE_LABELS[order.trade_state],
+            "payable": payable,
+            # The simulator only stores [0-9A-Za-z_-|*] order numbers; tojson escapes the rest.
+            "pay_url": f"/sim/cashier/{order.out_trade_no}/pay",
+            "back": _return_to(return_path),
+        }
+        return _templates.TemplateResponse(
+            request, "cashier.html", context, headers={"Cache-Control": "no-store"}
+        )
+
+    @router.post("/{out_trade_no}/pay", response_model=PayOut)
+    async def pay(out_trade_no: str, body: PayIn, sim: SimCashier = the_cashier) -> PayOut:
+        """The payer pays (or fails): 409 ORDER_EXPIRED / ORDER_PAID / ORDER_CLOSED; 404 unknown."""
+        await _order(sim, out_trade_no)
+        bank_type = _BANK_TYPES[body.method] if body.method and body.outcome == "success" else None
+        try:
+            status = await sim.pay(out_trade_no, body.outcome, bank_type)
+        except NotFoundError:
+            raise order_not_found() from None
+        except TransientError:
+            raise _unavailable() from None
+        except ConflictError as err:
+            code, message = _CONFLICTS.get(err.code, ("ORDER_CONFLICT", "订单状态不允许支付"))
+            raise CashierRefused(409, code, message) from None
+        return PayOut(out_trade_no=status.out_trade_no, trade_state=status.trade_state.value)
+
+    return router

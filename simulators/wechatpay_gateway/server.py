@@ -9,11 +9,12 @@ from typing import TYPE_CHECKING
 
 import uvicorn
 from fastapi import FastAPI
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.clock import Clock, system_clock
 from simulators.config import SimConfig
 from simulators.payments import PaymentSimulator
-from simulators.store import create_sim_engine, create_sim_tables
+from simulators.store import create_sim_tables
 from simulators.wechatpay_gateway.app import create_gateway_app
 from simulators.wechatpay_gateway.config import GatewayConfig, GatewayKeys
 
@@ -36,20 +37,15 @@ def gateway_config(settings: Settings, **overrides: float) -> GatewayConfig:
     )
 
 
-@contextlib.asynccontextmanager
 async def gateway_app(
-    settings: Settings, *, clock: Clock = system_clock, **overrides: float
-) -> AsyncIterator[FastAPI]:
-    """The gateway app over the simulator database named by the settings."""
-    engine = create_sim_engine(settings.resolved_sim_database_url)
-    try:
-        await create_sim_tables(engine)
-        sim = PaymentSimulator(
-            engine, clock, SimConfig.from_settings(settings), base_url=settings.base_url
-        )
-        yield create_gateway_app(gateway_config(settings, **overrides), sim, clock=clock)
-    finally:
-        await engine.dispose()
+    settings: Settings, engine: AsyncEngine, *, clock: Clock = system_clock, **overrides: float
+) -> FastAPI:
+    """The gateway app over the simulator database behind engine (the caller disposes it)."""
+    await create_sim_tables(engine)
+    sim = PaymentSimulator(
+        engine, clock, SimConfig.from_settings(settings), base_url=settings.base_url
+    )
+    return create_gateway_app(gateway_config(settings, **overrides), sim, clock=clock)
 
 
 @contextlib.asynccontextmanager

@@ -17,9 +17,10 @@ from wiring import build_simulators
 @asynccontextmanager
 async def app_at(api: ApiStack, moment: datetime) -> AsyncIterator[httpx.AsyncClient]:
     """A second API process whose simulator clock reads `moment` (same databases)."""
-    adapters = await build_simulators(api.settings, lambda: moment, engine=api.adapters.sim_engine)
+    engine = api.systems.simulators.engine
+    systems = await build_simulators(api.settings, lambda: moment, engine=engine)
     settings = api.settings.model_copy(update={"simulators": True})
-    app = create_app(settings, client=api.env.client, sessions=api.sessions, adapters=adapters)
+    app = create_app(settings, client=api.env.client, sessions=api.sessions, systems=systems)
     async with app_client(app) as http:
         yield http
 

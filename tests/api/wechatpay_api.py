@@ -122,7 +122,7 @@ async def wechatpay_stack(
                 http=http,
                 env=env,
                 settings=settings,
-                adapters=deployed.adapters,
+                systems=deployed.systems,
                 sessions=deployed.sessions,
             )
             yield WxStack(api=api, gateway=gw)

@@ -14,7 +14,7 @@ from domain.vocabulary import Channel, ContributionStatus, PostingState, TradeSt
 from scripts import audit_books
 from scripts.local_postgres import LocalPostgres
 from settings import Settings
-from simulators.store import create_sim_engine, create_sim_tables
+from simulators.store import create_sim_tables
 from storage.db import make_engine, make_sessionmaker, upgrade_database
 from storage.models import (
     Contribution,
@@ -153,7 +153,7 @@ async def test_a_charge_at_the_channel_missing_from_the_books_fails(
     person = await make_person(sessionmaker)
     await make_contribution(sessionmaker, person, "c-open", ["2026-01"], status=S.AWAITING_PAYMENT)
     sim_url = postgres_server.create_database("sim")
-    sim = create_sim_engine(sim_url)
+    sim = make_engine(sim_url, durable_commits=False)
     await create_sim_tables(sim)
     async with sim.begin() as conn:
         # The payer paid; the callback and every query were lost: our books never heard of it.

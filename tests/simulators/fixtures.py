@@ -12,7 +12,8 @@ from adapters.payments.interface import CreateOrder
 from domain.vocabulary import Channel
 from simulators.config import SimConfig
 from simulators.payments import PaymentSimulator
-from simulators.store import create_sim_engine, create_sim_tables
+from simulators.store import create_sim_tables
+from storage.db import make_engine
 from tests.simulators.fakes import FakeClock
 
 
@@ -28,7 +29,7 @@ def sim_url(postgres_url: str) -> str:
 
 @pytest.fixture
 async def engine(sim_url: str) -> AsyncIterator[AsyncEngine]:
-    eng = create_sim_engine(sim_url)
+    eng = make_engine(sim_url, durable_commits=False)
     await create_sim_tables(eng)
     yield eng
     await eng.dispose()

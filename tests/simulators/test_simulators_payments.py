@@ -24,7 +24,7 @@ from simulators.payments import (
     PaymentSimulator,
     notify_retry_delay_s,
 )
-from simulators.store import create_sim_engine
+from storage.db import make_engine
 from tests.simulators.fakes import FakeClock
 
 MakeOrder = Callable[..., CreateOrder]
@@ -413,7 +413,7 @@ async def test_two_simulator_instances_on_one_database_share_state(
     sim_url: str, engine: AsyncEngine, clock: FakeClock, config: SimConfig, make_order: MakeOrder
 ) -> None:
     # The worker creates and queries; the API's cashier page pays and delivers callbacks.
-    api_engine = create_sim_engine(sim_url)
+    api_engine = make_engine(sim_url, durable_commits=False)
     try:
         worker = PaymentSimulator(engine, clock, config, base_url="http://api")
         api = PaymentSimulator(api_engine, clock, config, base_url="http://api")
