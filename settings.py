@@ -112,7 +112,7 @@ class Settings(BaseSettings):
     wechatpay_public_key_id: str = ""
     wechatpay_connect_timeout_s: float = 3.0
     wechatpay_read_timeout_s: float = 10.0
-    # The local gateway (python -m adapters.payments.gateway) and its callback time compression.
+    # The local gateway (python -m scripts.wechatpay_gateway) and its callback time compression.
     wechatpay_gateway_host: str = "127.0.0.1"
     wechatpay_gateway_port: int = 8010
     wechatpay_notify_speedup: float = 1.0

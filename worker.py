@@ -19,12 +19,11 @@ from activities.classified_errors import ClassifiedErrors
 from activities.contribution import ContributionActivities
 from activities.reconciliation import ReconciliationActivities
 from adapters.clock import activity_clock
-from adapters.factory import Adapters, build_adapters
-from adapters.sim_store import create_sim_engine
 from observability import log_startup, setup_logging
 from process_heap import freeze_startup_heap
 from settings import Settings
 from storage.db import POOL_OVERFLOW, POOL_SIZE, make_engine, make_sessionmaker
+from wiring import Adapters, build_adapters, make_sim_engine
 from workflows.contribution import ContributionWorkflow
 from workflows.converter import connect
 from workflows.reconciliation import ReconciliationWorkflow
@@ -93,11 +92,8 @@ def make_worker_engine(settings: Settings) -> AsyncEngine:
 
 def make_worker_sim_engine(settings: Settings) -> AsyncEngine:
     """The simulators' engine as the worker uses it: as make_worker_engine, with its pool."""
-    return create_sim_engine(
-        settings.resolved_sim_database_url,
-        pre_ping=False,
-        pool_size=POOL_SIZE,
-        max_overflow=POOL_OVERFLOW,
+    return make_sim_engine(
+        settings, pre_ping=False, pool_size=POOL_SIZE, max_overflow=POOL_OVERFLOW
     )
 
 
@@ -145,7 +141,8 @@ async def main() -> None:
     log_startup("worker", settings)
     engine = make_worker_engine(settings)
     sessions = make_sessionmaker(engine)
-    adapters = await build_adapters(settings, activity_clock, make_worker_sim_engine(settings))
+    systems = await build_adapters(settings, activity_clock, make_worker_sim_engine(settings))
+    adapters = systems.adapters
     client = await connect_when_up(settings, sdk_runtime(settings))
     # The daily reconciliation schedule is created or brought up to date at every worker start;
     # a refusal is logged loudly but must not keep contributions from being processed.
@@ -165,8 +162,7 @@ async def main() -> None:
         await worker.run()
     finally:
         await engine.dispose()
-        if adapters.sim_engine is not None:
-            await adapters.sim_engine.dispose()
+        await systems.simulators.engine.dispose()
 
 
 if __name__ == "__main__":

@@ -1,1 +1,1 @@
-"""Adapters: one sub-package per external system (payments, posting, treasury), plus simulators."""
+"""Adapters: one sub-package per external system: its interface and its real client."""

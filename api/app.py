@@ -6,28 +6,32 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from datetime import date
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import Client
 
 from adapters.clock import system_clock
-from adapters.factory import Adapters, build_adapters
+from adapters.payments.interface import PaymentNotification
 from api.errors import install_error_handlers
 from api.limits import BodyLimitMiddleware
+from api.notifications import accept_payment_notification
 from api.operations import install_operations
 from api.pages import routes as pages
 from api.routes import captcha as captcha_routes
 from api.routes import certificates as certificate_routes
-from api.routes import contributions, health, operator, payers, quotes, session, sim_cashier
+from api.routes import contributions, health, operator, payers, quotes, session
 from api.routes import reconciliation as reconciliation_routes
 from api.routes import records as record_routes
 from api.routes import wechatpay_notify as wechatpay_notify_routes
-from api.sim_notifier import notifier_running
 from api.state import AppState
 from api.temporal_link import TemporalLink
 from api.timefmt import shanghai_today
 from settings import Settings
+from simulators.cashier.backend import SimCashier
+from simulators.cashier.routes import cashier_router
+from simulators.notifier import Accept, notifier_running
 from storage.db import make_engine, make_sessionmaker
+from wiring import Systems, build_adapters
 
 
 def create_app(
@@ -35,7 +39,7 @@ def create_app(
     *,
     client: Client | None = None,
     sessions: async_sessionmaker[AsyncSession] | None = None,
-    adapters: Adapters | None = None,
+    systems: Systems | None = None,
     today: Callable[[], date] | None = None,
 ) -> FastAPI:
     """The API. What is not passed in is built from settings at start-up and closed at shutdown.
@@ -53,7 +57,7 @@ def create_app(
                 sessionmaker = make_sessionmaker(engine)
             link = TemporalLink(settings, client)
             await link.connect()
-            chosen = adapters
+            chosen = systems
             if chosen is None and settings.simulators:
                 chosen = await build_adapters(settings, system_clock)
                 stack.push_async_callback(chosen.aclose)
@@ -61,12 +65,14 @@ def create_app(
                 settings=settings,
                 sessions=sessionmaker,
                 temporal=link,
-                adapters=chosen,
+                adapters=chosen.adapters if chosen is not None else None,
                 today=today or shanghai_today,
+                simulators=chosen.simulators if chosen is not None else None,
             )
             app.state.shebao = state
-            if settings.simulators and chosen is not None and chosen.payment_sim is not None:
-                await stack.enter_async_context(notifier_running(state, chosen.payment_sim))
+            sim = chosen.simulators.payments if chosen is not None else None
+            if settings.simulators and sim is not None:
+                await stack.enter_async_context(notifier_running(sim, _accept_in_process(state)))
             yield
 
     app = FastAPI(
@@ -90,6 +96,24 @@ def create_app(
     app.include_router(certificate_routes.router)
     app.include_router(pages.router)
     if settings.simulators:
-        app.include_router(sim_cashier.router)
+        app.include_router(cashier_router(_cashier_of))
     install_operations(app, settings)
     return app
+
+
+def _accept_in_process(state: AppState) -> Accept:
+    """The in-process simulator's callbacks, handled as the notify route handles WeChat's."""
+
+    async def accept(notification: PaymentNotification) -> bool | None:
+        client = await state.temporal.connect()
+        if client is None:
+            return None
+        return await accept_payment_notification(state.sessions, client, notification)
+
+    return accept
+
+
+def _cashier_of(request: Request) -> SimCashier | None:
+    """The simulated cashier's backend of the app this request came to."""
+    state: AppState = request.app.state.shebao
+    return state.simulators.cashier if state.simulators is not None else None

@@ -10,10 +10,10 @@ from typing import Annotated
 from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from adapters.factory import Adapters
 from api.signed_in import SignedInCache
 from api.temporal_link import TemporalLink
 from settings import Settings
+from wiring import Adapters, Simulators
 
 
 @dataclass
@@ -25,6 +25,8 @@ class AppState:
     temporal: TemporalLink
     adapters: Adapters | None
     today: Callable[[], date]
+    # The stand-ins behind the adapters, for the simulator routes; None when simulators are off.
+    simulators: Simulators | None = None
     # Signed-in sessions this process has seen lately (api/auth.py).
     signed_in: SignedInCache = field(default_factory=SignedInCache)
 

@@ -30,7 +30,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from temporalio.testing import ActivityEnvironment
 
 from adapters.clock import activity_clock
-from adapters.factory import build_adapters
 from bench.contributions import add_payers, contribution_input
 from bench.stack import databases
 from domain.assessment import assess
@@ -38,6 +37,7 @@ from domain.months import Month
 from domain.vocabulary import PostingState, TradeState
 from settings import Settings
 from storage.db import make_sessionmaker, upgrade_database
+from wiring import build_adapters
 from worker import build_activities, make_worker_engine, make_worker_sim_engine
 from workflows.contract import (
     CertifyRequest,
@@ -80,9 +80,10 @@ async def run(n: int) -> dict[str, float]:
     month = Month.from_date(today)
     assessment = assess(book, [month], 60, today)
     engine = make_worker_engine(settings)
-    adapters = await build_adapters(settings, activity_clock, make_worker_sim_engine(settings))
-    assert adapters.payment_sim is not None
-    acts = build_activities(settings, adapters, make_sessionmaker(engine))
+    systems = await build_adapters(settings, activity_clock, make_worker_sim_engine(settings))
+    sim = systems.simulators.payments
+    assert sim is not None
+    acts = build_activities(settings, systems.adapters, make_sessionmaker(engine))
     steps = Steps()
     try:
         for payer in payers:
@@ -107,7 +108,7 @@ async def run(n: int) -> dict[str, float]:
                 ),
             )
             # The payer's side (in bench/throughput.py the client's, not the worker's CPU).
-            paid = await adapters.payment_sim.pay(order.out_trade_no, "success")
+            paid = await sim.pay(order.out_trade_no, "success")
             check = PaymentCheck(
                 out_trade_no=order.out_trade_no,
                 trade_state=TradeState.SUCCESS,
@@ -165,8 +166,7 @@ async def run(n: int) -> dict[str, float]:
             )
     finally:
         await engine.dispose()
-        if adapters.sim_engine is not None:
-            await adapters.sim_engine.dispose()
+        await systems.simulators.engine.dispose()
     return {name: seconds * 1000 / n for name, seconds in steps.cpu_s.items()}
 
 

@@ -8,7 +8,6 @@ from typing import Any
 
 from temporalio.client import Client, WorkflowHandle
 
-from adapters.payments.simulator import PaymentSimulator
 from domain.assessment import Assessment
 from domain.identity import compose_resident_id
 from domain.months import Month
@@ -16,6 +15,7 @@ from domain.payer_ref import payer_ref
 from domain.policy import PolicyBook
 from domain.vocabulary import Channel, IdType, Insurance, Sex, TradeState
 from settings import Settings
+from simulators.payments import PaymentSimulator
 from storage import persons
 from storage.db import make_engine, make_sessionmaker
 from storage.policy_book import load_policy_book

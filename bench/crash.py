@@ -5,7 +5,7 @@ wheel, worker, API, all as subprocesses on loopback ports of their own) with the
 fault injection on: transient channel errors, lost and duplicated callbacks, posting failures
 (→ refunds), a slow treasury. Mid-run the worker is killed with SIGKILL (twice by default) and
 so is the Temporal server (once); both restart on the same files. When every contribution is
-terminal (bounded wait), `python -m storage.audit_books` checks the books; its exit code is this
+terminal (bounded wait), `python -m scripts.audit_books` checks the books; its exit code is this
 script's.
 
     .venv/bin/python bench/crash.py                          # N=200
@@ -40,14 +40,14 @@ sys.path.insert(0, str(ROOT))
 import httpx  # noqa: E402
 from sqlalchemy import func, select  # noqa: E402
 
-from adapters import sim_store  # noqa: E402
-from adapters.sim_store import add_force, create_sim_engine, create_sim_tables  # noqa: E402
+import simulators.store as sim_store  # noqa: E402
 from domain.identity import compose_resident_id  # noqa: E402
 from domain.policy import PolicyBook  # noqa: E402
 from domain.vocabulary import TERMINAL_STATUSES, ContributionStatus  # noqa: E402
 from scripts.devstack import temporal_args, wait_for_port  # noqa: E402
 from scripts.local_postgres import start_postgres  # noqa: E402
 from settings import Settings  # noqa: E402
+from simulators.store import add_force, create_sim_tables  # noqa: E402
 from storage.books import load_books  # noqa: E402
 from storage.db import make_engine, make_sessionmaker, upgrade_database  # noqa: E402
 from storage.models import Contribution  # noqa: E402
@@ -273,7 +273,7 @@ async def one_payer(
 
 async def inject_channel_faults(sim_url: str, amount_fen: int, n_times: int) -> None:
     """Transient channel errors: the next create_order and query_order calls fail (retried)."""
-    engine = create_sim_engine(sim_url)
+    engine = make_engine(sim_url, durable_commits=False)
     try:
         await create_sim_tables(engine)
         now = datetime.now(UTC)
@@ -388,7 +388,7 @@ def main() -> int:
             [
                 sys.executable,
                 "-m",
-                "storage.audit_books",
+                "scripts.audit_books",
                 "--database-url",
                 db_url,
                 "--sim-database-url",
@@ -444,7 +444,7 @@ async def drain(db_url: str, started: set[str], timeout_s: float) -> list[str]:
 async def faults_seen(sim_url: str, forced_total: int) -> dict[str, int]:
     """What the simulated channel and agency actually injected during the run."""
     n, f, p = sim_store.notifications, sim_store.forces, sim_store.postings
-    engine = create_sim_engine(sim_url)
+    engine = make_engine(sim_url, durable_commits=False)
     try:
         async with engine.connect() as conn:
             lost = await conn.scalar(select(func.count()).where(n.c.lost.is_(True)))

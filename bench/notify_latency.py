@@ -25,7 +25,7 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from adapters.payments.wechatpay_crypto import (
+from adapters.payments.wechatpay.crypto import (
     PLATFORM_PRIVATE_FILE,
     PLATFORM_PUBLIC_FILE,
     PUBLIC_KEY_ID_PREFIX,

@@ -31,13 +31,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from temporalio.client import Client
 
 from adapters.clock import system_clock
-from adapters.factory import build_simulators
 from bench.contributions import add_payers, contribution_input, start_and_pay
 from bench.stack import Stack, databases, memory_kib
 from domain.assessment import assess
 from domain.months import Month
 from settings import Settings
 from storage.db import upgrade_database
+from wiring import build_simulators
 from workflows.contract import Timings
 from workflows.converter import connect
 
@@ -77,8 +77,8 @@ async def run(n: int, concurrency: int, budget_s: float, workdir: Path) -> None:
     timings = Timings(
         payment_poll_interval_s=600, posting_poll_interval_s=1, treasury_poll_interval_s=DAY_S
     )
-    adapters = await build_simulators(settings, system_clock)
-    sim = adapters.payment_sim
+    systems = await build_simulators(settings, system_clock)
+    sim = systems.simulators.payments
     assert sim is not None
     samples: list[tuple[int, float, int]] = []  # (parked, seconds, worker RSS KiB)
     try:
@@ -135,7 +135,7 @@ async def run(n: int, concurrency: int, budget_s: float, workdir: Path) -> None:
         await asyncio.sleep(20)
         mem = stack.memory("worker")
     finally:
-        await adapters.aclose()
+        await systems.aclose()
         stack.stop()
 
     rate = parked / elapsed if elapsed else 0.0

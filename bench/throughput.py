@@ -41,7 +41,6 @@ from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
 from temporalio.client import Client, WorkflowHandle
 
 from adapters.clock import activity_clock
-from adapters.factory import build_simulators
 from bench.bare import BareWorkflow
 from bench.contributions import add_payers, contribution_input, start_and_pay
 from bench.pgstats import PgMeter, PgReport, print_report
@@ -50,6 +49,7 @@ from domain.assessment import assess
 from domain.months import Month
 from settings import Settings
 from storage.db import upgrade_database
+from wiring import build_simulators
 from workflows.contract import Timings
 from workflows.contribution import ContributionWorkflow
 from workflows.converter import connect
@@ -142,7 +142,7 @@ async def shebao_side(
     month = Month.from_date(today)
     assessment = assess(book, [month], 60, today)
     # The payer's side of the cashier: pays each order at the simulator, as a phone would.
-    sim = (await build_simulators(settings, activity_clock)).payment_sim
+    sim = (await build_simulators(settings, activity_clock)).simulators.payments
     assert sim is not None
     workers = [f"worker-{i}" for i in range(args.workers)]
     for name in workers:

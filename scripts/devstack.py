@@ -130,7 +130,7 @@ def main() -> None:
         gateway = settings.payment_channel == "wechatpay" and bool(settings.wechatpay_gateway_url)
         if gateway:
             # First: it generates the key files the API and the worker read at start-up.
-            start("gateway", [sys.executable, "-m", "adapters.payments.gateway"])
+            start("gateway", [sys.executable, "-m", "scripts.wechatpay_gateway"])
             wait_for_port(settings.wechatpay_gateway_host, settings.wechatpay_gateway_port)
         start("worker", [sys.executable, "worker.py"])
         start("api", [sys.executable, "-m", "api"])

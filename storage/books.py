@@ -5,11 +5,10 @@ from __future__ import annotations
 from collections import defaultdict
 
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from adapters import sim_store
 from domain.books import CHARGED_TRADE_STATES, Books, ContributionFact, PaymentFact, RefundFact
-from domain.vocabulary import PostingState, TradeState
+from domain.vocabulary import PostingState
 from storage.models import Contribution, Payment, Posting, Refund, TreasuryReceipt
 
 
@@ -60,11 +59,3 @@ async def load_books(session: AsyncSession) -> Books:
             for p in payments
         ),
     )
-
-
-async def load_channel_payments(engine: AsyncEngine) -> tuple[PaymentFact, ...]:
-    """The simulated channel's own orders: what it says it charged, whatever we recorded."""
-    o = sim_store.orders
-    async with engine.connect() as conn:
-        rows = (await conn.execute(select(o.c.out_trade_no, o.c.trade_state, o.c.amount_fen))).all()
-    return tuple(PaymentFact(no, TradeState(state), amount) for no, state, amount in rows)

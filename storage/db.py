@@ -44,6 +44,7 @@ def make_engine(
     pre_ping: bool = True,
     pool_size: int = POOL_SIZE,
     max_overflow: int = POOL_OVERFLOW,
+    durable_commits: bool = True,
 ) -> AsyncEngine:
     """An async engine for a PostgreSQL URL (postgresql+asyncpg://...).
 
@@ -57,14 +58,21 @@ def make_engine(
 
     pool_size connections are kept open; up to max_overflow more are opened when all are in
     use and closed when given back.
+
+    durable_commits=False is for the simulators' database: they stand in for remote systems, so
+    their commits need not wait for the disk (synchronous_commit off: a crash may lose their
+    last moments, never corrupt them).
     """
+    server_settings = {"lock_timeout": str(LOCK_TIMEOUT_MS)}
+    if not durable_commits:
+        server_settings["synchronous_commit"] = "off"
     return create_async_engine(
         url,
         pool_pre_ping=pre_ping,
         pool_size=pool_size,
         max_overflow=max_overflow,
         hide_parameters=True,
-        connect_args={"server_settings": {"lock_timeout": str(LOCK_TIMEOUT_MS)}},
+        connect_args={"server_settings": server_settings},
     )
 
 

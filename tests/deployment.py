@@ -12,13 +12,13 @@ from temporalio.client import Client
 
 from activities.reconciliation import ReconciliationActivities
 from adapters.clock import Clock, activity_clock, system_clock
-from adapters.factory import Adapters, build_simulators
 from api.app import create_app
 from settings import Settings
 from storage.db import make_engine, make_sessionmaker, upgrade_database
+from wiring import Systems, build_simulators
 from worker import build_activities, build_worker
 
-AdapterFactory = Callable[[Settings, Clock], Awaitable[Adapters]]
+SystemsFactory = Callable[[Settings, Clock], Awaitable[Systems]]
 
 
 @dataclass
@@ -27,14 +27,14 @@ class Deployment:
 
     app: FastAPI
     sessions: async_sessionmaker[AsyncSession]
-    adapters: Adapters  # the API's: simulators on the system clock
+    systems: Systems  # the API's: simulators on the system clock
 
 
 @asynccontextmanager
 async def app_and_worker(
     client: Client,
     settings: Settings,
-    build: AdapterFactory = build_simulators,
+    build: SystemsFactory = build_simulators,
     *,
     reconciliation: bool = False,
 ) -> AsyncIterator[Deployment]:
@@ -46,24 +46,24 @@ async def app_and_worker(
     await upgrade_database(settings.resolved_database_url)
     engine = make_engine(settings.resolved_database_url)
     sessions = make_sessionmaker(engine)
-    worker_adapters = await build(settings, activity_clock)
-    api_adapters = await build(settings, system_clock)
+    worker_systems = await build(settings, activity_clock)
+    api_systems = await build(settings, system_clock)
     try:
         worker = build_worker(
             client,
             settings,
-            build_activities(settings, worker_adapters, sessions),
+            build_activities(settings, worker_systems.adapters, sessions),
             task_queue=settings.task_queue,
             reconciliation=(
-                ReconciliationActivities(sessions, worker_adapters.payments)
+                ReconciliationActivities(sessions, worker_systems.adapters.payments)
                 if reconciliation
                 else None
             ),
         )
-        app = create_app(settings, client=client, sessions=sessions, adapters=api_adapters)
+        app = create_app(settings, client=client, sessions=sessions, systems=api_systems)
         async with worker:
-            yield Deployment(app, sessions, api_adapters)
+            yield Deployment(app, sessions, api_systems)
     finally:
-        await api_adapters.aclose()
-        await worker_adapters.aclose()
+        await api_systems.aclose()
+        await worker_systems.aclose()
         await engine.dispose()

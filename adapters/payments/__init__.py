@@ -1,1 +1,1 @@
-"""The payment channel (WeChat Pay v3): interface, simulator and, later, the real client."""
+"""The payment channel: its interface, and the WeChat Pay v3 client (wechatpay/)."""

@@ -8,7 +8,7 @@ import logging
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 
-from adapters.payments.wechatpay_callback import CallbackRejected, VerifiedCallback
+from adapters.payments.wechatpay.callback import CallbackRejected, VerifiedCallback
 from api.errors import log_unexpected
 from api.notifications import accept_payment_notification
 from api.state import AppState, State

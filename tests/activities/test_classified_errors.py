@@ -17,10 +17,10 @@ from temporalio.worker import Worker
 from activities.classified_errors import ClassifiedErrors
 from adapters.clock import activity_clock
 from adapters.errors import AuthError, ConflictError, InvalidRequestError
-from adapters.factory import build_simulators
 from settings import Settings
 from storage.db import make_engine, make_sessionmaker
 from tests.pg import fresh_databases
+from wiring import build_simulators
 from worker import build_activities, build_worker
 
 with workflow.unsafe.imports_passed_through():
@@ -115,15 +115,15 @@ async def test_the_worker_classifies_adapter_errors(
     time_skipping_env: WorkflowEnvironment, tmp_path: Path
 ) -> None:
     settings = Settings(data_dir=tmp_path, **fresh_databases())
-    adapters = await build_simulators(settings, activity_clock)
+    systems = await build_simulators(settings, activity_clock)
     engine = make_engine(settings.resolved_database_url)
     try:
         worker = build_worker(
             time_skipping_env.client,
             settings,
-            build_activities(settings, adapters, make_sessionmaker(engine)),
+            build_activities(settings, systems.adapters, make_sessionmaker(engine)),
         )
         assert any(isinstance(i, ClassifiedErrors) for i in worker.config()["interceptors"])
     finally:
-        await adapters.aclose()
+        await systems.aclose()
         await engine.dispose()

@@ -19,18 +19,18 @@ from adapters.errors import (
     TransientError,
 )
 from adapters.payments.interface import CreateOrder, RefundRequest
-from adapters.payments.wechatpay import WeChatPayChannel
-from adapters.payments.wechatpay_crypto import (
+from adapters.payments.wechatpay.client import WeChatPayChannel
+from adapters.payments.wechatpay.crypto import (
     generate_private_key_pem,
     load_public_key,
     public_pem_of,
     response_message,
     verify,
 )
-from adapters.sim_config import SimConfig
 from domain.vocabulary import RefundState, TradeState
-from tests.adapters.fakes import FakeClock
+from simulators.config import SimConfig
 from tests.adapters.wechatpay_stack import Gateway, gateway_settings, running_gateway
+from tests.simulators.fakes import FakeClock
 
 SHANGHAI_DAY = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)  # 10:00 in Shanghai, 2 March
 

@@ -9,14 +9,14 @@ import pytest
 
 from adapters.errors import TransientError
 from adapters.payments.interface import BillRow, CreateOrder, RefundRequest
-from adapters.payments.simulator import PaymentSimulator
-from adapters.payments.wechatpay_bill import (
+from adapters.payments.wechatpay.bill import (
     HEADER,
     SUMMARY_HEADER,
     parse_trade_bill,
     render_trade_bill,
 )
-from tests.adapters.fakes import FakeClock
+from simulators.payments import PaymentSimulator
+from tests.simulators.fakes import FakeClock
 
 # A bill as WeChat writes it: backticks before every field, yuan amounts, a summary at the end.
 _PAID = (

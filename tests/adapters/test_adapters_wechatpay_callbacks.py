@@ -10,13 +10,13 @@ from pathlib import Path
 import pytest
 from fastapi import FastAPI, Request, Response
 
-from adapters.payments.gateway.server import serving
 from adapters.payments.interface import CreateOrder, PaymentNotification
-from adapters.payments.wechatpay_callback import CallbackRejected, CallbackVerifier
-from adapters.sim_config import SimConfig
+from adapters.payments.wechatpay.callback import CallbackRejected, CallbackVerifier
 from domain.vocabulary import TradeState
-from tests.adapters.fakes import FakeClock
+from simulators.config import SimConfig
+from simulators.wechatpay_gateway.server import serving
 from tests.adapters.wechatpay_stack import Gateway, gateway_settings, running_gateway
+from tests.simulators.fakes import FakeClock
 
 
 @dataclass

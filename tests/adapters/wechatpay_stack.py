@@ -11,18 +11,19 @@ from pathlib import Path
 from fastapi import FastAPI
 
 from adapters.clock import Clock
-from adapters.payments.gateway.admin import GatewayAdmin
-from adapters.payments.gateway.app import create_gateway_app
-from adapters.payments.gateway.config import GatewayConfig, Switches
-from adapters.payments.gateway.notifier import Deliverer
-from adapters.payments.gateway.server import gateway_config, serving
-from adapters.payments.simulator import PaymentSimulator
-from adapters.payments.wechatpay import WeChatPayChannel, WeChatPayConfig
-from adapters.payments.wechatpay_crypto import ensure_key_files
-from adapters.sim_config import SimConfig
-from adapters.sim_store import create_sim_engine, create_sim_tables
+from adapters.payments.wechatpay.client import WeChatPayChannel, WeChatPayConfig
+from adapters.payments.wechatpay.crypto import ensure_key_files
 from settings import Settings
+from simulators.config import SimConfig
+from simulators.payments import PaymentSimulator
+from simulators.store import create_sim_tables
+from simulators.wechatpay_gateway.admin import GatewayAdmin
+from simulators.wechatpay_gateway.app import create_gateway_app
+from simulators.wechatpay_gateway.config import GatewayConfig, Switches
+from simulators.wechatpay_gateway.notifier import Deliverer
+from simulators.wechatpay_gateway.server import gateway_config, serving
 from tests.pg import fresh_databases
+from wiring import make_sim_engine
 
 APIV3_KEY = "0123456789abcdefghijklmnopqrstuv"
 # Short enough that a forced TIMEOUT_* call (the gateway stalls 1.5 s) times out on our side.
@@ -88,7 +89,7 @@ async def running_gateway(
     **overrides: float,
 ) -> AsyncIterator[Gateway]:
     """The gateway app served in-process, over a simulator on the settings' database."""
-    engine = create_sim_engine(settings.resolved_sim_database_url)
+    engine = make_sim_engine(settings)
     await create_sim_tables(engine)
     try:
         sim = PaymentSimulator(engine, clock, sim_config, base_url=settings.base_url)

@@ -17,12 +17,12 @@ import pytest_asyncio
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.testing import WorkflowEnvironment
 
-from adapters.factory import Adapters
 from domain.identity import compose_resident_id
 from settings import Settings
 from tests.deployment import app_and_worker
 from tests.pg import fresh_databases
 from tests.support import app_client, open_policy_all_year, this_month, today
+from wiring import Systems
 
 OPERATOR_TOKEN = "test-operator-token"
 
@@ -52,7 +52,7 @@ class ApiStack:
     http: httpx.AsyncClient
     env: WorkflowEnvironment
     settings: Settings
-    adapters: Adapters
+    systems: Systems
     sessions: async_sessionmaker[AsyncSession]
     _sequence: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
@@ -183,6 +183,6 @@ async def api(
             http=http,
             env=dev_env,
             settings=settings,
-            adapters=deployed.adapters,
+            systems=deployed.systems,
             sessions=deployed.sessions,
         )

@@ -27,7 +27,7 @@ ROUTES = [
 
 async def _stray_payment_yesterday(api: ApiStack, amount_fen: int) -> str:
     """An order nobody of ours created, paid yesterday at noon (Shanghai) at the channel."""
-    sim = api.adapters.payment_sim
+    sim = api.systems.simulators.payments
     assert sim is not None
     no = "ZZ" + uuid.uuid4().hex[:20]
     await sim.create_order(
@@ -81,7 +81,7 @@ async def test_running_a_day_refunds_an_orphan_and_the_report_is_readable(api: A
         f"RC{stray}",
         "PROCESSING",
     )
-    sim = api.adapters.payment_sim
+    sim = api.systems.simulators.payments
     assert sim is not None
     assert [x.amount_fen for x in (await sim.order(stray)).refunds] == [5678]
 

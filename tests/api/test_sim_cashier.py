@@ -8,18 +8,19 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 
-from adapters.factory import build_simulators
 from api.app import create_app
 from tests.api.conftest import ApiStack
 from tests.support import app_client
+from wiring import build_simulators
 
 
 @asynccontextmanager
 async def app_at(api: ApiStack, moment: datetime) -> AsyncIterator[httpx.AsyncClient]:
     """A second API process whose simulator clock reads `moment` (same databases)."""
-    adapters = await build_simulators(api.settings, lambda: moment, engine=api.adapters.sim_engine)
+    engine = api.systems.simulators.engine
+    systems = await build_simulators(api.settings, lambda: moment, engine=engine)
     settings = api.settings.model_copy(update={"simulators": True})
-    app = create_app(settings, client=api.env.client, sessions=api.sessions, adapters=adapters)
+    app = create_app(settings, client=api.env.client, sessions=api.sessions, systems=systems)
     async with app_client(app) as http:
         yield http
 

@@ -11,7 +11,7 @@ import pytest
 import pytest_asyncio
 from temporalio.testing import WorkflowEnvironment
 
-from adapters.payments.wechatpay_crypto import signed_headers
+from adapters.payments.wechatpay.crypto import signed_headers
 from storage import payments
 from tests.adapters.wechatpay_stack import APIV3_KEY
 from tests.api.conftest import Payer

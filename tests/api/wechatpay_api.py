@@ -17,21 +17,21 @@ import httpx
 from temporalio.testing import WorkflowEnvironment
 
 from adapters.clock import system_clock
-from adapters.factory import build_adapters
-from adapters.payments.gateway.resources import iso
-from adapters.payments.gateway.server import serving
-from adapters.payments.wechatpay_crypto import (
+from adapters.payments.wechatpay.crypto import (
     aead_encrypt,
     generate_private_key_pem,
     load_private_key,
     signed_headers,
 )
-from adapters.sim_config import SimConfig
 from settings import Settings
+from simulators.config import SimConfig
+from simulators.wechatpay_gateway.resources import iso
+from simulators.wechatpay_gateway.server import serving
 from tests.adapters.wechatpay_stack import Gateway, gateway_settings, running_gateway
 from tests.api.conftest import OPERATOR_TOKEN, ApiStack
 from tests.deployment import app_and_worker
 from tests.support import open_policy_all_year
+from wiring import build_adapters
 
 NOTIFY_PATH = "/api/v1/payments/wechatpay/notify"
 
@@ -122,7 +122,7 @@ async def wechatpay_stack(
                 http=http,
                 env=env,
                 settings=settings,
-                adapters=deployed.adapters,
+                systems=deployed.systems,
                 sessions=deployed.sessions,
             )
             yield WxStack(api=api, gateway=gw)

@@ -20,12 +20,12 @@ import uvicorn
 from playwright.async_api import Browser, BrowserContext, Page, ViewportSize, async_playwright
 from temporalio.testing import WorkflowEnvironment
 
-from adapters.factory import Adapters
 from domain.identity import compose_resident_id
 from settings import REPO_ROOT, Settings
 from tests.deployment import app_and_worker
 from tests.pg import fresh_databases
 from tests.support import open_policy_all_year, today
+from wiring import Systems
 
 OPERATOR_TOKEN = "e2e-operator-token"
 CAPTCHA_BYPASS = "e2e9"
@@ -73,7 +73,7 @@ class Stack:
     base_url: str
     http: httpx.AsyncClient
     settings: Settings
-    adapters: Adapters
+    systems: Systems
     _sequence: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
     @property
@@ -152,7 +152,7 @@ async def stack(
                 try:
                     async with httpx.AsyncClient(base_url=base_url, timeout=30) as http:
                         await open_policy_all_year(http, OPERATOR_TOKEN)
-                        yield Stack(base_url, http, settings, deployed.adapters)
+                        yield Stack(base_url, http, settings, deployed.systems)
                 finally:
                     server.should_exit = True
                     await serving

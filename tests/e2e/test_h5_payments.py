@@ -186,8 +186,7 @@ async def test_a_rejected_posting_is_refunded_and_the_page_says_so(
     await choose_and_quote(page, grade=80, months=[this_month()])
     total_text = (await page.locator("#total").text_content()) or ""
     total_fen = int(total_text.replace(",", "").replace(".", ""))
-    assert stack.adapters.posting_sim is not None
-    await stack.adapters.posting_sim.force(total_fen, "REJECTED")
+    await stack.systems.simulators.posting.force(total_fen, "REJECTED")
     await page.click("#next")
     await at(page, "缴款方式")
     await page.click("#pay")

@@ -19,7 +19,6 @@ from temporalio.testing import WorkflowEnvironment
 
 from activities.contribution import ContributionActivities
 from adapters.clock import activity_clock
-from adapters.factory import Adapters, build_simulators
 from domain.assessment import assess
 from domain.identity import compose_resident_id
 from domain.months import Month
@@ -32,6 +31,7 @@ from storage.db import make_engine, make_sessionmaker, upgrade_database
 from storage.policy_book import load_policy_book
 from tests.pg import fresh_databases
 from tests.workflows.starting import start_contribution
+from wiring import Systems, build_simulators
 from worker import build_worker
 from workflows.contract import ContributionInput, PaymentNotice, QuoteLine, Timings
 from workflows.contribution import ContributionWorkflow
@@ -46,7 +46,7 @@ class Stack:
     env: WorkflowEnvironment
     settings: Settings
     sessions: async_sessionmaker[AsyncSession]
-    adapters: Adapters
+    systems: Systems
     task_queue: str
     person_id: str
     payer_ref: str
@@ -94,13 +94,13 @@ class Stack:
 
     async def pay(self, out_trade_no: str, *, at: datetime | None = None) -> None:
         """The payer pays at the simulated cashier (no callback is delivered by this)."""
-        sim = self.adapters.payment_sim
+        sim = self.systems.simulators.payments
         assert sim is not None
         await sim.pay(out_trade_no, "success", at=at or await self.now())
 
     async def deliver_callbacks(self, handle: WorkflowHandle[Any, Any]) -> int:
         """Relay the simulator's pending notifications as the notify endpoint would."""
-        sim = self.adapters.payment_sim
+        sim = self.systems.simulators.payments
         assert sim is not None
         sent = 0
         for n in await sim.pending_notifications():
@@ -188,12 +188,12 @@ async def make_stack(
             start_month=f"{now.year - 1}-01",
         )
         person_id = person.id
-    adapters = await build_simulators(settings, activity_clock)
+    systems = await build_simulators(settings, activity_clock)
     activities = ContributionActivities(
         sessions,
-        adapters.payments,
-        adapters.posting,
-        adapters.treasury,
+        systems.adapters.payments,
+        systems.adapters.posting,
+        systems.adapters.treasury,
         notify_url="http://127.0.0.1:8000/api/v1/payments/wechatpay/notify",
     )
     task_queue = f"tq-{uuid.uuid4().hex[:8]}"
@@ -202,11 +202,11 @@ async def make_stack(
     )
     try:
         async with worker:
-            yield Stack(env, settings, sessions, adapters, task_queue, person_id, ref)
+            yield Stack(env, settings, sessions, systems, task_queue, person_id, ref)
     finally:
         # The simulators' engine too: a pooled connection left to the garbage collector can be
         # finalised inside a later test's workflow activation, whose event loop cannot take it.
-        await adapters.aclose()
+        await systems.aclose()
         await engine.dispose()
 
 

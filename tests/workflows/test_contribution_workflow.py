@@ -106,7 +106,7 @@ async def test_never_paid_expires_closes_the_order_and_releases_the_months(stack
     await keep_history(handle, "expired")
     assert result.status == S.EXPIRED
     assert await held(stack) == {}
-    sim = stack.adapters.payment_sim
+    sim = stack.systems.simulators.payments
     assert sim is not None
     assert (await sim.query_order(order.out_trade_no)).trade_state == "CLOSED"
 
@@ -145,7 +145,7 @@ async def test_duplicate_callback_has_no_effect(stack: Stack) -> None:
     handle = await stack.start(inp)
     order = await order_of(handle)
     await stack.pay(order.out_trade_no)
-    sim = stack.adapters.payment_sim
+    sim = stack.systems.simulators.payments
     assert sim is not None
     notes = await sim.pending_notifications()
     for n in notes + notes:  # the same event twice
@@ -198,7 +198,7 @@ async def test_closed_refund_goes_to_manual_review_and_an_operator_resolves_it(
 ) -> None:
     async with make_stack(time_skipping_env, tmp_path, sim_posting_failure_rate=1.0) as stack:
         inp = await stack.contribution()
-        sim = stack.adapters.payment_sim
+        sim = stack.systems.simulators.payments
         assert sim is not None
         await sim.force("refund", inp.total_fen, "CLOSED")
         handle = await stack.start(inp)
@@ -247,7 +247,7 @@ async def test_cancel_before_payment_closes_order_and_releases_months(stack: Sta
     await keep_history(handle, "cancelled")
     assert result.status == S.CANCELLED
     assert await held(stack) == {}
-    sim = stack.adapters.payment_sim
+    sim = stack.systems.simulators.payments
     assert sim is not None
     assert (await sim.query_order(order.out_trade_no)).trade_state == "CLOSED"
 

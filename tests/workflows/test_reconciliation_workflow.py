@@ -16,10 +16,10 @@ from temporalio.worker import Worker
 
 from activities.reconciliation import ReconciliationActivities
 from adapters.payments.interface import CreateOrder
-from adapters.sim_store import orders
 from domain.reconciliation import ReconciliationReport
 from domain.reconciliation_messages import ReconciliationInput, ReconciliationSummary
 from domain.vocabulary import Channel, ContributionStatus, RefundState, TradeState
+from simulators.store import orders
 from storage import reconciliation as repo
 from tests.workflows.conftest import Stack, make_stack
 from workflows.contract import ContributionView, PaymentOrder, Timings
@@ -64,7 +64,7 @@ async def _status_once_settled(
 
 async def _reconcile(stack: Stack, bill_date: date) -> ReconciliationSummary:
     task_queue = f"rq-{uuid.uuid4().hex[:8]}"
-    activities = ReconciliationActivities(stack.sessions, stack.adapters.payments)
+    activities = ReconciliationActivities(stack.sessions, stack.systems.adapters.payments)
     async with Worker(
         stack.env.client,
         task_queue=task_queue,
@@ -84,8 +84,7 @@ async def _reconcile(stack: Stack, bill_date: date) -> ReconciliationSummary:
 async def _paid_after_close(stack: Stack, out_trade_no: str, at: datetime) -> None:
     """The channel reports a payment for an order we closed (payers who kept the cashier open
     have paid after expiry): written into the simulator's state, as the channel would show it."""
-    assert stack.adapters.sim_engine is not None
-    async with stack.adapters.sim_engine.begin() as conn:
+    async with stack.systems.simulators.engine.begin() as conn:
         await conn.execute(
             update(orders)
             .where(orders.c.out_trade_no == out_trade_no)
@@ -104,7 +103,7 @@ async def test_reconciliation_completes_a_lost_callback_and_refunds_orphan_payme
 ) -> None:
     bill_date = await _to_ten_in_the_morning(time_skipping_env)
     async with make_stack(time_skipping_env, tmp_path, sim_lost_callback_rate=1.0) as stack:
-        sim = stack.adapters.payment_sim
+        sim = stack.systems.simulators.payments
         assert sim is not None
         # 1. A contribution that expired, whose order the channel nevertheless shows as paid.
         ended_inp = await stack.contribution(timings=Timings(payment_window_s=120))
@@ -188,7 +187,9 @@ async def test_without_a_date_the_run_reconciles_yesterday_in_shanghai(
             stack.env.client,
             task_queue=task_queue,
             workflows=[ReconciliationWorkflow],
-            activities=ReconciliationActivities(stack.sessions, stack.adapters.payments).all(),
+            activities=ReconciliationActivities(
+                stack.sessions, stack.systems.adapters.payments
+            ).all(),
         ):
             summary: ReconciliationSummary = await stack.env.client.execute_workflow(
                 ReconciliationWorkflow.run,

@@ -1,0 +1,1 @@
+"""Tests of the simulators: state machines driven by a hand-advanced clock."""

@@ -1,0 +1,149 @@
+"""Chooses from settings what a process talks to: the simulators, or the real WeChat Pay adapter."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from adapters.clock import Clock
+from adapters.payments.interface import PaymentChannel
+from adapters.payments.wechatpay.callback import CallbackVerifier
+from adapters.payments.wechatpay.client import WeChatPayChannel, WeChatPayConfig
+from adapters.posting.interface import PostingSystem
+from adapters.treasury.interface import Treasury
+from simulators.cashier.backend import SimCashier
+from simulators.config import SimConfig
+from simulators.payments import PaymentSimulator
+from simulators.posting import PostingSimulator
+from simulators.store import create_sim_tables
+from simulators.treasury import ReadyDate, TreasurySimulator
+from simulators.wechatpay_gateway.admin import GatewayAdmin
+from storage.db import make_engine
+
+if TYPE_CHECKING:
+    from settings import Settings
+
+# The simulators' engine keeps fewer connections than the app database's (storage.db.POOL_SIZE):
+# the API calls them only from the cashier page and the callback deliverer.
+SIM_POOL_SIZE = 5
+SIM_POOL_OVERFLOW = 10
+
+
+@dataclass
+class Adapters:
+    """The seams activities and routes call, each a simulator or a real client."""
+
+    payments: PaymentChannel
+    posting: PostingSystem
+    treasury: Treasury
+    # Verifies WeChat Pay callbacks for the notify route; None when the channel is the
+    # in-process simulator (it hands its callbacks over directly).
+    wechatpay_callbacks: CallbackVerifier | None = None
+
+
+@dataclass
+class Simulators:
+    """The stand-ins again, typed, for the cashier page, the callback deliverer and tests."""
+
+    engine: AsyncEngine
+    posting: PostingSimulator
+    treasury: TreasurySimulator
+    # None when the local gateway process owns the payment simulator (and delivers its
+    # callbacks over HTTP).
+    payments: PaymentSimulator | None
+    # The cashier page's backend: the in-process simulator, or the local gateway's admin API.
+    cashier: SimCashier | None
+
+
+@dataclass
+class Systems:
+    """What a process talks to: the adapters and the simulators behind them.
+
+    Posting and treasury have no real client yet, so the simulators are always there.
+    """
+
+    adapters: Adapters
+    simulators: Simulators
+    # True when the simulators' engine was made here (and is disposed by aclose).
+    owns_engine: bool = False
+
+    async def aclose(self) -> None:
+        """Dispose the simulators' engine if this object made it."""
+        if self.owns_engine:
+            await self.simulators.engine.dispose()
+
+
+def make_sim_engine(
+    settings: Settings,
+    *,
+    pre_ping: bool = True,
+    pool_size: int = SIM_POOL_SIZE,
+    max_overflow: int = SIM_POOL_OVERFLOW,
+) -> AsyncEngine:
+    """The simulators' own database, which the API, the worker and the gateway share.
+
+    pre_ping, pool_size and max_overflow as in storage.db.make_engine.
+    """
+    return make_engine(
+        settings.resolved_sim_database_url,
+        pre_ping=pre_ping,
+        pool_size=pool_size,
+        max_overflow=max_overflow,
+        durable_commits=False,
+    )
+
+
+async def build_simulators(
+    settings: Settings,
+    clock: Clock,
+    engine: AsyncEngine | None = None,
+    *,
+    ready_date: ReadyDate | None = None,
+) -> Systems:
+    """All three simulators on one database that the API and worker processes share.
+
+    The worker passes activity_clock (time-skippable); the API passes system_clock.
+    """
+    owns = engine is None
+    sim_engine = engine or make_sim_engine(settings)
+    await create_sim_tables(sim_engine)
+    config = SimConfig.from_settings(settings)
+    payments = PaymentSimulator(sim_engine, clock, config, base_url=settings.base_url)
+    posting = PostingSimulator(sim_engine, clock, config)
+    treasury = TreasurySimulator(sim_engine, clock, config, ready_date=ready_date)
+    return Systems(
+        adapters=Adapters(payments=payments, posting=posting, treasury=treasury),
+        simulators=Simulators(
+            engine=sim_engine,
+            posting=posting,
+            treasury=treasury,
+            payments=payments,
+            cashier=payments,
+        ),
+        owns_engine=owns,
+    )
+
+
+async def build_adapters(
+    settings: Settings,
+    clock: Clock,
+    engine: AsyncEngine | None = None,
+    *,
+    ready_date: ReadyDate | None = None,
+) -> Systems:
+    """What settings.payment_channel asks for: all simulators, or the real WeChat Pay adapter
+    (posting and treasury stay simulated) — against the local gateway when its URL is set.
+    """
+    systems = await build_simulators(settings, clock, engine, ready_date=ready_date)
+    if settings.payment_channel == "wechatpay":
+        config = WeChatPayConfig.from_settings(settings)
+        systems.adapters.payments = WeChatPayChannel(config)
+        systems.adapters.wechatpay_callbacks = CallbackVerifier.from_config(config)
+        # The gateway owns the payment simulator (and delivers its callbacks over HTTP).
+        systems.simulators.payments = None
+        systems.simulators.cashier = (
+            GatewayAdmin(settings.wechatpay_gateway_url) if settings.wechatpay_gateway_url else None
+        )
+    return systems
