@@ -24,8 +24,8 @@ from api.routes import records as record_routes
 from api.routes import wechatpay_notify as wechatpay_notify_routes
 from api.sim_notifier import notifier_running
 from api.state import AppState
-from api.temporal_link import TemporalLink
-from api.timefmt import shanghai_today
+from services.temporal_link import TemporalLink
+from services.timefmt import shanghai_today
 from settings import Settings
 from storage.db import make_engine, make_sessionmaker
 

@@ -12,7 +12,7 @@ from fastapi import Depends, Header
 
 from api.errors import ApiError
 from api.state import State
-from api.timefmt import utc_now
+from services.timefmt import utc_now
 from storage import sessions
 from storage.models import Person
 

@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 from adapters.payments.simulator import PaymentSimulator
 from api.errors import log_unexpected
-from api.notifications import accept_payment_notification
+from services.notifications import accept_payment_notification
 from api.state import AppState
 
 log = logging.getLogger("shebao.api.sim_notifier")

@@ -11,8 +11,8 @@ from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from adapters.factory import Adapters
-from api.signed_in import SignedInCache
-from api.temporal_link import TemporalLink
+from services.signed_in import SignedInCache
+from services.temporal_link import TemporalLink
 from settings import Settings
 
 

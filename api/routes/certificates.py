@@ -10,12 +10,12 @@ from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.auth import AuthorizationHeader, CurrentPerson, current_person
-from api.captchas import check
-from api.certificate_issue import issue_certificate, verify_path
+from services.captchas import check
+from services.certificate_issue import issue_certificate, verify_path
 from api.errors import ApiError
-from api.periods import period
+from services.periods import period
 from api.state import State
-from api.timefmt import LocalDateTime
+from services.timefmt import LocalDateTime
 from domain.certificate import is_certificate_no, verify_code_matches
 from domain.identity import mask_name
 from domain.vocabulary import Insurance

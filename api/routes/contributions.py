@@ -12,9 +12,9 @@ from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError
 
 from api.auth import CurrentPerson
-from api.contribution_handles import UPDATE_TIMEOUT, query_view, workflow_id
-from api.contribution_start import ContributionStarter, check_key
-from api.contribution_view import (
+from services.contribution_handles import UPDATE_TIMEOUT, query_view, workflow_id
+from services.contribution_start import ContributionStarter, check_key
+from services.contribution_view import (
     ContributionOut,
     find_contribution,
     from_workflow,
@@ -22,7 +22,7 @@ from api.contribution_view import (
 )
 from api.errors import ApiError
 from api.state import State
-from api.temporal_link import unavailable
+from services.temporal_link import unavailable
 from domain.contribution import CancelRequest, ContributionView
 from domain.vocabulary import Channel, ContributionStatus
 from workflows.contribution import ContributionWorkflow

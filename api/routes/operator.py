@@ -12,13 +12,13 @@ from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError
 
 from api.auth import Operator
-from api.contribution_handles import workflow_id
-from api.contribution_view import ContributionOut, find_contribution, from_workflow
+from services.contribution_handles import workflow_id
+from services.contribution_view import ContributionOut, find_contribution, from_workflow
 from api.errors import ApiError
-from api.people import MAX_ID_TEXT, MAX_NAME_TEXT
+from services.people import MAX_ID_TEXT, MAX_NAME_TEXT
 from api.state import State
-from api.temporal_link import unavailable
-from api.timefmt import LocalDateTime, utc_now
+from services.temporal_link import unavailable
+from services.timefmt import LocalDateTime, utc_now
 from domain.contribution import ContributionView, ResolveReview
 from domain.identity import normalize_name, validate_id
 from domain.months import Month

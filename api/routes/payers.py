@@ -6,8 +6,8 @@ from fastapi import APIRouter, Depends
 from pydantic import BaseModel
 
 from api.auth import CurrentPerson
-from api.options import PayerOptions, payer_options
-from api.people import IdentityBody, PersonOut, identify, person_out, resolve_payer
+from services.options import PayerOptions, payer_options
+from services.people import IdentityBody, PersonOut, identify, person_out, resolve_payer
 from api.rate_limit import rate_limit
 from api.state import State
 

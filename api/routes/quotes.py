@@ -9,10 +9,10 @@ from pydantic import BaseModel, Field
 
 from api.auth import CurrentPerson
 from api.errors import month_in_flight
-from api.payer_facts import held_months, payer_facts
-from api.people import MAX_ID_TEXT, resolve_payer
+from services.payer_facts import held_months, payer_facts
+from services.people import MAX_ID_TEXT, resolve_payer
 from api.state import State
-from api.timefmt import LocalDateTime, utc_now
+from services.timefmt import LocalDateTime, utc_now
 from domain.assessment import assess
 from domain.eligibility import check_months
 from domain.errors import MONTH_IN_FLIGHT, NOT_REGISTERED, DomainError

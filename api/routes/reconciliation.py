@@ -13,8 +13,8 @@ from temporalio.service import RPCError
 from api.auth import Operator
 from api.errors import ApiError
 from api.state import State
-from api.temporal_link import unavailable
-from api.timefmt import LocalDateTime, local_iso, utc_now
+from services.temporal_link import unavailable
+from services.timefmt import LocalDateTime, local_iso, utc_now
 from domain.reconciliation_messages import ReconciliationInput
 from storage import audit
 from storage import reconciliation as repo

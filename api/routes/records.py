@@ -10,11 +10,11 @@ from pydantic import BaseModel
 
 from api.auth import CurrentPerson
 from api.errors import ApiError
-from api.people import MAX_ID_TEXT, MAX_NAME_TEXT, IdentityBody, identify
-from api.periods import period
+from services.people import MAX_ID_TEXT, MAX_NAME_TEXT, IdentityBody, identify
+from services.periods import period
 from api.rate_limit import rate_limit
 from api.state import State
-from api.timefmt import LocalDateTime
+from services.timefmt import LocalDateTime
 from domain.identity import mask_name
 from domain.vocabulary import INSURANCE_LABELS, STATUS_LABELS, ContributionStatus
 from storage import contributions, persons

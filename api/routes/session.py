@@ -6,7 +6,7 @@ from fastapi import APIRouter, Depends
 from pydantic import BaseModel
 
 from api.auth import start_session
-from api.people import IdentityBody, PersonOut, identify, person_out
+from services.people import IdentityBody, PersonOut, identify, person_out
 from api.rate_limit import rate_limit
 from api.state import State
 

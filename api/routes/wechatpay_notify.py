@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse
 
 from adapters.payments.wechatpay_callback import CallbackRejected, VerifiedCallback
 from api.errors import log_unexpected
-from api.notifications import accept_payment_notification
+from services.notifications import accept_payment_notification
 from api.state import AppState, State
 from storage import payments
 

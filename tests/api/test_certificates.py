@@ -16,7 +16,7 @@ import pytest
 import pytest_asyncio
 from pypdf import PdfReader
 
-from api.captchas import answer_hash
+from services.captchas import answer_hash
 from domain.months import Month
 from storage import captchas
 from tests.api.conftest import ApiStack, Payer

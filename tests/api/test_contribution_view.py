@@ -7,9 +7,9 @@ from typing import Any
 import pytest
 from sqlalchemy import update
 
-import api.contribution_view as contribution_view
-from api.contribution_handles import query_view, workflow_id
-from api.contribution_view import from_workflow
+import services.contribution_view as contribution_view
+from services.contribution_handles import query_view, workflow_id
+from services.contribution_view import from_workflow
 from domain.contribution import ContributionView
 from domain.vocabulary import ContributionStatus
 from storage import persons

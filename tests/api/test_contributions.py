@@ -7,7 +7,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from api.contribution_start import request_hash
+from services.contribution_start import request_hash
 from domain.vocabulary import Channel, ContributionStatus
 from storage import idempotency
 from tests.api.conftest import ApiStack

@@ -13,9 +13,9 @@ import pytest
 from PIL import Image
 from pypdf import PdfReader
 
-from api import cjk_fonts as fonts_module
-from api.certificate_pdf import CertificateDoc, CertificateLine, render_certificate
-from api.cjk_fonts import FontFile, FontsMissing, _discovered, cjk_fonts, parse_font_spec
+from services import cjk_fonts as fonts_module
+from services.certificate_pdf import CertificateDoc, CertificateLine, render_certificate
+from services.cjk_fonts import FontFile, FontsMissing, _discovered, cjk_fonts, parse_font_spec
 from domain.certificate import FEE_TYPE, period_text, tax_authority
 from domain.months import Month
 

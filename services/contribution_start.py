@@ -18,11 +18,11 @@ from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError
 
-from api.contribution_handles import UPDATE_TIMEOUT, query_view, workflow_id
+from services.contribution_handles import UPDATE_TIMEOUT, query_view, workflow_id
 from api.errors import ApiError, domain_error, month_in_flight
 from api.state import AppState
-from api.temporal_link import unavailable
-from api.timefmt import local_iso, utc_now
+from services.temporal_link import unavailable
+from services.timefmt import local_iso, utc_now
 from domain.contribution import (
     ContributionInput,
     ContributionView,

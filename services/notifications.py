@@ -10,13 +10,13 @@ from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 
 from adapters.payments.interface import PaymentNotification
-from api.contribution_handles import workflow_id
-from api.timefmt import utc_now
+from services.contribution_handles import workflow_id
+from services.timefmt import utc_now
 from domain.contribution import PaymentNotice, RefundNotice
 from storage import payments
 from workflows.contribution import ContributionWorkflow
 
-log = logging.getLogger("shebao.api.notifications")
+log = logging.getLogger("shebao.services.notifications")
 
 
 def _summary(n: PaymentNotification) -> dict[str, Any]:

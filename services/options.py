@@ -7,8 +7,8 @@ from datetime import date
 from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.payer_facts import facts_of, held_months
-from api.people import RegistrationOut, registrations_out
+from services.payer_facts import facts_of, held_months
+from services.people import RegistrationOut, registrations_out
 from domain.assessment import assess
 from domain.eligibility import arrears, open_months
 from domain.errors import DomainError

@@ -8,11 +8,11 @@ from datetime import date, datetime
 
 from sqlalchemy.exc import IntegrityError
 
-from api.certificate_pdf import CertificateDoc, CertificateLine, render_certificate
-from api.cjk_fonts import FontsMissing, cjk_fonts
+from services.certificate_pdf import CertificateDoc, CertificateLine, render_certificate
+from services.cjk_fonts import FontsMissing, cjk_fonts
 from api.errors import ApiError, log_unexpected
 from api.state import AppState
-from api.timefmt import SHANGHAI, utc_now
+from services.timefmt import SHANGHAI, utc_now
 from domain.certificate import (
     FEE_TYPE,
     new_certificate_no,

@@ -14,7 +14,7 @@ from captcha.image import ImageCaptcha
 
 from api.errors import ApiError
 from api.state import AppState
-from api.timefmt import utc_now
+from services.timefmt import utc_now
 from storage import captchas
 
 # No look-alikes (0/O, 1/I/L): the answer is typed on a phone from a distorted image.

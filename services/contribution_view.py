@@ -7,10 +7,10 @@ from datetime import date
 from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.contribution_handles import query_view
+from services.contribution_handles import query_view
 from api.errors import ApiError
 from api.state import AppState
-from api.timefmt import LocalDateTime
+from services.timefmt import LocalDateTime
 from domain.contribution import ContributionView
 from domain.identity import mask_id, mask_name
 from domain.vocabulary import (
