@@ -23,7 +23,7 @@ from api.routes import reconciliation as reconciliation_routes
 from api.routes import records as record_routes
 from api.routes import wechatpay_notify as wechatpay_notify_routes
 from api.sim_notifier import notifier_running
-from api.state import AppState
+from services.context import AppState
 from services.temporal_link import TemporalLink
 from services.timefmt import shanghai_today
 from settings import Settings

@@ -9,9 +9,9 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 from adapters.payments.simulator import PaymentSimulator
-from api.errors import log_unexpected
+from services.context import AppState
+from services.errors import log_unexpected
 from services.notifications import accept_payment_notification
-from api.state import AppState
 
 log = logging.getLogger("shebao.api.sim_notifier")
 

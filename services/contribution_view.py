@@ -7,10 +7,6 @@ from datetime import date
 from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.contribution_handles import query_view
-from api.errors import ApiError
-from api.state import AppState
-from services.timefmt import LocalDateTime
 from domain.contribution import ContributionView
 from domain.identity import mask_id, mask_name
 from domain.vocabulary import (
@@ -19,6 +15,10 @@ from domain.vocabulary import (
     TERMINAL_STATUSES,
     ContributionStatus,
 )
+from services.context import AppState
+from services.contribution_handles import query_view
+from services.errors import ServiceError
+from services.timefmt import LocalDateTime
 from storage import contributions, payments, persons, postings, refunds, treasury
 from storage.models import Contribution, Person
 
@@ -92,8 +92,8 @@ class ContributionOut(BaseModel):
     review_reason: str | None
 
 
-def contribution_not_found() -> ApiError:
-    return ApiError(404, "CONTRIBUTION_NOT_FOUND", "未找到该缴费", None)
+def contribution_not_found() -> ServiceError:
+    return ServiceError(404, "CONTRIBUTION_NOT_FOUND", "未找到该缴费", None)
 
 
 def _label(status: ContributionStatus) -> str:

@@ -10,9 +10,9 @@ from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 
 from adapters.payments.interface import PaymentNotification
+from domain.contribution import PaymentNotice, RefundNotice
 from services.contribution_handles import workflow_id
 from services.timefmt import utc_now
-from domain.contribution import PaymentNotice, RefundNotice
 from storage import payments
 from workflows.contribution import ContributionWorkflow
 

@@ -7,14 +7,14 @@ from datetime import date
 from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.payer_facts import facts_of, held_months
-from services.people import RegistrationOut, registrations_out
 from domain.assessment import assess
 from domain.eligibility import arrears, open_months
 from domain.errors import DomainError
 from domain.months import Month
 from domain.policy import PolicyBook
 from domain.vocabulary import Insurance
+from services.payer_facts import facts_of, held_months
+from services.people import RegistrationOut, registrations_out
 from storage import persons
 from storage.models import Person
 from storage.policy_book import load_policy_book

@@ -10,15 +10,15 @@ from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.auth import AuthorizationHeader, CurrentPerson, current_person
-from services.captchas import check
-from services.certificate_issue import issue_certificate, verify_path
-from api.errors import ApiError
-from services.periods import period
 from api.state import State
-from services.timefmt import LocalDateTime
 from domain.certificate import is_certificate_no, verify_code_matches
 from domain.identity import mask_name
 from domain.vocabulary import Insurance
+from services.captchas import check
+from services.certificate_issue import issue_certificate, verify_path
+from services.errors import ServiceError
+from services.periods import period
+from services.timefmt import LocalDateTime
 from storage import certificates, persons
 from storage.models import Certificate
 
@@ -71,9 +71,9 @@ class VerifyOut(BaseModel):
     to_month: str
 
 
-def certificate_not_found() -> ApiError:
+def certificate_not_found() -> ServiceError:
     # One answer for an unknown number and a wrong code: the route reveals nothing else.
-    return ApiError(
+    return ServiceError(
         404,
         "CERTIFICATE_NOT_FOUND",
         "未查询到该完税证明，请核对证明编号和验证码",

@@ -12,6 +12,9 @@ from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError
 
 from api.auth import CurrentPerson
+from api.state import State
+from domain.contribution import CancelRequest, ContributionView
+from domain.vocabulary import Channel, ContributionStatus
 from services.contribution_handles import UPDATE_TIMEOUT, query_view, workflow_id
 from services.contribution_start import ContributionStarter, check_key
 from services.contribution_view import (
@@ -20,11 +23,7 @@ from services.contribution_view import (
     from_workflow,
     load_contribution,
 )
-from api.errors import ApiError
-from api.state import State
-from services.temporal_link import unavailable
-from domain.contribution import CancelRequest, ContributionView
-from domain.vocabulary import Channel, ContributionStatus
+from services.errors import ServiceError, unavailable
 from workflows.contribution import ContributionWorkflow
 
 router = APIRouter(prefix="/api/v1/contributions", tags=["payer"])
@@ -39,15 +38,15 @@ class StartIn(BaseModel):
     channel: Channel
 
 
-def already_finished() -> ApiError:
-    return ApiError(409, "ALREADY_FINISHED", "该缴费已结束，无需取消", None)
+def already_finished() -> ServiceError:
+    return ServiceError(409, "ALREADY_FINISHED", "该缴费已结束，无需取消", None)
 
 
-def already_paid() -> ApiError:
-    return ApiError(409, "ALREADY_PAID", "已支付，不能取消", None)
+def already_paid() -> ServiceError:
+    return ServiceError(409, "ALREADY_PAID", "已支付，不能取消", None)
 
 
-def _cannot_cancel(view: ContributionView | None) -> ApiError:
+def _cannot_cancel(view: ContributionView | None) -> ServiceError:
     if view is not None and view.status in ENDED_UNPAID:
         return already_finished()
     return already_paid()

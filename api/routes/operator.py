@@ -12,19 +12,18 @@ from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError
 
 from api.auth import Operator
-from services.contribution_handles import workflow_id
-from services.contribution_view import ContributionOut, find_contribution, from_workflow
-from api.errors import ApiError
-from services.people import MAX_ID_TEXT, MAX_NAME_TEXT
 from api.state import State
-from services.temporal_link import unavailable
-from services.timefmt import LocalDateTime, utc_now
 from domain.contribution import ContributionView, ResolveReview
 from domain.identity import normalize_name, validate_id
 from domain.months import Month
 from domain.payer_ref import payer_ref as make_payer_ref
 from domain.policy import parse_policy
 from domain.vocabulary import ContributionStatus, Insurance, Sex
+from services.contribution_handles import workflow_id
+from services.contribution_view import ContributionOut, find_contribution, from_workflow
+from services.errors import ServiceError, unavailable
+from services.people import MAX_ID_TEXT, MAX_NAME_TEXT
+from services.timefmt import LocalDateTime, utc_now
 from storage import audit, contributions, persons, policies
 from storage.errors import Conflict
 from storage.models import REGISTRATION_ACTIVE, REGISTRATION_SUSPENDED
@@ -98,9 +97,9 @@ async def register(body: RegistrationIn, state: State, actor: Operator) -> Regis
     birth_date = ident.birth_date or body.birth_date
     sex = ident.sex or body.sex
     if birth_date is None:
-        raise ApiError(422, "BIRTH_DATE_REQUIRED", "该证件类型需填写出生日期", "birth_date")
+        raise ServiceError(422, "BIRTH_DATE_REQUIRED", "该证件类型需填写出生日期", "birth_date")
     if sex is None:
-        raise ApiError(422, "SEX_REQUIRED", "该证件类型需填写性别", "sex")
+        raise ServiceError(422, "SEX_REQUIRED", "该证件类型需填写性别", "sex")
     now = utc_now()
     async with state.sessions.begin() as db:
         try:
@@ -116,11 +115,11 @@ async def register(body: RegistrationIn, state: State, actor: Operator) -> Regis
                 at=now,
             )
         except Conflict:
-            raise ApiError(
+            raise ServiceError(
                 409, "PERSON_CONFLICT", "证件信息与已登记人员冲突", "id_number"
             ) from None
         if person.name != name:
-            raise ApiError(409, "NAME_MISMATCH", "该证件已登记为其他姓名", "name")
+            raise ServiceError(409, "NAME_MISMATCH", "该证件已登记为其他姓名", "name")
         registration = await persons.upsert_registration(
             db,
             person_id=person.id,
@@ -202,11 +201,13 @@ async def resolve(
         cause = err.cause
         kind = cause.type if isinstance(cause, ApplicationError) else None
         status, message = _RESOLVE_REFUSALS.get(kind or "", (409, "该缴费当前不能处理"))
-        raise ApiError(status, kind or "CANNOT_RESOLVE", message, None) from None
+        raise ServiceError(status, kind or "CANNOT_RESOLVE", message, None) from None
     except RPCError:
         # The workflow has ended, or Temporal is away: nothing is in review either way.
         if await state.temporal.healthy():
-            raise ApiError(409, "NOT_IN_REVIEW", _RESOLVE_REFUSALS["NOT_IN_REVIEW"][1]) from None
+            raise ServiceError(
+                409, "NOT_IN_REVIEW", _RESOLVE_REFUSALS["NOT_IN_REVIEW"][1]
+            ) from None
         raise unavailable() from None
     finally:
         # Every attempt is audited, refused ones too; the note itself may name people.
@@ -229,7 +230,7 @@ async def put_policy(
     """Load or replace a year's policy; validated by domain.policy, audited by storage."""
     policy = parse_policy(document)
     if policy.year != year:
-        raise ApiError(422, "POLICY_YEAR_MISMATCH", "缴费标准年度与地址中的年度不一致", "year")
+        raise ServiceError(422, "POLICY_YEAR_MISMATCH", "缴费标准年度与地址中的年度不一致", "year")
     async with state.sessions.begin() as db:
         await policies.put_policy_document(
             db,

@@ -6,10 +6,10 @@ from fastapi import APIRouter, Depends
 from pydantic import BaseModel
 
 from api.auth import CurrentPerson
-from services.options import PayerOptions, payer_options
-from services.people import IdentityBody, PersonOut, identify, person_out, resolve_payer
 from api.rate_limit import rate_limit
 from api.state import State
+from services.options import PayerOptions, payer_options
+from services.people import IdentityBody, PersonOut, identify, person_out, resolve_payer
 
 router = APIRouter(prefix="/api/v1/payers", tags=["payer"])
 

@@ -8,16 +8,16 @@ from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
 from api.auth import CurrentPerson
-from api.errors import month_in_flight
-from services.payer_facts import held_months, payer_facts
-from services.people import MAX_ID_TEXT, resolve_payer
 from api.state import State
-from services.timefmt import LocalDateTime, utc_now
 from domain.assessment import assess
 from domain.eligibility import check_months
 from domain.errors import MONTH_IN_FLIGHT, NOT_REGISTERED, DomainError
 from domain.months import Month
 from domain.vocabulary import Insurance
+from services.errors import month_in_flight
+from services.payer_facts import held_months, payer_facts
+from services.people import MAX_ID_TEXT, resolve_payer
+from services.timefmt import LocalDateTime, utc_now
 from storage import quotes
 from storage.policy_book import load_policy_book
 

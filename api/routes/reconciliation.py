@@ -11,11 +11,10 @@ from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.service import RPCError
 
 from api.auth import Operator
-from api.errors import ApiError
 from api.state import State
-from services.temporal_link import unavailable
-from services.timefmt import LocalDateTime, local_iso, utc_now
 from domain.reconciliation_messages import ReconciliationInput
+from services.errors import ServiceError, unavailable
+from services.timefmt import LocalDateTime, local_iso, utc_now
 from storage import audit
 from storage import reconciliation as repo
 from storage.models import ReconciliationReportRow
@@ -93,7 +92,7 @@ def _localise(value: Any) -> Any:
 def _checked(bill_date: date, today: date) -> date:
     if not _EARLIEST <= bill_date < today:
         # Today's bill does not exist until tomorrow: only past days can be reconciled.
-        raise ApiError(422, "BILL_DATE_OUT_OF_RANGE", "对账日期须为今天之前的日期", "date")
+        raise ServiceError(422, "BILL_DATE_OUT_OF_RANGE", "对账日期须为今天之前的日期", "date")
     return bill_date
 
 
@@ -118,7 +117,7 @@ async def get_report(bill_date: date, state: State, actor: Operator) -> ReportOu
     async with state.sessions() as db:
         row = await repo.get_report(db, bill_date)
     if row is None:
-        raise ApiError(404, "REPORT_NOT_FOUND", "该日期尚无对账报告", "date")
+        raise ServiceError(404, "REPORT_NOT_FOUND", "该日期尚无对账报告", "date")
     return ReportOut(**_row(row), report=_localise(row.report))
 
 

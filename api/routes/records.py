@@ -9,14 +9,14 @@ from fastapi import APIRouter, Depends, Path, Query
 from pydantic import BaseModel
 
 from api.auth import CurrentPerson
-from api.errors import ApiError
-from services.people import MAX_ID_TEXT, MAX_NAME_TEXT, IdentityBody, identify
-from services.periods import period
 from api.rate_limit import rate_limit
 from api.state import State
-from services.timefmt import LocalDateTime
 from domain.identity import mask_name
 from domain.vocabulary import INSURANCE_LABELS, STATUS_LABELS, ContributionStatus
+from services.errors import ServiceError
+from services.people import MAX_ID_TEXT, MAX_NAME_TEXT, IdentityBody, identify
+from services.periods import period
+from services.timefmt import LocalDateTime
 from storage import contributions, persons
 from storage.contributions import RecordRow
 from storage.models import MAX_INTEGER_ID
@@ -88,8 +88,8 @@ def _record_out(row: RecordRow) -> RecordOut:
     )
 
 
-def record_not_found() -> ApiError:
-    return ApiError(404, "RECORD_NOT_FOUND", "未找到该缴费记录", "record_id")
+def record_not_found() -> ServiceError:
+    return ServiceError(404, "RECORD_NOT_FOUND", "未找到该缴费记录", "record_id")
 
 
 Text = Annotated[str | None, Query(max_length=MAX_ID_TEXT)]
@@ -113,7 +113,7 @@ async def list_records(
         if any(given.values()):
             missing = next((field for field, value in given.items() if not value), None)
             if missing is not None:
-                raise ApiError(422, "VALIDATION_ERROR", "缺少必填项", missing)
+                raise ServiceError(422, "VALIDATION_ERROR", "缺少必填项", missing)
             person = await identify(
                 db, IdentityBody(id_type=id_type or "", id_number=id_number or "", name=name or "")
             )

@@ -14,10 +14,11 @@ from adapters.errors import ConflictError, NotFoundError, TransientError
 from adapters.payments.cashier import SimCashier
 from adapters.payments.interface import BANK_TYPE_BALANCE
 from adapters.payments.simulator import SimOrder
-from api.errors import ApiError
-from api.state import AppState, State
+from api.state import State
 from domain.money import fen_to_yuan_str
 from domain.vocabulary import TradeState
+from services.context import AppState
+from services.errors import ServiceError
 
 router = APIRouter(prefix="/sim/cashier", tags=["simulator"])
 
@@ -41,8 +42,8 @@ class PayOut(BaseModel):
     trade_state: str
 
 
-def order_not_found() -> ApiError:
-    return ApiError(404, "ORDER_NOT_FOUND", "订单不存在", None)
+def order_not_found() -> ServiceError:
+    return ServiceError(404, "ORDER_NOT_FOUND", "订单不存在", None)
 
 
 def _simulator(state: AppState) -> SimCashier:
@@ -51,12 +52,12 @@ def _simulator(state: AppState) -> SimCashier:
     adapters = state.adapters
     sim = (adapters.cashier or adapters.payment_sim) if adapters is not None else None
     if sim is None:
-        raise ApiError(404, "NOT_FOUND", "请求的资源不存在", None)
+        raise ServiceError(404, "NOT_FOUND", "请求的资源不存在", None)
     return sim
 
 
-def _unavailable() -> ApiError:
-    return ApiError(503, "CASHIER_UNAVAILABLE", "收银台暂不可用，请稍后再试", None)
+def _unavailable() -> ServiceError:
+    return ServiceError(503, "CASHIER_UNAVAILABLE", "收银台暂不可用，请稍后再试", None)
 
 
 async def _order(sim: SimCashier, out_trade_no: str) -> SimOrder:
@@ -196,5 +197,5 @@ async def pay(out_trade_no: str, body: PayIn, state: State) -> PayOut:
         raise _unavailable() from None
     except ConflictError as err:
         code, message = _CONFLICTS.get(err.code, ("ORDER_CONFLICT", "订单状态不允许支付"))
-        raise ApiError(409, code, message, None) from None
+        raise ServiceError(409, code, message, None) from None
     return PayOut(out_trade_no=status.out_trade_no, trade_state=status.trade_state.value)

@@ -9,9 +9,10 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 
 from adapters.payments.wechatpay_callback import CallbackRejected, VerifiedCallback
-from api.errors import log_unexpected
+from api.state import State
+from services.context import AppState
+from services.errors import log_unexpected
 from services.notifications import accept_payment_notification
-from api.state import AppState, State
 from storage import payments
 
 router = APIRouter(tags=["payments"])

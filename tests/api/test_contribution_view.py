@@ -8,10 +8,10 @@ import pytest
 from sqlalchemy import update
 
 import services.contribution_view as contribution_view
-from services.contribution_handles import query_view, workflow_id
-from services.contribution_view import from_workflow
 from domain.contribution import ContributionView
 from domain.vocabulary import ContributionStatus
+from services.contribution_handles import query_view, workflow_id
+from services.contribution_view import from_workflow
 from storage import persons
 from storage.models import Payment
 from tests.api.conftest import ApiStack, Payer
