@@ -28,11 +28,12 @@ from domain.contribution import (
 from domain.errors import MESSAGES, DomainError
 from domain.vocabulary import Channel, ContributionStatus, RejectReason
 from services.context import AppState
-from services.contribution_handles import UPDATE_TIMEOUT, query_view, workflow_id
+from services.contribution_handles import UPDATE_TIMEOUT, workflow_id
+from services.contribution_view import stored_view
 from services.errors import ServiceError, domain_error, month_in_flight, unavailable
 from services.timefmt import local_iso, utc_now
 from settings import Settings
-from storage import idempotency, persons, quotes
+from storage import contributions, idempotency, persons, quotes
 from storage.models import Person, Quote
 from workflows import search_attributes as sa
 from workflows.cleartext import ClearText
@@ -133,6 +134,15 @@ def _from_view(view: ContributionView) -> tuple[int, dict[str, Any]]:
     reason = view.reject_reason.value if view.reject_reason else view.status.value
     err = rejection(reason, view.holder_contribution_id)
     return err.status_code, err.body()
+
+
+async def start_contribution(
+    state: AppState, me: Person, key: str | None, quote_id: str, channel: Channel
+) -> tuple[int, dict[str, Any]]:
+    """POST /contributions: the answer's status and body, the same for every replay of the key."""
+    checked = check_key(key)
+    client = await state.temporal.client()
+    return await ContributionStarter(state, client).start(me, checked, quote_id, channel)
 
 
 class ContributionStarter:
@@ -253,7 +263,10 @@ class ContributionStarter:
             log.error("payment_details failed without a reason: %s", type(cause).__name__)
             raise ServiceError(500, "INTERNAL_ERROR", "系统繁忙，请稍后再试") from None
         except WorkflowAlreadyStartedError:
-            view = await query_view(self._client, inp.contribution_id)
+            # A late replay of a closed run: its outcome is in storage, as every status is.
+            async with self._state.sessions() as db:
+                row = await contributions.get_contribution(db, inp.contribution_id)
+                view = await stored_view(db, row) if row is not None else None
             if view is None:
                 raise unavailable() from None
             return _from_view(view)
