@@ -19,10 +19,12 @@ from domain.certificate import (
 from domain.identity import mask_id
 from domain.months import Month
 from domain.vocabulary import ID_TYPE_LABELS, INSURANCE_LABELS, PAID_STATUSES, Insurance
+from services.captchas import check
 from services.certificate_pdf import CertificateDoc, CertificateLine, render_certificate
 from services.cjk_fonts import FontsMissing, cjk_fonts
 from services.context import AppState
 from services.errors import ServiceError, log_unexpected
+from services.periods import period
 from services.timefmt import SHANGHAI, utc_now
 from storage import certificates, contributions, treasury
 from storage.models import Person
@@ -63,6 +65,22 @@ def not_yet_in_treasury(expected: date | None) -> ServiceError:
         None,
         expected_date=expected.isoformat() if expected is not None else None,
     )
+
+
+async def issue_for_query(
+    state: AppState,
+    person: Person,
+    insurance: Insurance,
+    months: tuple[str | None, str | None],
+    captcha: tuple[str, str],
+) -> Issued:
+    """完税证明查询: the period checked, then the captcha spent, then the certificate issued.
+
+    Bad months are answered before the captcha is spent, so the payer can fix them and retry.
+    """
+    first, last = period(months[0], months[1], state.today())
+    await check(state, *captcha)
+    return await issue_certificate(state, person, insurance, first, last)
 
 
 async def issue_certificate(

@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.identity import mask_id, mask_name, normalize_name, validate_id
+from services.context import AppState
 from services.errors import ServiceError
 from storage import persons
 from storage.models import Person, Registration
@@ -70,6 +71,13 @@ async def identify(session: AsyncSession, body: IdentityBody) -> Person:
     if person is None or not hmac.compare_digest(person.name.encode(), name.encode()):
         raise identity_mismatch()
     return person
+
+
+async def look_up(state: AppState, body: IdentityBody) -> tuple[Person, PersonOut]:
+    """The person the trio names and how they are shown (sign-in, 代他人缴费)."""
+    async with state.sessions() as db:
+        person = await identify(db, body)
+        return person, await person_out(db, person)
 
 
 async def person_out(session: AsyncSession, person: Person) -> PersonOut:

@@ -8,7 +8,7 @@ from datetime import timedelta
 
 from services.context import AppState
 from services.errors import ServiceError
-from services.people import IdentityBody, PersonOut, identify, person_out
+from services.people import IdentityBody, PersonOut, look_up
 from services.timefmt import utc_now
 from storage import sessions
 from storage.models import Person
@@ -24,9 +24,7 @@ def unauthenticated() -> ServiceError:
 
 async def sign_in(state: AppState, body: IdentityBody) -> tuple[str, PersonOut]:
     """A new session for the person the trio names (401 IDENTITY_MISMATCH on any mismatch)."""
-    async with state.sessions() as db:
-        person = await identify(db, body)
-        shown = await person_out(db, person)
+    person, shown = await look_up(state, body)
     return await start_session(state, person), shown
 
 
