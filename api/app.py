@@ -13,8 +13,8 @@ from temporalio.client import Client
 from adapters.clock import system_clock
 from adapters.factory import Adapters, build_adapters
 from api.errors import install_error_handlers
-from api.limits import BodyLimitMiddleware
-from api.operations import install_operations
+from api.middleware.limits import BodyLimitMiddleware
+from api.middleware.operations import install_operations
 from api.pages import routes as pages
 from api.routes import captcha as captcha_routes
 from api.routes import certificates as certificate_routes

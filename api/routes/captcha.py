@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel
 
-from api.rate_limit import rate_limit
+from api.middleware.rate_limit import rate_limit
 from api.state import State
 from services.captchas import issue
 from services.timefmt import LocalDateTime

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Depends
 from pydantic import BaseModel
 
 from api.auth import CurrentPerson
-from api.rate_limit import rate_limit
+from api.middleware.rate_limit import rate_limit
 from api.state import State
 from services.options import PayerOptions, options_for
 from services.people import IdentityBody, PersonOut, look_up

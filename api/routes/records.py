@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Path, Query
 from pydantic import BaseModel
 
 from api.auth import CurrentPerson
-from api.rate_limit import rate_limit
+from api.middleware.rate_limit import rate_limit
 from api.state import State
 from domain.vocabulary import INSURANCE_LABELS, STATUS_LABELS, ContributionStatus
 from services.people import MAX_ID_TEXT, MAX_NAME_TEXT

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends
 from pydantic import BaseModel
 
-from api.rate_limit import rate_limit
+from api.middleware.rate_limit import rate_limit
 from api.state import State
 from services.people import IdentityBody, PersonOut
 from services.sessions import sign_in as sign_in_service

@@ -262,7 +262,7 @@ def test_settings_repr_and_startup_log_hold_no_secret(caplog: pytest.LogCaptureF
 
 
 def test_rate_limited_is_an_api_error_with_the_envelope() -> None:
-    from api.rate_limit import RateLimited
+    from api.middleware.rate_limit import RateLimited
 
     err = RateLimited(7)
     assert isinstance(err, ServiceError) and err.body()["code"] == "RATE_LIMITED"

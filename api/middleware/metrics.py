@@ -16,7 +16,7 @@ from prometheus_client import (
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.auth import Operator
-from api.request_id import route_template
+from api.middleware.request_id import route_template
 from api.state import State
 from services.operator import contributions_by_status
 
