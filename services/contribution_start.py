@@ -39,7 +39,7 @@ from workflows import search_attributes as sa
 from workflows.cleartext import ClearText
 from workflows.contribution import ContributionWorkflow
 
-log = logging.getLogger("shebao.api")
+log = logging.getLogger("shebao.services.contribution_start")
 
 SCOPE = "contributions"
 MAX_KEY_LENGTH = 128

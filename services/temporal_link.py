@@ -12,7 +12,7 @@ from services.errors import unavailable
 from settings import Settings
 from workflows.converter import connect
 
-log = logging.getLogger("shebao.api")
+log = logging.getLogger("shebao.services.temporal_link")
 
 
 class TemporalLink:
