@@ -1,7 +1,7 @@
 # One image for the api and the worker (different commands in docker-compose.yml).
 FROM python:3.11-slim
 
-# Fallback CJK fonts for the certificate PDFs, found by fontconfig's fc-match (api/cjk_fonts.py);
+# Fallback CJK fonts for the certificate PDFs, found by fontconfig's fc-match (services/cjk_fonts.py);
 # the primary one, Noto Sans CJK SC, comes with the PyPI package noto-cjk-sans-otc.
 RUN apt-get update \
     && apt-get install -y --no-install-recommends fonts-wqy-microhei fonts-noto-cjk fontconfig \

@@ -8,11 +8,9 @@ from typing import TYPE_CHECKING
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.clock import Clock
-from adapters.payments.interface import PaymentChannel
 from adapters.payments.wechatpay.callback import CallbackVerifier
 from adapters.payments.wechatpay.client import WeChatPayChannel, WeChatPayConfig
-from adapters.posting.interface import PostingSystem
-from adapters.treasury.interface import Treasury
+from adapters.seams import Adapters
 from simulators.cashier.backend import SimCashier
 from simulators.config import SimConfig
 from simulators.payments import PaymentSimulator
@@ -29,18 +27,6 @@ if TYPE_CHECKING:
 # the API calls them only from the cashier page and the callback deliverer.
 SIM_POOL_SIZE = 5
 SIM_POOL_OVERFLOW = 10
-
-
-@dataclass
-class Adapters:
-    """The seams activities and routes call, each a simulator or a real client."""
-
-    payments: PaymentChannel
-    posting: PostingSystem
-    treasury: Treasury
-    # Verifies WeChat Pay callbacks for the notify route; None when the channel is the
-    # in-process simulator (it hands its callbacks over directly).
-    wechatpay_callbacks: CallbackVerifier | None = None
 
 
 @dataclass

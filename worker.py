@@ -19,11 +19,12 @@ from activities.classified_errors import ClassifiedErrors
 from activities.contribution import ContributionActivities
 from activities.reconciliation import ReconciliationActivities
 from adapters.clock import activity_clock
+from adapters.seams import Adapters
 from observability import log_startup, setup_logging
 from process_heap import freeze_startup_heap
 from settings import Settings
 from storage.db import POOL_OVERFLOW, POOL_SIZE, make_engine, make_sessionmaker
-from wiring import Adapters, build_adapters, make_sim_engine
+from wiring import build_adapters, make_sim_engine
 from workflows.contribution import ContributionWorkflow
 from workflows.converter import connect
 from workflows.reconciliation import ReconciliationWorkflow

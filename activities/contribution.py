@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
@@ -23,20 +23,19 @@ from adapters.posting.interface import PostingRequest, PostingSystem
 from adapters.treasury.interface import Treasury, TreasuryQuery
 from domain.assessment import assess as assess_months
 from domain.calendar import BusinessCalendar
-from domain.eligibility import PayerFacts, check_months
+from domain.eligibility import check_months
 from domain.errors import DomainError
 from domain.months import Month
 from domain.policy import PolicyBook
+from domain.review import refund_review_reason
 from domain.vocabulary import (
-    PAID_STATUSES,
     ContributionStatus,
-    Insurance,
     PostingState,
     RefundState,
     RejectReason,
-    Sex,
     TradeState,
 )
+from services.payer_facts import held_months, payer_facts
 from storage import contributions, payments, persons, postings, refunds, treasury
 from storage.models import Contribution
 from storage.policy_book import load_policy_book
@@ -71,13 +70,6 @@ log = logging.getLogger(__name__)
 def _non_retryable(err: Exception) -> ApplicationError:
     """Adapter errors that retrying cannot fix end the step (the type names the class)."""
     return ApplicationError(str(err), type=type(err).__name__, non_retryable=True)
-
-
-def _holder_of(
-    months: Sequence[str], held: Mapping[str, tuple[str, ContributionStatus]]
-) -> str | None:
-    """The contribution holding the first of these months that is held (told to the payer)."""
-    return next((held[m][0] for m in months if m in held), None)
 
 
 class ContributionActivities:
@@ -132,37 +124,30 @@ class ContributionActivities:
                 # A retry after the outcome was written: answer the same again.
                 return await self._previous_verdict(session, existing, req.at)
             person = await persons.get_person(session, c.person_id)
-            registration = await persons.get_registration(session, c.person_id, c.insurance)
-            if person is None or registration is None:
+            # The same facts, spelled the same way, as the quote the payer saw.
+            facts = await payer_facts(session, person, c.insurance) if person else None
+            if person is None or facts is None:
                 # Nothing to attach a row to: the API checks this too, so it is only a race.
                 return VerifyOutcome(accepted=False, reason=RejectReason.NOT_REGISTERED)
             book = await load_policy_book(session)
             reason: RejectReason | None = None
             holder: str | None = None
-            held = await contributions.held_months(session, c.person_id, c.insurance)
-            others = {m: v for m, v in held.items() if v[0] != c.contribution_id}
-            paid = {Month.parse(m) for m, (_, st) in others.items() if st in PAID_STATUSES}
-            in_flight = {Month.parse(m) for m in others} - paid
-            facts = PayerFacts(
-                birth_date=person.birth_date,
-                sex=Sex(person.sex) if person.sex else None,
-                registration_start=Month.parse(registration.start_month),
-                registration_active=registration.status == "active",
-            )
+            held = await held_months(session, person, c.insurance, excluding=c.contribution_id)
+            months = [Month.parse(m) for m in c.months]
             try:
                 check_months(
                     facts,
-                    [Month.parse(m) for m in c.months],
+                    months,
                     c.back_payment,
                     req.at.astimezone(SHANGHAI).date(),
                     book,
-                    paid,
-                    in_flight,
+                    set(held.paid),
+                    set(held.in_flight),
                 )
             except DomainError as err:
                 reason = RejectReason(err.code)
                 if reason == RejectReason.MONTH_IN_FLIGHT:
-                    holder = _holder_of(c.months, others)
+                    holder = held.holder_of(months)
         lag = book.for_year(Month.parse(c.months[0]).year).treasury_lag_business_days
         assessment = _assessment(book, c.months, c.grade, req.at.date()) if reason is None else None
         async with self._sessions.begin() as session:
@@ -205,6 +190,8 @@ class ContributionActivities:
                     req.at,
                     reason.value,
                     reject_reason=reason,
+                    # Written with the verdict, so the status page names the holder from storage.
+                    holder_contribution_id=holder,
                 )
                 return VerifyOutcome(accepted=False, reason=reason, holder_contribution_id=holder)
             return VerifyOutcome(
@@ -216,15 +203,10 @@ class ContributionActivities:
     ) -> VerifyOutcome:
         if contribution.status == S.REJECTED:
             reason = RejectReason(contribution.reject_reason or RejectReason.NOT_ELIGIBLE)
-            holder: str | None = None
-            if reason == RejectReason.MONTH_IN_FLIGHT:
-                # A retry must answer exactly as the first attempt did, holder included: the
-                # workflow task that saw the first answer may have been retried (a local
-                # activity then runs again), and the payer is told who holds the month.
-                held = await contributions.held_months(
-                    session, contribution.person_id, Insurance(contribution.insurance)
-                )
-                holder = _holder_of(contribution.months, held)
+            # A retry must answer exactly as the first attempt did, holder included: the
+            # workflow task that saw the first answer may have been retried (a local activity
+            # then runs again), and the payer is told who holds the month.
+            holder = contribution.holder_contribution_id
             return VerifyOutcome(accepted=False, reason=reason, holder_contribution_id=holder)
         book = await load_policy_book(session)
         year = Month.parse(contribution.months[0]).year
@@ -501,9 +483,17 @@ class ContributionActivities:
                 change.at,
                 change.detail,
                 reject_reason=change.reject_reason,
+                review_reason=_review_reason(change),
             )
             if change.release_months:
                 await contributions.release_months(session, change.contribution_id)
+
+
+def _review_reason(change: StatusChange) -> str | None:
+    """MANUAL_REVIEW's reason, from the refund state the workflow records as its detail."""
+    if change.status != S.MANUAL_REVIEW or change.detail not in set(RefundState):
+        return None
+    return refund_review_reason(RefundState(change.detail))
 
 
 def _assessment(book: PolicyBook, months: Sequence[str], grade: int, on: date) -> AssessOutcome:

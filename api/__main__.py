@@ -38,8 +38,8 @@ def uvicorn_options(settings: Settings) -> dict[str, Any]:
         "port": settings.api_port,
         # None: uvicorn keeps the handler setup_logging installed (it masks personal data).
         "log_config": None,
-        # Our access line (api/request_id.py) logs the route template; uvicorn's would log the
-        # query string, where a records lookup carries an ID number and a name.
+        # Our access line (api/middleware/request_id.py) logs the route template; uvicorn's would
+        # log the query string, where a records lookup carries an ID number and a name.
         "access_log": False,
         # Behind a proxy (compose) the rate limits see the real client address.
         "proxy_headers": True,

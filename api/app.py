@@ -13,9 +13,8 @@ from temporalio.client import Client
 from adapters.clock import system_clock
 from adapters.payments.interface import PaymentNotification
 from api.errors import install_error_handlers
-from api.limits import BodyLimitMiddleware
-from api.notifications import accept_payment_notification
-from api.operations import install_operations
+from api.middleware.limits import BodyLimitMiddleware
+from api.middleware.operations import install_operations
 from api.pages import routes as pages
 from api.routes import captcha as captcha_routes
 from api.routes import certificates as certificate_routes
@@ -23,15 +22,16 @@ from api.routes import contributions, health, operator, payers, quotes, session
 from api.routes import reconciliation as reconciliation_routes
 from api.routes import records as record_routes
 from api.routes import wechatpay_notify as wechatpay_notify_routes
-from api.state import AppState
-from api.temporal_link import TemporalLink
-from api.timefmt import shanghai_today
+from services.context import AppState
+from services.notifications import accept_payment_notification
+from services.temporal_link import TemporalLink
+from services.timefmt import shanghai_today
 from settings import Settings
 from simulators.cashier.backend import SimCashier
 from simulators.cashier.routes import cashier_router
 from simulators.notifier import Accept, notifier_running
 from storage.db import make_engine, make_sessionmaker
-from wiring import Systems, build_adapters
+from wiring import Simulators, Systems, build_adapters
 
 
 def create_app(
@@ -67,9 +67,10 @@ def create_app(
                 temporal=link,
                 adapters=chosen.adapters if chosen is not None else None,
                 today=today or shanghai_today,
-                simulators=chosen.simulators if chosen is not None else None,
             )
             app.state.shebao = state
+            # The stand-ins behind the adapters, for the simulator routes; never a service's.
+            app.state.simulators = chosen.simulators if chosen is not None else None
             sim = chosen.simulators.payments if chosen is not None else None
             if settings.simulators and sim is not None:
                 await stack.enter_async_context(notifier_running(sim, _accept_in_process(state)))
@@ -115,5 +116,5 @@ def _accept_in_process(state: AppState) -> Accept:
 
 def _cashier_of(request: Request) -> SimCashier | None:
     """The simulated cashier's backend of the app this request came to."""
-    state: AppState = request.app.state.shebao
-    return state.simulators.cashier if state.simulators is not None else None
+    simulators: Simulators | None = request.app.state.simulators
+    return simulators.cashier if simulators is not None else None

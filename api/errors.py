@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import traceback
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -16,17 +15,14 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from domain.errors import DomainError
+from services.errors import INTERNAL_MESSAGE, ServiceError, domain_error, log_unexpected
 from storage.db import is_transient
 
 log = logging.getLogger("shebao.api")
 
-INTERNAL_MESSAGE = "系统繁忙，请稍后再试"
 BUSY_CODE = "SERVICE_UNAVAILABLE"
 BUSY_MESSAGE = "服务繁忙，请稍后再试"
 BUSY_RETRY_AFTER_S = 1
-
-# Domain codes whose HTTP status is not the default 422.
-_DOMAIN_STATUS: dict[str, int] = {"MONTH_IN_FLIGHT": 409}
 
 _HTTP_CODES: dict[int, tuple[str, str]] = {
     400: ("BAD_REQUEST", "请求格式不正确"),
@@ -54,32 +50,6 @@ _VALIDATION_MESSAGES: dict[str, str] = {
 _DEFAULT_VALIDATION_MESSAGE = "参数格式不正确"
 
 
-class ApiError(Exception):
-    """An error the API answers on purpose: status, code, Chinese message, field, extras."""
-
-    def __init__(
-        self,
-        status_code: int,
-        code: str,
-        message: str,
-        field: str | None = None,
-        **extra: Any,
-    ) -> None:
-        # Code and message only: the args end up in logs and tracebacks.
-        super().__init__(f"{code}: {message}")
-        self.status_code = status_code
-        self.code = code
-        self.message = message
-        self.field = field
-        self.extra = extra
-
-    def body(self) -> dict[str, Any]:
-        return {"code": self.code, "message": self.message, "field": self.field, **self.extra}
-
-    def response(self) -> JSONResponse:
-        return error_response(self.status_code, self.code, self.message, self.field, **self.extra)
-
-
 def error_response(
     status_code: int,
     code: str,
@@ -93,18 +63,6 @@ def error_response(
     return JSONResponse(body, status_code=status_code, headers=dict(headers or {}))
 
 
-def month_in_flight(holder: str | None) -> ApiError:
-    """409 MONTH_IN_FLIGHT naming the live contribution that holds the month."""
-    return ApiError(
-        409, "MONTH_IN_FLIGHT", "该费款所属期已有正在处理的缴费", "months", contribution_id=holder
-    )
-
-
-def domain_error(err: DomainError) -> ApiError:
-    """A DomainError as an ApiError (422 unless the contract says otherwise)."""
-    return ApiError(_DOMAIN_STATUS.get(err.code, 422), err.code, err.message, err.field)
-
-
 _SOURCES = frozenset({"body", "query", "path", "header", "cookie"})
 
 
@@ -114,19 +72,19 @@ def _field_of(loc: Sequence[int | str]) -> str | None:
     return ".".join(p for p in parts if isinstance(p, str)) or None
 
 
-def validation_error(exc: RequestValidationError) -> ApiError:
+def validation_error(exc: RequestValidationError) -> ServiceError:
     """First error of a request validation failure → VALIDATION_ERROR / INVALID_JSON."""
     errors = exc.errors()
     first: Mapping[str, Any] = errors[0] if errors else {}
     kind = str(first.get("type", ""))
     if kind == "json_invalid":
-        return ApiError(422, "INVALID_JSON", "请求内容不是有效的JSON", None)
+        return ServiceError(422, "INVALID_JSON", "请求内容不是有效的JSON", None)
     loc = first.get("loc", ())
     field = _field_of(loc)
     if kind == "model_attributes_type" and field is None:
-        return ApiError(422, "VALIDATION_ERROR", "请求内容应为JSON对象", None)
+        return ServiceError(422, "VALIDATION_ERROR", "请求内容应为JSON对象", None)
     message = _VALIDATION_MESSAGES.get(kind, _DEFAULT_VALIDATION_MESSAGE)
-    return ApiError(422, "VALIDATION_ERROR", message, field)
+    return ServiceError(422, "VALIDATION_ERROR", message, field)
 
 
 def _http_error(exc: StarletteHTTPException) -> JSONResponse:
@@ -136,19 +94,24 @@ def _http_error(exc: StarletteHTTPException) -> JSONResponse:
     return error_response(exc.status_code, code, message, None, headers=exc.headers)
 
 
-async def _on_api_error(_request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, ApiError)
-    return exc.response()
+def envelope(err: ServiceError) -> JSONResponse:
+    """A service's error as the envelope, with the status it hints."""
+    return error_response(err.status_code, err.code, err.message, err.field, **err.details)
+
+
+async def _on_service_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, ServiceError)
+    return envelope(exc)
 
 
 async def _on_domain_error(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, DomainError)
-    return domain_error(exc).response()
+    return envelope(domain_error(exc))
 
 
 async def _on_validation_error(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
-    return validation_error(exc).response()
+    return envelope(validation_error(exc))
 
 
 async def _on_http_error(_request: Request, exc: Exception) -> JSONResponse:
@@ -197,12 +160,6 @@ def _busy() -> JSONResponse:
     )
 
 
-def log_unexpected(exc: BaseException, where: str) -> None:
-    """Log an unexpected failure by type and code location only: messages may hold input."""
-    frames = "".join(traceback.format_tb(exc.__traceback__))
-    log.error("unexpected %s in %s\n%s", type(exc).__name__, where, frames)
-
-
 class CatchAllMiddleware:
     """Turns any exception that escaped the handlers into 500 INTERNAL_ERROR, without details."""
 
@@ -234,7 +191,7 @@ class CatchAllMiddleware:
 
 def install_error_handlers(app: FastAPI) -> None:
     """Map every error source to the envelope."""
-    app.add_exception_handler(ApiError, _on_api_error)
+    app.add_exception_handler(ServiceError, _on_service_error)
     app.add_exception_handler(DomainError, _on_domain_error)
     app.add_exception_handler(RequestValidationError, _on_validation_error)
     app.add_exception_handler(StarletteHTTPException, _on_http_error)

@@ -1,34 +1,12 @@
-"""What the app holds for its lifetime (settings, database, Temporal, adapters), for routes."""
+"""The dependency that hands routes the services' context kept on app.state.shebao."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import date
 from typing import Annotated
 
 from fastapi import Depends, Request
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from api.signed_in import SignedInCache
-from api.temporal_link import TemporalLink
-from settings import Settings
-from wiring import Adapters, Simulators
-
-
-@dataclass
-class AppState:
-    """Kept on app.state.shebao by the lifespan; no module-level globals."""
-
-    settings: Settings
-    sessions: async_sessionmaker[AsyncSession]
-    temporal: TemporalLink
-    adapters: Adapters | None
-    today: Callable[[], date]
-    # The stand-ins behind the adapters, for the simulator routes; None when simulators are off.
-    simulators: Simulators | None = None
-    # Signed-in sessions this process has seen lately (api/auth.py).
-    signed_in: SignedInCache = field(default_factory=SignedInCache)
+from services.context import AppState
 
 
 # async: FastAPI runs a plain `def` dependency in the thread pool, a thread hop on every request.

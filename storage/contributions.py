@@ -131,6 +131,16 @@ async def contribution_months(
     return list(result.scalars())
 
 
+async def count_by_status(session: AsyncSession) -> dict[ContributionStatus, int]:
+    """How many contributions are in each status (statuses with none are absent)."""
+    rows = (
+        await session.execute(
+            select(Contribution.status, func.count()).group_by(Contribution.status)
+        )
+    ).all()
+    return {ContributionStatus(status): int(n) for status, n in rows}
+
+
 async def list_contributions(
     session: AsyncSession,
     *,
@@ -273,6 +283,8 @@ async def set_status(
     detail: str | None = None,
     *,
     reject_reason: RejectReason | None = None,
+    holder_contribution_id: str | None = None,
+    review_reason: str | None = None,
     out_trade_no: str | None = None,
     paid_at: datetime | None = None,
     expected_treasury_date: date | None = None,
@@ -289,6 +301,8 @@ async def set_status(
     wanted: dict[str, Any] = {
         "status": status,
         "reject_reason": reject_reason,
+        "holder_contribution_id": holder_contribution_id,
+        "review_reason": review_reason,
         "out_trade_no": out_trade_no,
         "paid_at": paid_at,
         "expected_treasury_date": expected_treasury_date,

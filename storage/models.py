@@ -170,6 +170,10 @@ class Contribution(Base):
         StrEnumType(ContributionStatus, 24), index=True
     )
     reject_reason: Mapped[RejectReason | None] = mapped_column(StrEnumType(RejectReason, 32))
+    # The live contribution holding a month this one asked for (REJECTED, MONTH_IN_FLIGHT).
+    holder_contribution_id: Mapped[str | None] = mapped_column(String(40))
+    # Why an operator must act (MANUAL_REVIEW), in the words the payer is shown.
+    review_reason: Mapped[str | None] = mapped_column(String(200))
     out_trade_no: Mapped[str | None] = mapped_column(String(32))
     paid_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     expected_treasury_date: Mapped[date | None] = mapped_column(Date)

@@ -11,6 +11,7 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
+    from domain.review import refund_review_reason
     from domain.vocabulary import (
         INSURANCE_LABELS,
         ContributionStatus,
@@ -320,7 +321,7 @@ class ContributionWorkflow:
                 self._enter(S.REFUNDED)
                 return
             # CLOSED or ABNORMAL: never dropped silently — an operator decides.
-            self._review_reason = f"退款状态 {check.status.value}，需人工处理"
+            self._review_reason = refund_review_reason(check.status)
             await self._record(S.MANUAL_REVIEW, detail=check.status.value)
             self._resolution_stored = True  # a retry the channel refused is back in review
             self._resolution = None

@@ -10,8 +10,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
-from api.errors import ApiError
 from domain.vocabulary import ID_TYPE_LABELS, INSURANCE_LABELS, STATUS_LABELS
+from services.errors import ServiceError
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
 
@@ -44,8 +44,8 @@ def _page(request: Request, template: str, title: str, **extra: Any) -> HTMLResp
     return response
 
 
-def _not_found() -> ApiError:
-    return ApiError(404, "NOT_FOUND", "请求的资源不存在", None)
+def _not_found() -> ServiceError:
+    return ServiceError(404, "NOT_FOUND", "请求的资源不存在", None)
 
 
 def _checked_id(value: str) -> str:

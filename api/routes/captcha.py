@@ -5,10 +5,10 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel
 
-from api.captchas import issue
-from api.rate_limit import rate_limit
+from api.middleware.rate_limit import rate_limit
 from api.state import State
-from api.timefmt import LocalDateTime
+from services.captchas import issue
+from services.timefmt import LocalDateTime
 
 router = APIRouter(prefix="/api/v1", tags=["payer"])
 

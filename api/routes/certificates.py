@@ -10,17 +10,11 @@ from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.auth import AuthorizationHeader, CurrentPerson, current_person
-from api.captchas import check
-from api.certificate_issue import issue_certificate, verify_path
-from api.errors import ApiError
-from api.periods import period
 from api.state import State
-from api.timefmt import LocalDateTime
-from domain.certificate import is_certificate_no, verify_code_matches
-from domain.identity import mask_name
 from domain.vocabulary import Insurance
-from storage import certificates, persons
-from storage.models import Certificate
+from services.certificate_issue import issue_for_query, verify_path
+from services.certificate_lookup import certificate_with_code, owned_certificate, verified
+from services.timefmt import LocalDateTime
 
 router = APIRouter(prefix="/api/v1/certificates", tags=["payer"])
 
@@ -71,27 +65,19 @@ class VerifyOut(BaseModel):
     to_month: str
 
 
-def certificate_not_found() -> ApiError:
-    # One answer for an unknown number and a wrong code: the route reveals nothing else.
-    return ApiError(
-        404,
-        "CERTIFICATE_NOT_FOUND",
-        "未查询到该完税证明，请核对证明编号和验证码",
-        None,
-        valid=False,
-    )
-
-
 Code = Annotated[str | None, Query(max_length=_MAX_CODE_TEXT)]
 
 
 @router.post("", status_code=201, response_model=CertificateOut)
 async def issue(body: CertificateIn, state: State, me: CurrentPerson) -> CertificateOut:
     """201 with the lines in the treasury; 422 CAPTCHA_INVALID; 409 NOT_YET_IN_TREASURY; 404."""
-    # Bad months are answered before the captcha is spent, so the payer can fix them and retry.
-    first, last = period(body.from_month, body.to_month, state.today())
-    await check(state, body.captcha_id, body.captcha_answer)
-    issued = await issue_certificate(state, me, body.insurance, first, last)
+    issued = await issue_for_query(
+        state,
+        me,
+        body.insurance,
+        (body.from_month, body.to_month),
+        (body.captcha_id, body.captcha_answer),
+    )
     no = issued.certificate_no
     return CertificateOut(
         certificate_no=no,
@@ -106,16 +92,6 @@ async def issue(body: CertificateIn, state: State, me: CurrentPerson) -> Certifi
     )
 
 
-async def _load(state: State, certificate_no: str) -> Certificate:
-    if not is_certificate_no(certificate_no):
-        raise certificate_not_found()
-    async with state.sessions() as db:
-        found = await certificates.get_certificate(db, certificate_no)
-    if found is None:
-        raise certificate_not_found()
-    return found
-
-
 @router.get("/{certificate_no}.pdf")
 async def pdf(
     certificate_no: str,
@@ -127,13 +103,9 @@ async def pdf(
     if code is None:
         # Authenticate first, so an anonymous caller learns nothing about the number.
         me = await current_person(state, authorization)
-        found = await _load(state, certificate_no)
-        if found.person_id != me.id:
-            raise certificate_not_found()
+        found = await owned_certificate(state, certificate_no, me)
     else:
-        found = await _load(state, certificate_no)
-        if not verify_code_matches(code, found.verify_code_hash):
-            raise certificate_not_found()
+        found = await certificate_with_code(state, certificate_no, code)
     return Response(
         content=found.pdf,
         media_type="application/pdf",
@@ -151,15 +123,11 @@ async def verify(
     code: Annotated[str, Query(max_length=_MAX_CODE_TEXT)],
 ) -> VerifyOut:
     """Public: {valid, payer (masked), total_fen, issued_at}; 404 {valid: false} otherwise."""
-    found = await _load(state, certificate_no)
-    if not verify_code_matches(code, found.verify_code_hash):
-        raise certificate_not_found()
-    async with state.sessions() as db:
-        person = await persons.get_person(db, found.person_id)
+    found, payer = await verified(state, certificate_no, code)
     return VerifyOut(
         valid=True,
         certificate_no=found.certificate_no,
-        payer=mask_name(person.name) if person is not None else "",
+        payer=payer,
         total_fen=found.total_fen,
         issued_at=found.issued_at,
         from_month=found.from_month,

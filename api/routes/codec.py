@@ -17,8 +17,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from temporalio.api.common.v1 import Payloads
 
 from api.auth import AuthorizationHeader, require_operator
-from api.errors import ApiError, error_response
+from api.errors import error_response
 from api.state import State
+from services.errors import ServiceError
 from workflows.codec import EncryptionCodec
 from workflows.converter import keyring
 
@@ -49,12 +50,12 @@ async def _payloads(request: Request) -> Payloads:
     try:
         return json_format.Parse(await request.body(), Payloads(), ignore_unknown_fields=True)
     except (json_format.ParseError, UnicodeDecodeError, ValueError):
-        raise ApiError(400, "BAD_REQUEST", "请求内容不是有效的载荷列表", "payloads") from None
+        raise ServiceError(400, "BAD_REQUEST", "请求内容不是有效的载荷列表", "payloads") from None
 
 
 def _check_namespace(state_namespace: str, given: str | None) -> None:
     if given is not None and given != state_namespace:
-        raise ApiError(400, "BAD_REQUEST", "命名空间不正确", "X-Namespace")
+        raise ServiceError(400, "BAD_REQUEST", "命名空间不正确", "X-Namespace")
 
 
 NamespaceHeader = Annotated[str | None, Header(alias="X-Namespace")]
@@ -85,7 +86,7 @@ async def decode(
     try:
         out = Payloads(payloads=await codec.decode(list((await _payloads(request)).payloads)))
     except ValueError:
-        raise ApiError(422, "UNDECODABLE", "载荷无法用现有密钥解密", "payloads") from None
+        raise ServiceError(422, "UNDECODABLE", "载荷无法用现有密钥解密", "payloads") from None
     return Response(json_format.MessageToJson(out), media_type="application/json")
 
 

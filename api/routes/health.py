@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import logging
-
 from fastapi import APIRouter
 from pydantic import BaseModel
-from sqlalchemy import text
 
 from api.state import State
+from services.health import check_health
 
 router = APIRouter(tags=["ops"])
-log = logging.getLogger("shebao.api")
 
 
 class Health(BaseModel):
@@ -20,17 +17,16 @@ class Health(BaseModel):
     temporal: str
 
 
+def _word(up: bool) -> str:
+    return "ok" if up else "unavailable"
+
+
 @router.get("/healthz", response_model=Health)
 async def healthz(state: State) -> Health:
     """Always 200: status "ok" while the database answers (reads work without Temporal)."""
-    try:
-        async with state.sessions() as db:
-            await db.execute(text("SELECT 1"))
-        database = "ok"
-    except Exception as exc:
-        log.warning("health: database unavailable (%s)", type(exc).__name__)
-        database = "unavailable"
-    temporal = "ok" if await state.temporal.healthy() else "unavailable"
+    found = await check_health(state)
     return Health(
-        status="ok" if database == "ok" else "degraded", database=database, temporal=temporal
+        status="ok" if found.database else "degraded",
+        database=_word(found.database),
+        temporal=_word(found.temporal),
     )

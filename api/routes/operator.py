@@ -1,53 +1,22 @@
-"""Operator side: registrations (参保登记), triage list, manual review, yearly policies. Audited."""
+"""Operator routes: registrations (参保登记), triage list, manual review, yearly policies."""
 
 from __future__ import annotations
 
-from datetime import date
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Query
 from pydantic import BaseModel, Field
-from temporalio.client import WorkflowUpdateFailedError
-from temporalio.exceptions import ApplicationError
-from temporalio.service import RPCError
 
 from api.auth import Operator
-from api.contribution_view import ContributionOut, find_contribution, from_workflow
-from api.errors import ApiError
-from api.people import MAX_ID_TEXT, MAX_NAME_TEXT
 from api.state import State
-from api.temporal_link import unavailable
-from api.timefmt import LocalDateTime, utc_now
-from domain.identity import normalize_name, validate_id
-from domain.months import Month
-from domain.payer_ref import payer_ref as make_payer_ref
-from domain.policy import parse_policy
-from domain.vocabulary import ContributionStatus, Insurance, Sex
-from storage import audit, contributions, persons, policies
-from storage.errors import Conflict
-from storage.models import REGISTRATION_ACTIVE, REGISTRATION_SUSPENDED
-from workflows.contract import ContributionView, ResolveReview, ReviewAction, workflow_id
-from workflows.contribution import ContributionWorkflow
+from domain.vocabulary import ContributionStatus
+from services import operator
+from services.contribution_view import ContributionOut
+from services.operator import RegistrationIn
+from services.timefmt import LocalDateTime
+from workflows.contract import ReviewAction, workflow_id
 
 router = APIRouter(prefix="/api/v1/operator", tags=["operator"])
-
-# Update validator refusals → (status, message).
-_RESOLVE_REFUSALS: dict[str, tuple[int, str]] = {
-    "NOT_IN_REVIEW": (409, "该缴费不在人工复核中"),
-    "NOTE_REQUIRED": (422, "请填写处理说明"),
-}
-
-
-class RegistrationIn(BaseModel):
-    id_type: str = Field(max_length=MAX_ID_TEXT)
-    id_number: str = Field(max_length=MAX_ID_TEXT)
-    name: str = Field(max_length=MAX_NAME_TEXT)
-    insurance: Insurance = Insurance.PENSION
-    start_month: str = Field(max_length=16)
-    city: str | None = Field(default=None, max_length=64)
-    birth_date: date | None = None
-    sex: Sex | None = None
-    status: Literal["active", "suspended"] = REGISTRATION_ACTIVE
 
 
 class RegistrationOut(BaseModel):
@@ -90,55 +59,7 @@ class PolicyOut(BaseModel):
 @router.post("/registrations", status_code=201, response_model=RegistrationOut)
 async def register(body: RegistrationIn, state: State, actor: Operator) -> RegistrationOut:
     """参保登记; birth date and sex come from resident-type numbers, else from the body."""
-    ident = validate_id(body.id_type, body.id_number)
-    name = normalize_name(body.name)
-    start = Month.parse(body.start_month)
-    birth_date = ident.birth_date or body.birth_date
-    sex = ident.sex or body.sex
-    if birth_date is None:
-        raise ApiError(422, "BIRTH_DATE_REQUIRED", "该证件类型需填写出生日期", "birth_date")
-    if sex is None:
-        raise ApiError(422, "SEX_REQUIRED", "该证件类型需填写性别", "sex")
-    now = utc_now()
-    async with state.sessions.begin() as db:
-        try:
-            person = await persons.add_person(
-                db,
-                id_type=ident.id_type,
-                id_number=ident.number,
-                name=name,
-                birth_date=birth_date,
-                sex=sex,
-                payer_ref=make_payer_ref(state.settings.payer_ref_key, ident.id_type, ident.number),
-                city=body.city,
-                at=now,
-            )
-        except Conflict:
-            raise ApiError(
-                409, "PERSON_CONFLICT", "证件信息与已登记人员冲突", "id_number"
-            ) from None
-        if person.name != name:
-            raise ApiError(409, "NAME_MISMATCH", "该证件已登记为其他姓名", "name")
-        registration = await persons.upsert_registration(
-            db,
-            person_id=person.id,
-            insurance=body.insurance,
-            start_month=str(start),
-            status=REGISTRATION_SUSPENDED if body.status == "suspended" else REGISTRATION_ACTIVE,
-            at=now,
-        )
-        await audit.audit(
-            db,
-            actor=actor,
-            action="registration.put",
-            subject=f"person:{person.id}",
-            detail={
-                "insurance": body.insurance.value,
-                "start_month": registration.start_month,
-                "status": registration.status,
-            },
-            at=now,
-        )
+    person, registration = await operator.register(state, actor, body)
     return RegistrationOut(
         person_id=person.id,
         payer_ref=person.payer_ref,
@@ -157,11 +78,7 @@ async def list_contributions(
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> list[ContributionRow]:
     """Newest first, by status and/or fee month."""
-    fee_month = str(Month.parse(month)) if month is not None else None
-    async with state.sessions() as db:
-        rows = await contributions.list_contributions(
-            db, status=status, month=fee_month, limit=limit
-        )
+    rows = await operator.list_contributions(state, status, month, limit)
     return [
         ContributionRow(
             contribution_id=row.id,
@@ -186,38 +103,7 @@ async def resolve(
     contribution_id: str, body: ResolveIn, state: State, actor: Operator
 ) -> ContributionOut:
     """The outcome of a manual review (退款人工处理): retry the refund or mark it refunded."""
-    _row, payer = await find_contribution(state, contribution_id, None)
-    client = await state.temporal.client()
-    handle = client.get_workflow_handle(workflow_id(contribution_id))
-    outcome = "refused"
-    try:
-        view: ContributionView = await handle.execute_update(
-            ContributionWorkflow.resolve_review,
-            ResolveReview(action=body.action, note=body.note, operator=actor),
-        )
-        outcome = view.status.value
-    except WorkflowUpdateFailedError as err:
-        cause = err.cause
-        kind = cause.type if isinstance(cause, ApplicationError) else None
-        status, message = _RESOLVE_REFUSALS.get(kind or "", (409, "该缴费当前不能处理"))
-        raise ApiError(status, kind or "CANNOT_RESOLVE", message, None) from None
-    except RPCError:
-        # The workflow has ended, or Temporal is away: nothing is in review either way.
-        if await state.temporal.healthy():
-            raise ApiError(409, "NOT_IN_REVIEW", _RESOLVE_REFUSALS["NOT_IN_REVIEW"][1]) from None
-        raise unavailable() from None
-    finally:
-        # Every attempt is audited, refused ones too; the note itself may name people.
-        async with state.sessions.begin() as db:
-            await audit.audit(
-                db,
-                actor=actor,
-                action=f"review.{body.action}",
-                subject=f"contribution:{contribution_id}",
-                detail={"note_length": len(body.note), "outcome": outcome},
-                at=utc_now(),
-            )
-    return from_workflow(view, payer)
+    return await operator.resolve_review(state, actor, contribution_id, body.action, body.note)
 
 
 @router.put("/policies/{year}", response_model=PolicyOut)
@@ -225,19 +111,7 @@ async def put_policy(
     year: int, document: Annotated[dict[str, Any], Body()], state: State, actor: Operator
 ) -> PolicyOut:
     """Load or replace a year's policy; validated by domain.policy, audited by storage."""
-    policy = parse_policy(document)
-    if policy.year != year:
-        raise ApiError(422, "POLICY_YEAR_MISMATCH", "缴费标准年度与地址中的年度不一致", "year")
-    async with state.sessions.begin() as db:
-        await policies.put_policy_document(
-            db,
-            year,
-            policy.model_dump(mode="json"),
-            policy.provisional,
-            actor,
-            insurance=policy.insurance,
-            at=utc_now(),
-        )
+    policy = await operator.put_policy(state, actor, year, document)
     return PolicyOut(
         year=policy.year,
         insurance=policy.insurance.value,

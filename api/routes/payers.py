@@ -6,10 +6,10 @@ from fastapi import APIRouter, Depends
 from pydantic import BaseModel
 
 from api.auth import CurrentPerson
-from api.options import PayerOptions, payer_options
-from api.people import IdentityBody, PersonOut, identify, person_out, resolve_payer
-from api.rate_limit import rate_limit
+from api.middleware.rate_limit import rate_limit
 from api.state import State
+from services.options import PayerOptions, options_for
+from services.people import IdentityBody, PersonOut, look_up
 
 router = APIRouter(prefix="/api/v1/payers", tags=["payer"])
 
@@ -26,15 +26,11 @@ class LookupOut(BaseModel):
 )
 async def lookup(body: IdentityBody, state: State, me: CurrentPerson) -> LookupOut:
     """The person to pay for; the same 422/401 answers as sign-in."""
-    async with state.sessions() as db:
-        person = await identify(db, body)
-        shown = await person_out(db, person)
+    person, shown = await look_up(state, body)
     return LookupOut(payer_ref=person.payer_ref, person=shown)
 
 
 @router.get("/{payer_ref}/options", response_model=PayerOptions)
 async def options(payer_ref: str, state: State, me: CurrentPerson) -> PayerOptions:
     """Registrations, open months, arrears, grades and the year's policy flags."""
-    async with state.sessions() as db:
-        person = await resolve_payer(db, payer_ref, me)
-        return await payer_options(db, person, state.today())
+    return await options_for(state, me, payer_ref)

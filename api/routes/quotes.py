@@ -2,24 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
 from api.auth import CurrentPerson
-from api.errors import month_in_flight
-from api.payer_facts import held_months, payer_facts
-from api.people import MAX_ID_TEXT, resolve_payer
 from api.state import State
-from api.timefmt import LocalDateTime, utc_now
-from domain.assessment import assess
-from domain.eligibility import check_months
-from domain.errors import MONTH_IN_FLIGHT, NOT_REGISTERED, DomainError
-from domain.months import Month
 from domain.vocabulary import Insurance
-from storage import quotes
-from storage.policy_book import load_policy_book
+from services.people import MAX_ID_TEXT
+from services.quotes import make_quote
+from services.timefmt import LocalDateTime
 
 router = APIRouter(prefix="/api/v1", tags=["payer"])
 
@@ -59,50 +50,19 @@ class QuoteOut(BaseModel):
 async def create_quote(body: QuoteIn, state: State, me: CurrentPerson) -> QuoteOut:
     """201 with the lines; 422 MONTH_NOT_OPEN / MONTH_ALREADY_PAID / NOT_ELIGIBLE / GRADE_UNKNOWN;
     409 MONTH_IN_FLIGHT with the contribution holding the month."""
-    today = state.today()
-    months = sorted(Month.parse(m) for m in body.months)
-    # Reads first, in a transaction of their own, so the write transaction below is short. The
-    # quote is advisory either way: the workflow checks and reserves the months when it starts.
-    async with state.sessions() as db:
-        person = await resolve_payer(db, body.payer_ref, me)
-        facts = await payer_facts(db, person, body.insurance)
-        if facts is None:
-            raise DomainError.of(NOT_REGISTERED)
-        book = await load_policy_book(db)
-        held = await held_months(db, person, body.insurance)
-    try:
-        check_months(facts, months, body.back_payment, today, book, held.paid, set(held.in_flight))
-    except DomainError as err:
-        if err.code == MONTH_IN_FLIGHT:
-            holder = next((held.in_flight[m] for m in months if m in held.in_flight), None)
-            raise month_in_flight(holder) from None
-        raise
-    assessment = assess(book, months, body.grade, today)
-    now = utc_now()
-    lines = [line.model_dump() for line in assessment.lines]
-    async with state.sessions.begin() as db:
-        quote = await quotes.add_quote(
-            db,
-            person_id=person.id,
-            requested_by_person_id=me.id,
-            insurance=body.insurance,
-            months=[str(m) for m in months],
-            grade=body.grade,
-            back_payment=body.back_payment,
-            lines=lines,
-            total_fen=assessment.total_fen,
-            created_at=now,
-            expires_at=now + timedelta(minutes=state.settings.quote_ttl_minutes),
-        )
+    quoted = await make_quote(
+        state, me, body.payer_ref, body.insurance, body.months, body.back_payment, body.grade
+    )
+    quote = quoted.quote
     return QuoteOut(
         quote_id=quote.id,
-        payer_ref=person.payer_ref,
+        payer_ref=quoted.payer.payer_ref,
         insurance=body.insurance.value,
         months=quote.months,
         grade=quote.grade,
         back_payment=quote.back_payment,
-        lines=[QuoteLineOut(**line) for line in lines],
+        lines=[QuoteLineOut(**line) for line in quote.lines],
         total_fen=quote.total_fen,
         expires_at=quote.expires_at,
-        provisional=assessment.provisional,
+        provisional=quoted.provisional,
     )

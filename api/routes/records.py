@@ -9,15 +9,13 @@ from fastapi import APIRouter, Depends, Path, Query
 from pydantic import BaseModel
 
 from api.auth import CurrentPerson
-from api.errors import ApiError
-from api.people import MAX_ID_TEXT, MAX_NAME_TEXT, IdentityBody, identify
-from api.periods import period
-from api.rate_limit import rate_limit
+from api.middleware.rate_limit import rate_limit
 from api.state import State
-from api.timefmt import LocalDateTime
-from domain.identity import mask_name
 from domain.vocabulary import INSURANCE_LABELS, STATUS_LABELS, ContributionStatus
-from storage import contributions, persons
+from services.people import MAX_ID_TEXT, MAX_NAME_TEXT
+from services.records import record_details as record_details_of
+from services.records import records_of
+from services.timefmt import LocalDateTime
 from storage.contributions import RecordRow
 from storage.models import MAX_INTEGER_ID
 
@@ -88,10 +86,6 @@ def _record_out(row: RecordRow) -> RecordOut:
     )
 
 
-def record_not_found() -> ApiError:
-    return ApiError(404, "RECORD_NOT_FOUND", "未找到该缴费记录", "record_id")
-
-
 Text = Annotated[str | None, Query(max_length=MAX_ID_TEXT)]
 
 
@@ -106,18 +100,8 @@ async def list_records(
     to_month: Annotated[str | None, Query(alias="to", max_length=16)] = None,
 ) -> list[RecordOut]:
     """The signed-in person's months this year by default; another person needs their trio."""
-    first, last = period(from_month, to_month, state.today())
-    given = {"id_type": id_type, "id_number": id_number, "name": name}
-    async with state.sessions() as db:
-        person = me
-        if any(given.values()):
-            missing = next((field for field, value in given.items() if not value), None)
-            if missing is not None:
-                raise ApiError(422, "VALIDATION_ERROR", "缺少必填项", missing)
-            person = await identify(
-                db, IdentityBody(id_type=id_type or "", id_number=id_number or "", name=name or "")
-            )
-        rows = await contributions.list_records(db, person.id, str(first), str(last))
+    trio = {"id_type": id_type, "id_number": id_number, "name": name}
+    rows = await records_of(state, me, trio, from_month, to_month)
     return [_record_out(row) for row in rows]
 
 
@@ -128,20 +112,11 @@ async def record_details(
     me: CurrentPerson,
 ) -> RecordDetailsOut:
     """One month's details: only for its person or whoever paid it (404 for anyone else)."""
-    async with state.sessions() as db:
-        row = await contributions.get_record(db, record_id)
-        if row is None:
-            raise record_not_found()
-        contribution = await contributions.get_contribution(db, row.contribution_id)
-        payer_of = contribution.requested_by_person_id if contribution is not None else None
-        if me.id not in (row.person_id, payer_of):
-            # The same 404 as an unknown id: never reveal that the record exists.
-            raise record_not_found()
-        person = await persons.get_person(db, row.person_id)
+    row, name_masked = await record_details_of(state, me, record_id)
     base = _record_out(row)
     return RecordDetailsOut(
         **base.model_dump(),
-        payer_name_masked=mask_name(person.name) if person is not None else "",
+        payer_name_masked=name_masked,
         payment=PaymentOut(out_trade_no=row.out_trade_no, transaction_id=row.transaction_id),
         posting=(
             PostingOut(posting_id=row.posting_id, state=row.posting_state.value)

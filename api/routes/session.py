@@ -5,10 +5,10 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends
 from pydantic import BaseModel
 
-from api.auth import start_session
-from api.people import IdentityBody, PersonOut, identify, person_out
-from api.rate_limit import rate_limit
+from api.middleware.rate_limit import rate_limit
 from api.state import State
+from services.people import IdentityBody, PersonOut
+from services.sessions import sign_in as sign_in_service
 
 router = APIRouter(prefix="/api/v1", tags=["payer"])
 
@@ -26,8 +26,5 @@ class SessionOut(BaseModel):
 )
 async def sign_in(body: IdentityBody, state: State) -> SessionOut:
     """200 {token, person}; 422 for a bad format; 401 IDENTITY_MISMATCH for any mismatch."""
-    async with state.sessions() as db:
-        person = await identify(db, body)
-        shown = await person_out(db, person)
-    token = await start_session(state, person)
+    token, shown = await sign_in_service(state, body)
     return SessionOut(token=token, person=shown)

@@ -9,10 +9,10 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 
 from adapters.payments.wechatpay.callback import CallbackRejected, VerifiedCallback
-from api.errors import log_unexpected
-from api.notifications import accept_payment_notification
-from api.state import AppState, State
-from storage import payments
+from api.state import State
+from services.context import AppState
+from services.errors import log_unexpected
+from services.notifications import Intake, intake_callback
 
 router = APIRouter(tags=["payments"])
 log = logging.getLogger("shebao.api.wechatpay_notify")
@@ -52,22 +52,15 @@ async def wechatpay_notify(request: Request, state: State) -> Response:
         return _fail(500, "处理失败")
 
 
+_ANSWERS: dict[Intake, tuple[int, str]] = {
+    Intake.ORDER_TOTAL_MISMATCH: (400, "订单金额不符"),
+    Intake.TEMPORAL_UNAVAILABLE: (503, "系统繁忙"),
+    Intake.RETRY_LATER: (503, "暂时无法处理"),
+}
+
+
 async def _process(state: AppState, verified: VerifiedCallback) -> Response:
-    n = verified.notification
-    async with state.sessions() as db:
-        payment = await payments.get_payment(db, n.out_trade_no)
-    if payment is not None and verified.order_total_fen != payment.amount_fen:
-        log.error(
-            "callback %s: order total %d differs from our order %s (%d)",
-            n.event_id,
-            verified.order_total_fen,
-            n.out_trade_no,
-            payment.amount_fen,
-        )
-        return _fail(400, "订单金额不符")
-    client = await state.temporal.connect()
-    if client is None:
-        return _fail(503, "系统繁忙")
-    if not await accept_payment_notification(state.sessions, client, n):
-        return _fail(503, "暂时无法处理")
+    outcome = await intake_callback(state, verified.notification, verified.order_total_fen)
+    if outcome in _ANSWERS:
+        return _fail(*_ANSWERS[outcome])
     return Response(status_code=204)

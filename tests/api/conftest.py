@@ -148,9 +148,17 @@ class ApiStack:
         )
 
 
+@pytest.fixture(scope="module")
+def api_settings() -> dict[str, Any]:
+    """Settings a test module changes for its stack (override the fixture in the module)."""
+    return {}
+
+
 @pytest_asyncio.fixture(scope="module", loop_scope="session")
 async def api(
-    dev_env: WorkflowEnvironment, tmp_path_factory: pytest.TempPathFactory
+    dev_env: WorkflowEnvironment,
+    tmp_path_factory: pytest.TempPathFactory,
+    api_settings: dict[str, Any],
 ) -> AsyncIterator[ApiStack]:
     """The app in its lifespan, a worker on a task queue of its own, fresh databases."""
     tmp: Path = tmp_path_factory.mktemp("api")
@@ -173,7 +181,7 @@ async def api(
         posting_poll_interval_s=1,
         treasury_poll_interval_s=1,
         refund_poll_interval_s=1,
-    )
+    ).model_copy(update=api_settings)
     async with (
         app_and_worker(dev_env.client, settings, reconciliation=True) as deployed,
         app_client(deployed.app) as http,

@@ -16,8 +16,8 @@ import pytest
 import pytest_asyncio
 from pypdf import PdfReader
 
-from api.captchas import answer_hash
 from domain.months import Month
+from services.captchas import answer_hash
 from storage import captchas
 from tests.api.conftest import ApiStack, Payer
 from tests.api.seeding import posting_contribution

@@ -1,19 +1,17 @@
-"""A contribution with a payment order is read from storage, with the view the workflow gives."""
+"""Every status read comes from storage: the same view as the workflow's, with Temporal away."""
 
 from __future__ import annotations
 
 from typing import Any
 
-import pytest
-from sqlalchemy import update
+import httpx
 
-import api.contribution_view as contribution_view
-from api.contribution_handles import query_view
-from api.contribution_view import from_workflow
 from domain.vocabulary import ContributionStatus
+from services.contribution_view import contribution_out
 from storage import persons
-from storage.models import Payment
 from tests.api.conftest import ApiStack, Payer
+from tests.api.reading import without_temporal
+from tests.support import this_month
 from workflows.contract import ContributionView, workflow_id
 from workflows.contribution import ContributionWorkflow
 
@@ -33,69 +31,70 @@ async def _completed(api: ApiStack) -> tuple[Payer, str]:
     return payer, started["contribution_id"]
 
 
-@pytest.fixture
-def workflow_asked(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """The contributions whose workflow the status route queries from now on."""
-    asked: list[str] = []
-
-    async def spy(client: Any, contribution_id: str) -> ContributionView | None:
-        asked.append(contribution_id)
-        return await query_view(client, contribution_id)
-
-    monkeypatch.setattr(contribution_view, "query_view", spy)
-    return asked
+async def _read(http: httpx.AsyncClient, payer: Payer, contribution_id: str) -> dict[str, Any]:
+    r = await http.get(f"/api/v1/contributions/{contribution_id}", headers=payer.auth)
+    assert r.status_code == 200, r.text
+    return dict(r.json())
 
 
-async def _read_afresh(
-    api: ApiStack, workflow_asked: list[str], payer: Payer, contribution_id: str
-) -> dict[str, Any]:
-    """The status route's answer, with the workflows it asked counted from this read only."""
-    workflow_asked.clear()
-    return await api.status(payer, contribution_id)
-
-
-async def test_a_completed_contribution_is_read_without_replaying_its_workflow(
-    api: ApiStack, workflow_asked: list[str]
-) -> None:
+async def test_a_completed_contribution_is_read_with_temporal_away(api: ApiStack) -> None:
     payer, contribution_id = await _completed(api)
-    view = await _read_afresh(api, workflow_asked, payer, contribution_id)
+    async with without_temporal(api) as http:
+        view = await _read(http, payer, contribution_id)
     assert view["status"] == "COMPLETED"
     assert view["certificate_ready"] is True
-    assert workflow_asked == []
 
 
-async def test_an_unpaid_contribution_is_read_from_storage_with_its_cashier(
-    api: ApiStack, workflow_asked: list[str]
+async def test_an_unpaid_contribution_is_read_with_its_cashier_and_temporal_away(
+    api: ApiStack,
 ) -> None:
     payer = await api.register()
     started = await api.quote_and_start(payer)
-    view = await _read_afresh(api, workflow_asked, payer, started["contribution_id"])
+    async with without_temporal(api) as http:
+        view = await _read(http, payer, started["contribution_id"])
     assert view["status"] == "AWAITING_PAYMENT"
     assert view["payment"]["cashier_url"] == started["payment"]["cashier_url"]
-    assert workflow_asked == []
 
 
-async def test_an_order_stored_without_its_cashier_url_asks_the_workflow(
-    api: ApiStack, workflow_asked: list[str]
-) -> None:
-    """Orders created before payments kept their cashier URL (migration 0004)."""
+async def test_a_month_in_flight_names_its_holder_with_temporal_away(api: ApiStack) -> None:
+    """The holder was only the workflow's; verify_and_reserve now stores it with REJECTED."""
     payer = await api.register()
-    started = await api.quote_and_start(payer)
-    async with api.sessions.begin() as db:
-        await db.execute(
-            update(Payment)
-            .where(Payment.out_trade_no == started["payment"]["out_trade_no"])
-            .values(cashier_url=None)
-        )
-    view = await _read_afresh(api, workflow_asked, payer, started["contribution_id"])
-    assert view["payment"]["cashier_url"] == started["payment"]["cashier_url"]
-    assert workflow_asked == [started["contribution_id"]]
+    # Two quotes before either starts: the second start finds the month taken by the first.
+    first = await api.quote(payer, [this_month()])
+    second = await api.quote(payer, [this_month()])
+    assert first.status_code == second.status_code == 201
+    holder = await api.start(payer, first.json()["quote_id"])
+    assert holder.status_code == 201, holder.text
+    refused = await api.start(payer, second.json()["quote_id"])
+    assert refused.status_code == 409, refused.text
+    holder_id = holder.json()["contribution_id"]
+    assert refused.json()["contribution_id"] == holder_id
+    listed = await api.http.get(
+        "/api/v1/operator/contributions", params={"status": "REJECTED"}, headers=api.operator
+    )
+    rejected = [
+        row["contribution_id"] for row in listed.json() if row["payer_ref"] == payer.payer_ref
+    ]
+    assert len(rejected) == 1
+    async with without_temporal(api) as http:
+        view = await _read(http, payer, rejected[0])
+    assert view["status"] == "REJECTED"
+    assert view["reject_reason"] == "MONTH_IN_FLIGHT"
+    assert view["holder_contribution_id"] == holder_id
+    await _assert_stored_view_is_the_workflows(api, payer, rejected[0])
 
 
 async def test_the_stored_view_of_an_unpaid_contribution_is_the_workflows(api: ApiStack) -> None:
     payer = await api.register()
     started = await api.quote_and_start(payer)
     await _assert_stored_view_is_the_workflows(api, payer, started["contribution_id"])
+
+
+async def test_the_stored_view_of_a_completed_contribution_is_the_workflows(
+    api: ApiStack,
+) -> None:
+    payer, contribution_id = await _completed(api)
+    await _assert_stored_view_is_the_workflows(api, payer, contribution_id)
 
 
 async def _assert_stored_view_is_the_workflows(
@@ -107,17 +106,10 @@ async def _assert_stored_view_is_the_workflows(
     async with api.sessions() as db:
         person = await persons.get_person(db, payer.person_id)
     assert person is not None
-    asked = from_workflow(view, person).model_dump(mode="json")
+    asked = contribution_out(view, person).model_dump(mode="json")
     # Timeline times differ by how long each step took (the row is written as the step begins,
     # the workflow notes the status once it returns); the statuses themselves are the same.
     assert [t["status"] for t in stored.pop("timeline")] == [
         t["status"] for t in asked.pop("timeline")
     ]
     assert stored == asked
-
-
-async def test_the_stored_view_of_a_completed_contribution_is_the_workflows(
-    api: ApiStack,
-) -> None:
-    payer, contribution_id = await _completed(api)
-    await _assert_stored_view_is_the_workflows(api, payer, contribution_id)

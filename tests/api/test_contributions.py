@@ -7,8 +7,8 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from api.contribution_start import request_hash
 from domain.vocabulary import Channel, ContributionStatus
+from services.contribution_start import request_hash
 from storage import idempotency
 from tests.api.conftest import ApiStack
 from tests.support import this_month

@@ -6,8 +6,8 @@ import uuid
 from datetime import UTC, datetime
 
 from adapters.payments.interface import EVENT_TRANSACTION_SUCCESS, PaymentNotification
-from api.notifications import accept_payment_notification
 from domain.vocabulary import TradeState
+from services.notifications import accept_payment_notification
 from storage import payments
 from tests.api.conftest import ApiStack
 

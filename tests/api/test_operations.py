@@ -18,8 +18,8 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from api.app import create_app
-from api.errors import ApiError
 from observability import log_startup, masked_handler
+from services.errors import ServiceError
 from settings import Settings
 from storage.db import make_engine, make_sessionmaker, upgrade_database
 from tests.api.conftest import OPERATOR_TOKEN, ApiStack
@@ -262,7 +262,7 @@ def test_settings_repr_and_startup_log_hold_no_secret(caplog: pytest.LogCaptureF
 
 
 def test_rate_limited_is_an_api_error_with_the_envelope() -> None:
-    from api.rate_limit import RateLimited
+    from api.middleware.rate_limit import RateLimited
 
     err = RateLimited(7)
-    assert isinstance(err, ApiError) and err.body()["code"] == "RATE_LIMITED"
+    assert isinstance(err, ServiceError) and err.body()["code"] == "RATE_LIMITED"

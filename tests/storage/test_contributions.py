@@ -151,19 +151,41 @@ async def test_set_status_records_the_given_fields_and_keeps_the_others(
     assert history[1].detail == "order created"
 
 
-async def test_a_rejection_keeps_its_reason(
+async def test_a_rejection_keeps_its_reason_and_the_holder(
     sessionmaker: async_sessionmaker[AsyncSession],
 ) -> None:
     person = await make_person(sessionmaker)
     await make_contribution(sessionmaker, person, "c-r", ["2026-01"])
     async with sessionmaker.begin() as session:
         await set_status(
-            session, "c-r", S.REJECTED, later(1), reject_reason=RejectReason.MONTH_IN_FLIGHT
+            session,
+            "c-r",
+            S.REJECTED,
+            later(1),
+            reject_reason=RejectReason.MONTH_IN_FLIGHT,
+            holder_contribution_id="c-holder",
         )
     async with sessionmaker() as session:
         contribution = await get_contribution(session, "c-r")
     assert contribution is not None
     assert contribution.reject_reason == RejectReason.MONTH_IN_FLIGHT
+    assert contribution.holder_contribution_id == "c-holder"
+
+
+async def test_a_review_keeps_its_reason_after_the_operator_resolves_it(
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    person = await make_person(sessionmaker)
+    await make_contribution(sessionmaker, person, "c-m", ["2026-01"])
+    async with sessionmaker.begin() as session:
+        await set_status(session, "c-m", S.MANUAL_REVIEW, later(1), review_reason="退款状态 CLOSED")
+        # Like the workflow's query: the reason stays once the review is over.
+        await set_status(session, "c-m", S.REFUNDED, later(2))
+    async with sessionmaker() as session:
+        contribution = await get_contribution(session, "c-m")
+    assert contribution is not None
+    assert contribution.status == S.REFUNDED
+    assert contribution.review_reason == "退款状态 CLOSED"
 
 
 async def test_setting_the_status_of_an_unknown_contribution_fails(

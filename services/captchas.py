@@ -12,9 +12,9 @@ from datetime import datetime, timedelta
 
 from captcha.image import ImageCaptcha
 
-from api.errors import ApiError
-from api.state import AppState
-from api.timefmt import utc_now
+from services.context import AppState
+from services.errors import ServiceError
+from services.timefmt import utc_now
 from storage import captchas
 
 # No look-alikes (0/O, 1/I/L): the answer is typed on a phone from a distorted image.
@@ -51,8 +51,8 @@ def _png_data_url(answer: str) -> str:
     return "data:image/png;base64," + base64.b64encode(png).decode()
 
 
-def captcha_invalid(message: str = "验证码不正确，请重新输入") -> ApiError:
-    return ApiError(422, "CAPTCHA_INVALID", message, "captcha_answer")
+def captcha_invalid(message: str = "验证码不正确，请重新输入") -> ServiceError:
+    return ServiceError(422, "CAPTCHA_INVALID", message, "captcha_answer")
 
 
 async def issue(state: AppState, client_ip: str) -> IssuedCaptcha:
@@ -62,7 +62,7 @@ async def issue(state: AppState, client_ip: str) -> IssuedCaptcha:
     async with state.sessions.begin() as db:
         recent = await captchas.issued_since(db, key, now - _RATE_WINDOW)
     if recent >= state.settings.captcha_per_minute:
-        raise ApiError(
+        raise ServiceError(
             429, "TOO_MANY_REQUESTS", "获取验证码过于频繁，请稍后再试", None, retry_after_s=60
         )
     answer = new_answer()

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from api.metrics import install_metrics
-from api.rate_limit import install_rate_limiting
-from api.request_id import RequestIdMiddleware
+from api.middleware.metrics import install_metrics
+from api.middleware.rate_limit import install_rate_limiting
+from api.middleware.request_id import RequestIdMiddleware
+from api.middleware.security_headers import SecurityHeadersMiddleware
 from api.routes import codec
-from api.security_headers import SecurityHeadersMiddleware
 from settings import Settings
 
 

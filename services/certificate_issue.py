@@ -8,11 +8,6 @@ from datetime import date, datetime
 
 from sqlalchemy.exc import IntegrityError
 
-from api.certificate_pdf import CertificateDoc, CertificateLine, render_certificate
-from api.cjk_fonts import FontsMissing, cjk_fonts
-from api.errors import ApiError, log_unexpected
-from api.state import AppState
-from api.timefmt import SHANGHAI, utc_now
 from domain.certificate import (
     FEE_TYPE,
     new_certificate_no,
@@ -24,6 +19,13 @@ from domain.certificate import (
 from domain.identity import mask_id
 from domain.months import Month
 from domain.vocabulary import ID_TYPE_LABELS, INSURANCE_LABELS, PAID_STATUSES, Insurance
+from services.captchas import check
+from services.certificate_pdf import CertificateDoc, CertificateLine, render_certificate
+from services.cjk_fonts import FontsMissing, cjk_fonts
+from services.context import AppState
+from services.errors import ServiceError, log_unexpected
+from services.periods import period
+from services.timefmt import SHANGHAI, utc_now
 from storage import certificates, contributions, treasury
 from storage.models import Person
 
@@ -49,18 +51,36 @@ def verify_path(certificate_no: str) -> str:
     return f"/api/v1/certificates/{certificate_no}/verify"
 
 
-def nothing_to_certify() -> ApiError:
-    return ApiError(404, "NOTHING_TO_CERTIFY", "所选期间没有已缴费记录，无法开具完税证明", "from")
+def nothing_to_certify() -> ServiceError:
+    return ServiceError(
+        404, "NOTHING_TO_CERTIFY", "所选期间没有已缴费记录，无法开具完税证明", "from"
+    )
 
 
-def not_yet_in_treasury(expected: date | None) -> ApiError:
-    return ApiError(
+def not_yet_in_treasury(expected: date | None) -> ServiceError:
+    return ServiceError(
         409,
         "NOT_YET_IN_TREASURY",
         "社保费缴入国库后才能开具完税证明，请在预计入库日期后再查询",
         None,
         expected_date=expected.isoformat() if expected is not None else None,
     )
+
+
+async def issue_for_query(
+    state: AppState,
+    person: Person,
+    insurance: Insurance,
+    months: tuple[str | None, str | None],
+    captcha: tuple[str, str],
+) -> Issued:
+    """完税证明查询: the period checked, then the captcha spent, then the certificate issued.
+
+    Bad months are answered before the captcha is spent, so the payer can fix them and retry.
+    """
+    first, last = period(months[0], months[1], state.today())
+    await check(state, *captcha)
+    return await issue_certificate(state, person, insurance, first, last)
 
 
 async def issue_certificate(
@@ -106,7 +126,9 @@ async def issue_certificate(
         fonts = await asyncio.to_thread(cjk_fonts, state.settings.cjk_font_paths)
     except FontsMissing as exc:
         log_unexpected(exc, "certificate fonts")
-        raise ApiError(503, "CERTIFICATE_UNAVAILABLE", "暂时无法开具完税证明，请稍后再试") from None
+        raise ServiceError(
+            503, "CERTIFICATE_UNAVAILABLE", "暂时无法开具完税证明，请稍后再试"
+        ) from None
 
     for _ in range(_NUMBER_ATTEMPTS):
         number = new_certificate_no(issued_on)
@@ -162,4 +184,4 @@ async def issue_certificate(
                 {"month": row.month, "expected_date": row.expected_treasury_date} for row in pending
             ],
         )
-    raise ApiError(503, "CERTIFICATE_UNAVAILABLE", "暂时无法开具完税证明，请稍后再试")
+    raise ServiceError(503, "CERTIFICATE_UNAVAILABLE", "暂时无法开具完税证明，请稍后再试")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -10,12 +11,13 @@ from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 
 from adapters.payments.interface import PaymentNotification
-from api.timefmt import utc_now
+from services.context import AppState
+from services.timefmt import utc_now
 from storage import payments
 from workflows.contract import PaymentNotice, RefundNotice, workflow_id
 from workflows.contribution import ContributionWorkflow
 
-log = logging.getLogger("shebao.api.notifications")
+log = logging.getLogger("shebao.services.notifications")
 
 
 def _summary(n: PaymentNotification) -> dict[str, Any]:
@@ -103,3 +105,36 @@ async def accept_payment_notification(
         log.info("notification %s: workflow of %s already closed", n.event_id, n.out_trade_no)
     await _mark_processed(sessions, n.event_id)
     return True
+
+
+class Intake(StrEnum):
+    """What became of a verified callback; the provider's route turns it into its answer."""
+
+    DONE = "done"
+    ORDER_TOTAL_MISMATCH = "order_total_mismatch"
+    TEMPORAL_UNAVAILABLE = "temporal_unavailable"
+    RETRY_LATER = "retry_later"
+
+
+async def intake_callback(
+    state: AppState, notification: PaymentNotification, order_total_fen: int
+) -> Intake:
+    """A verified callback: the order's total checked against ours, then accepted."""
+    n = notification
+    async with state.sessions() as db:
+        payment = await payments.get_payment(db, n.out_trade_no)
+    if payment is not None and order_total_fen != payment.amount_fen:
+        log.error(
+            "callback %s: order total %d differs from our order %s (%d)",
+            n.event_id,
+            order_total_fen,
+            n.out_trade_no,
+            payment.amount_fen,
+        )
+        return Intake.ORDER_TOTAL_MISMATCH
+    client = await state.temporal.connect()
+    if client is None:
+        return Intake.TEMPORAL_UNAVAILABLE
+    if not await accept_payment_notification(state.sessions, client, n):
+        return Intake.RETRY_LATER
+    return Intake.DONE

@@ -9,8 +9,9 @@ from datetime import date
 from pydantic import BaseModel, Field
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.errors import ApiError
 from domain.identity import mask_id, mask_name, normalize_name, validate_id
+from services.context import AppState
+from services.errors import ServiceError
 from storage import persons
 from storage.models import Person, Registration
 
@@ -53,13 +54,13 @@ def registrations_out(rows: Iterable[Registration]) -> list[RegistrationOut]:
     ]
 
 
-def identity_mismatch() -> ApiError:
+def identity_mismatch() -> ServiceError:
     # The same answer whichever field is wrong: never reveal which part matched.
-    return ApiError(401, "IDENTITY_MISMATCH", "证件信息与参保登记信息不一致", None)
+    return ServiceError(401, "IDENTITY_MISMATCH", "证件信息与参保登记信息不一致", None)
 
 
-def payer_not_found() -> ApiError:
-    return ApiError(404, "PAYER_NOT_FOUND", "未找到缴费人", "payer_ref")
+def payer_not_found() -> ServiceError:
+    return ServiceError(404, "PAYER_NOT_FOUND", "未找到缴费人", "payer_ref")
 
 
 async def identify(session: AsyncSession, body: IdentityBody) -> Person:
@@ -70,6 +71,13 @@ async def identify(session: AsyncSession, body: IdentityBody) -> Person:
     if person is None or not hmac.compare_digest(person.name.encode(), name.encode()):
         raise identity_mismatch()
     return person
+
+
+async def look_up(state: AppState, body: IdentityBody) -> tuple[Person, PersonOut]:
+    """The person the trio names and how they are shown (sign-in, 代他人缴费)."""
+    async with state.sessions() as db:
+        person = await identify(db, body)
+        return person, await person_out(db, person)
 
 
 async def person_out(session: AsyncSession, person: Person) -> PersonOut:

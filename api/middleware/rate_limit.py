@@ -18,14 +18,15 @@ from dataclasses import dataclass, field
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
-from api.errors import ApiError, error_response
+from api.errors import error_response
+from services.errors import ServiceError
 
 WINDOW_S = 60.0
 # Keys with no hit for a window are dropped once there are this many, bounding memory.
 _SWEEP_AT = 10_000
 
 
-class RateLimited(ApiError):
+class RateLimited(ServiceError):
     """429 RATE_LIMITED; its handler adds Retry-After."""
 
     def __init__(self, retry_after_s: int) -> None:

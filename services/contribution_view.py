@@ -1,4 +1,4 @@
-"""One contribution as its payer sees it: from storage where its rows say all, else the workflow."""
+"""One contribution as its payer sees it, read from storage: the rows each step writes."""
 
 from __future__ import annotations
 
@@ -7,36 +7,24 @@ from datetime import date
 from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.contribution_handles import query_view
-from api.errors import ApiError
-from api.state import AppState
-from api.timefmt import LocalDateTime
 from domain.identity import mask_id, mask_name
 from domain.vocabulary import (
-    PAID_STATUSES,
     STATUS_LABELS,
-    TERMINAL_STATUSES,
     ContributionStatus,
 )
+from services.context import AppState
+from services.errors import ServiceError
+from services.timefmt import LocalDateTime
 from storage import contributions, payments, persons, postings, refunds, treasury
 from storage.models import Contribution, Person
-from workflows.contract import ContributionView
+from workflows.contract import (
+    ContributionView,
+    PaymentView,
+    RefundView,
+    TimelineEntry,
+)
 
 _MAX_ID_LENGTH = 40
-
-S = ContributionStatus
-# Statuses in which the rows the activities wrote are the whole view: awaiting payment once the
-# order's cashier URL is stored, and paid or later, or ended except rejected. The step that moves
-# a contribution into one of them writes the status with its payment order, payment, posting,
-# receipt or refund before the workflow enters it, and nothing that only the workflow holds (who
-# holds a month in flight, a review reason) shows in them. They are read from storage: a status
-# query waits behind the worker's tasks (over a second under load, docs/benchmarks.md (b)), and
-# on a closed workflow, or one the worker no longer caches (10,000 parked ones), it makes the
-# worker replay the whole history (its cost: docs/benchmarks.md (b)). The others (verifying,
-# rejected, manual review) still ask the workflow, whose answer is exact from the first moment.
-READ_FROM_STORAGE = (PAID_STATUSES | TERMINAL_STATUSES | {S.REFUNDING, S.AWAITING_PAYMENT}) - {
-    S.REJECTED
-}
 
 
 class TimelineOut(BaseModel):
@@ -92,8 +80,8 @@ class ContributionOut(BaseModel):
     review_reason: str | None
 
 
-def contribution_not_found() -> ApiError:
-    return ApiError(404, "CONTRIBUTION_NOT_FOUND", "未找到该缴费", None)
+def contribution_not_found() -> ServiceError:
+    return ServiceError(404, "CONTRIBUTION_NOT_FOUND", "未找到该缴费", None)
 
 
 def _label(status: ContributionStatus) -> str:
@@ -109,7 +97,8 @@ def _payer(person: Person) -> PayerOut:
     )
 
 
-def from_workflow(view: ContributionView, payer: Person) -> ContributionOut:
+def contribution_out(view: ContributionView, payer: Person) -> ContributionOut:
+    """The one builder of the payer's view, from what stored_view read."""
     p, r = view.payment, view.refund
     return ContributionOut(
         contribution_id=view.contribution_id,
@@ -153,9 +142,9 @@ def from_workflow(view: ContributionView, payer: Person) -> ContributionOut:
     )
 
 
-async def from_storage(db: AsyncSession, row: Contribution, payer: Person) -> ContributionOut:
-    """The rows the activities wrote: for settled statuses, or when the workflow is gone
-    (retention) or unreachable."""
+async def stored_view(db: AsyncSession, row: Contribution) -> ContributionView:
+    """The read model: a contribution as the rows its steps wrote, each in the step's own
+    transaction, say it is. Every status read comes from here, never from the workflow."""
     history = await contributions.status_history(db, row.id)
     orders = await payments.payments_for(db, row.id)
     refund_rows = await refunds.refunds_for(db, row.id)
@@ -163,44 +152,41 @@ async def from_storage(db: AsyncSession, row: Contribution, payer: Person) -> Co
     receipt = await treasury.get_receipt(db, row.id)
     order = orders[-1] if orders else None
     refund = refund_rows[-1] if refund_rows else None
-    return ContributionOut(
+    return ContributionView(
         contribution_id=row.id,
-        status=row.status.value,
-        status_label=_label(row.status),
-        timeline=[
-            TimelineOut(status=h.status.value, label=_label(h.status), at=h.at) for h in history
-        ],
-        payer=_payer(payer),
-        insurance=row.insurance.value,
+        status=row.status,
+        timeline=[TimelineEntry(status=h.status, at=h.at) for h in history],
+        insurance=row.insurance,
         months=list(row.months),
         total_fen=row.total_fen,
-        channel=row.channel.value,
-        payment=PaymentOut(
+        channel=row.channel,
+        payment=PaymentView(
             out_trade_no=order.out_trade_no,
-            channel=order.channel.value,
+            channel=order.channel,
             cashier_url=order.cashier_url,
             expires_at=order.expires_at,
-            trade_state=order.trade_state.value,
+            trade_state=order.trade_state,
             transaction_id=order.transaction_id,
             paid_at=order.paid_at,
         )
         if order is not None
         else None,
-        refund=RefundOut(
+        refund=RefundView(
             out_refund_no=refund.out_refund_no,
-            status=refund.status.value,
+            status=refund.status,
             amount_fen=refund.amount_fen,
             requested_at=refund.requested_at,
         )
         if refund is not None
         else None,
+        reject_reason=row.reject_reason,
+        holder_contribution_id=row.holder_contribution_id,
+        posting_state=posting.state if posting is not None else None,
+        posting_reason=posting.reason if posting is not None else None,
         expected_treasury_date=row.expected_treasury_date,
         treasury_date=receipt.treasury_date if receipt is not None else None,
         certificate_ready=row.status == ContributionStatus.COMPLETED,
-        reject_reason=row.reject_reason.value if row.reject_reason else None,
-        holder_contribution_id=None,
-        posting_state=posting.state.value if posting is not None else None,
-        review_reason=None,
+        review_reason=row.review_reason,
     )
 
 
@@ -238,16 +224,7 @@ async def _find(
 async def load_contribution(
     state: AppState, contribution_id: str, viewer: Person | None
 ) -> ContributionOut:
+    """GET one contribution: the row and its view in one read transaction."""
     async with state.sessions() as db:
         row, payer = await _find(db, contribution_id, viewer)
-        if row.status in READ_FROM_STORAGE:
-            # One transaction for the row and the view: no second one per status read.
-            stored = await from_storage(db, row, payer)
-            # An order created before cashier URLs were stored: the workflow has it.
-            if row.status != S.AWAITING_PAYMENT or (stored.payment and stored.payment.cashier_url):
-                return stored
-    view = await query_view(await state.temporal.connect(), contribution_id)
-    if view is not None:
-        return from_workflow(view, payer)
-    async with state.sessions() as db:
-        return await from_storage(db, row, payer)
+        return contribution_out(await stored_view(db, row), payer)

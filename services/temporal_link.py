@@ -8,15 +8,11 @@ from datetime import timedelta
 
 from temporalio.client import Client
 
-from api.errors import ApiError
+from services.errors import unavailable
 from settings import Settings
 from workflows.converter import connect
 
-log = logging.getLogger("shebao.api")
-
-
-def unavailable() -> ApiError:
-    return ApiError(503, "SERVICE_UNAVAILABLE", "服务暂不可用，请稍后再试", None)
+log = logging.getLogger("shebao.services.temporal_link")
 
 
 class TemporalLink:

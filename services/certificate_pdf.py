@@ -12,8 +12,8 @@ import segno
 from fpdf import FPDF
 from fpdf.fonts import TTFFont
 
-from api.cjk_fonts import FontFile
 from domain.money import chinese_capital_amount, fen_to_yuan_str
+from services.cjk_fonts import FontFile
 
 
 @dataclass(frozen=True, slots=True)

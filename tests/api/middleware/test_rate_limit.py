@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from api.rate_limit import SlidingWindowLimiter
+from api.middleware.rate_limit import SlidingWindowLimiter
 
 
 def test_window_refuses_past_the_limit_and_reopens_as_hits_age() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -24,6 +25,10 @@ class HeldMonths:
     def taken(self) -> set[Month]:
         return set(self.paid) | set(self.in_flight)
 
+    def holder_of(self, months: Iterable[Month]) -> str | None:
+        """The contribution holding the first of these months in flight (told to the payer)."""
+        return next((self.in_flight[m] for m in months if m in self.in_flight), None)
+
 
 async def payer_facts(db: AsyncSession, person: Person, insurance: Insurance) -> PayerFacts | None:
     """What the registry says; None when the person is not registered for the insurance."""
@@ -42,12 +47,16 @@ def facts_of(person: Person, registration: Registration | None) -> PayerFacts | 
     )
 
 
-async def held_months(db: AsyncSession, person: Person, insurance: Insurance) -> HeldMonths:
+async def held_months(
+    db: AsyncSession, person: Person, insurance: Insurance, *, excluding: str | None = None
+) -> HeldMonths:
+    """The person's months held by contributions (other than `excluding`, the one asking)."""
     held = await contributions.held_months(db, person.id, insurance)
-    paid = frozenset(Month.parse(m) for m, (_, status) in held.items() if status in PAID_STATUSES)
+    others = {m: v for m, v in held.items() if v[0] != excluding}
+    paid = frozenset(Month.parse(m) for m, (_, status) in others.items() if status in PAID_STATUSES)
     in_flight = {
         Month.parse(m): holder
-        for m, (holder, status) in held.items()
+        for m, (holder, status) in others.items()
         if status not in PAID_STATUSES
     }
     return HeldMonths(paid=paid, in_flight=in_flight)

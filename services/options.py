@@ -7,14 +7,15 @@ from datetime import date
 from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.payer_facts import facts_of, held_months
-from api.people import RegistrationOut, registrations_out
 from domain.assessment import assess
 from domain.eligibility import arrears, open_months
 from domain.errors import DomainError
 from domain.months import Month
 from domain.policy import PolicyBook
 from domain.vocabulary import Insurance
+from services.context import AppState
+from services.payer_facts import facts_of, held_months
+from services.people import RegistrationOut, registrations_out, resolve_payer
 from storage import persons
 from storage.models import Person
 from storage.policy_book import load_policy_book
@@ -61,6 +62,13 @@ def _priced_arrear(book: PolicyBook, month: Month, today: date) -> ArrearsMonthO
     return ArrearsMonthOut(
         month=str(month), grade=grade, amount_fen=line.amount_fen, interest_fen=line.interest_fen
     )
+
+
+async def options_for(state: AppState, me: Person, payer_ref: str) -> PayerOptions:
+    """缴费信息确认 for the signed-in person (`me`) or the payer a PayerRef names."""
+    async with state.sessions() as db:
+        person = await resolve_payer(db, payer_ref, me)
+        return await payer_options(db, person, state.today())
 
 
 async def payer_options(

@@ -13,14 +13,12 @@ from prometheus_client import (
     Histogram,
     generate_latest,
 )
-from sqlalchemy import func, select
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.auth import Operator
-from api.request_id import route_template
+from api.middleware.request_id import route_template
 from api.state import State
-from domain.vocabulary import ContributionStatus
-from storage.models import Contribution
+from services.operator import contributions_by_status
 
 
 class ApiMetrics:
@@ -84,15 +82,8 @@ router = APIRouter(tags=["operations"])
 async def metrics(request: Request, state: State, _: Operator) -> Response:
     """Prometheus text format; scrape with the operator token as bearer credentials."""
     collected: ApiMetrics = request.app.state.metrics
-    async with state.sessions() as db:
-        rows = (
-            await db.execute(
-                select(Contribution.status, func.count()).group_by(Contribution.status)
-            )
-        ).all()
-    counts = {str(status): int(n) for status, n in rows}
-    for status in ContributionStatus:
-        collected.contributions.labels(status.value).set(counts.get(status.value, 0))
+    for status, n in (await contributions_by_status(state)).items():
+        collected.contributions.labels(status.value).set(n)
     return Response(generate_latest(collected.registry), media_type=CONTENT_TYPE_LATEST)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from api.signed_in import SignedInCache
+from services.signed_in import SignedInCache
 from storage.models import Person
 
 NOW = datetime(2026, 6, 1, 8, 0, tzinfo=UTC)

@@ -13,11 +13,11 @@ import pytest
 from PIL import Image
 from pypdf import PdfReader
 
-from api import cjk_fonts as fonts_module
-from api.certificate_pdf import CertificateDoc, CertificateLine, render_certificate
-from api.cjk_fonts import FontFile, FontsMissing, _discovered, cjk_fonts, parse_font_spec
 from domain.certificate import FEE_TYPE, period_text, tax_authority
 from domain.months import Month
+from services import cjk_fonts as fonts_module
+from services.certificate_pdf import CertificateDoc, CertificateLine, render_certificate
+from services.cjk_fonts import FontFile, FontsMissing, _discovered, cjk_fonts, parse_font_spec
 
 VERIFY_URL = "http://127.0.0.1:8000/api/v1/certificates/SB2026112700000001/verify?code=ABCDEFGHJK"
 

@@ -18,15 +18,15 @@ from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError
 
-from api.contribution_handles import UPDATE_TIMEOUT, query_view
-from api.errors import ApiError, domain_error, month_in_flight
-from api.state import AppState
-from api.temporal_link import unavailable
-from api.timefmt import local_iso, utc_now
 from domain.errors import MESSAGES, DomainError
 from domain.vocabulary import Channel, ContributionStatus, RejectReason
+from services.context import AppState
+from services.contribution_handles import UPDATE_TIMEOUT
+from services.contribution_view import stored_view
+from services.errors import ServiceError, domain_error, month_in_flight, unavailable
+from services.timefmt import local_iso, utc_now
 from settings import Settings
-from storage import idempotency, persons, quotes
+from storage import contributions, idempotency, persons, quotes
 from storage.models import Person, Quote
 from workflows import search_attributes as sa
 from workflows.cleartext import ClearText
@@ -40,7 +40,7 @@ from workflows.contract import (
 )
 from workflows.contribution import ContributionWorkflow
 
-log = logging.getLogger("shebao.api")
+log = logging.getLogger("shebao.services.contribution_start")
 
 SCOPE = "contributions"
 MAX_KEY_LENGTH = 128
@@ -80,29 +80,29 @@ def timings(settings: Settings) -> Timings:
 
 def check_key(key: str | None) -> str:
     if key is None or not key.strip():
-        raise ApiError(
+        raise ServiceError(
             422, "IDEMPOTENCY_KEY_REQUIRED", "缺少Idempotency-Key请求头", "Idempotency-Key"
         )
     key = key.strip()
     if len(key) > MAX_KEY_LENGTH or not key.isascii() or not key.isprintable():
-        raise ApiError(
+        raise ServiceError(
             422, "IDEMPOTENCY_KEY_INVALID", "Idempotency-Key格式不正确", "Idempotency-Key"
         )
     return key
 
 
-def rejection(reason: str, holder: str | None) -> ApiError:
+def rejection(reason: str, holder: str | None) -> ServiceError:
     """A workflow's refusal (reject reason or end status) as the API error."""
     if reason == RejectReason.MONTH_IN_FLIGHT:
         return month_in_flight(holder)
     if reason in _REJECT_MESSAGES:
         status, message = _REJECT_MESSAGES[reason]
-        return ApiError(status, reason, message, None)
+        return ServiceError(status, reason, message, None)
     if reason in MESSAGES:
         return domain_error(DomainError.of(reason))
     # A status, not a reject reason: the workflow ended (cancelled, expired) without an order.
     log.info("start answered with the workflow's end status %s", reason)
-    return ApiError(409, "ALREADY_FINISHED", "该缴费已结束", None)
+    return ServiceError(409, "ALREADY_FINISHED", "该缴费已结束", None)
 
 
 def _order_body(contribution_id: str, order: PaymentOrder, total_fen: int) -> dict[str, Any]:
@@ -137,6 +137,15 @@ def _from_view(view: ContributionView) -> tuple[int, dict[str, Any]]:
     return err.status_code, err.body()
 
 
+async def start_contribution(
+    state: AppState, me: Person, key: str | None, quote_id: str, channel: Channel
+) -> tuple[int, dict[str, Any]]:
+    """POST /contributions: the answer's status and body, the same for every replay of the key."""
+    checked = check_key(key)
+    client = await state.temporal.client()
+    return await ContributionStarter(state, client).start(me, checked, quote_id, channel)
+
+
 class ContributionStarter:
     """One POST /contributions: replay, or start the workflow and remember the answer."""
 
@@ -162,7 +171,7 @@ class ContributionStarter:
         # (update-with-start is idempotent); the quote's expiry was checked by that attempt.
         fresh = record.contribution_id == candidate
         if record.scope != SCOPE or record.request_hash != digest:
-            raise ApiError(
+            raise ServiceError(
                 422, "IDEMPOTENCY_KEY_REUSED", "该Idempotency-Key已用于其他请求", "Idempotency-Key"
             )
         if record.response is not None and record.status_code is not None:
@@ -172,7 +181,7 @@ class ContributionStarter:
             status, body = await self._run(
                 me, contribution_id, quote_id, channel, check_expiry=fresh
             )
-        except ApiError as err:
+        except ServiceError as err:
             if err.status_code >= 500 and err.code != RejectReason.PAYMENT_CHANNEL_REFUSED:
                 raise  # transient: the client may retry with the same key
             status, body = err.status_code, err.body()
@@ -193,9 +202,11 @@ class ContributionStarter:
             quote = await quotes.get_quote(db, quote_id)
             payer = await persons.get_person(db, quote.person_id) if quote is not None else None
         if quote is None or payer is None:
-            raise ApiError(404, "QUOTE_NOT_FOUND", "未找到应缴费额确认信息，请重新确认", "quote_id")
+            raise ServiceError(
+                404, "QUOTE_NOT_FOUND", "未找到应缴费额确认信息，请重新确认", "quote_id"
+            )
         if check_expiry and quote.expires_at <= utc_now():
-            raise ApiError(422, "QUOTE_EXPIRED", "应缴费额确认已过期，请重新确认", "quote_id")
+            raise ServiceError(422, "QUOTE_EXPIRED", "应缴费额确认已过期，请重新确认", "quote_id")
         inp = self._input(me, payer, quote, contribution_id, channel)
         return await self._update_with_start(inp)
 
@@ -251,9 +262,12 @@ class ContributionStarter:
                 )
                 raise rejection(cause.type, holder) from None
             log.error("payment_details failed without a reason: %s", type(cause).__name__)
-            raise ApiError(500, "INTERNAL_ERROR", "系统繁忙，请稍后再试") from None
+            raise ServiceError(500, "INTERNAL_ERROR", "系统繁忙，请稍后再试") from None
         except WorkflowAlreadyStartedError:
-            view = await query_view(self._client, inp.contribution_id)
+            # A late replay of a closed run: its outcome is in storage, as every status is.
+            async with self._state.sessions() as db:
+                row = await contributions.get_contribution(db, inp.contribution_id)
+                view = await stored_view(db, row) if row is not None else None
             if view is None:
                 raise unavailable() from None
             return _from_view(view)

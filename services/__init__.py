@@ -1,0 +1,1 @@
+"""The use cases: sign in, options, quote, start, cancel, status, records, certificates."""

@@ -1,0 +1,60 @@
+"""社保费申报查询: a person's contribution months in a period, and one month's details."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from domain.identity import mask_name
+from services.context import AppState
+from services.errors import ServiceError
+from services.people import IdentityBody, identify
+from services.periods import period
+from storage import contributions, persons
+from storage.contributions import RecordRow
+from storage.models import Person
+
+
+def record_not_found() -> ServiceError:
+    return ServiceError(404, "RECORD_NOT_FOUND", "未找到该缴费记录", "record_id")
+
+
+async def records_of(
+    state: AppState,
+    me: Person,
+    trio: Mapping[str, str | None],
+    from_month: str | None,
+    to_month: str | None,
+) -> Sequence[RecordRow]:
+    """The signed-in person's months (this year by default); another person needs their trio
+    (id_type, id_number, name), all three or none."""
+    first, last = period(from_month, to_month, state.today())
+    async with state.sessions() as db:
+        person = me
+        if any(trio.values()):
+            missing = next((field for field, value in trio.items() if not value), None)
+            if missing is not None:
+                raise ServiceError(422, "VALIDATION_ERROR", "缺少必填项", missing)
+            person = await identify(
+                db,
+                IdentityBody(
+                    id_type=trio["id_type"] or "",
+                    id_number=trio["id_number"] or "",
+                    name=trio["name"] or "",
+                ),
+            )
+        return await contributions.list_records(db, person.id, str(first), str(last))
+
+
+async def record_details(state: AppState, me: Person, record_id: int) -> tuple[RecordRow, str]:
+    """One month and its person's masked name: only for that person or whoever paid it (404
+    for anyone else, the same as an unknown id: never reveal that the record exists)."""
+    async with state.sessions() as db:
+        row = await contributions.get_record(db, record_id)
+        if row is None:
+            raise record_not_found()
+        contribution = await contributions.get_contribution(db, row.contribution_id)
+        payer_of = contribution.requested_by_person_id if contribution is not None else None
+        if me.id not in (row.person_id, payer_of):
+            raise record_not_found()
+        person = await persons.get_person(db, row.person_id)
+    return row, mask_name(person.name) if person is not None else ""

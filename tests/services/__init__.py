@@ -1,0 +1,1 @@
+"""Tests of the service layer (use cases over storage, Temporal and adapters)."""
