@@ -46,7 +46,7 @@ def uvicorn_options(settings: Settings) -> dict[str, Any]:
         "forwarded_allow_ips": settings.forwarded_allow_ips,
         # uvicorn's default closes a connection idle for 5 s. A payer reading a page pauses
         # about that long, and a request sent as the server closes is lost in transit
-        # (bench/api_latency.py with 5 s think time: 1-2 transport errors per run). 75 s is
+        # (seen as transport errors by bench/api_latency.py, docs/benchmarks.md). 75 s is
         # nginx's keepalive_timeout; idle connections cost only a socket.
         "timeout_keep_alive": 75,
     }

@@ -16,15 +16,11 @@ from services.timefmt import local_iso, utc_now
 from storage import audit
 from storage import reconciliation as repo
 from storage.models import ReconciliationReportRow
+from workflows.contract import reconciliation_workflow_id
 from workflows.reconciliation import ReconciliationWorkflow
 
 # Bill dates before this are not WeChat Pay v3 bills we could have (and catch typos like 0001).
 _EARLIEST = date(2020, 1, 1)
-
-
-def run_workflow_id(bill_date: date) -> str:
-    """`reconciliation-<date>`: one run per date at a time; a finished one may run again."""
-    return f"reconciliation-{bill_date.isoformat()}"
 
 
 def _localise(value: Any) -> Any:
@@ -69,7 +65,7 @@ async def run_now(state: AppState, actor: str, bill_date: date) -> tuple[str, st
         # Today's bill does not exist until tomorrow: only past days can be reconciled.
         raise ServiceError(422, "BILL_DATE_OUT_OF_RANGE", "对账日期须为今天之前的日期", "date")
     client = await state.temporal.client()
-    wid = run_workflow_id(bill_date)
+    wid = reconciliation_workflow_id(bill_date)
     try:
         handle = await client.start_workflow(
             ReconciliationWorkflow.run,
