@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
+from api.middleware.codec_cors import CodecCorsMiddleware
 from api.middleware.metrics import install_metrics
 from api.middleware.rate_limit import install_rate_limiting
 from api.middleware.request_id import RequestIdMiddleware
@@ -19,6 +20,6 @@ def install_operations(app: FastAPI, settings: Settings) -> None:
     install_rate_limiting(app)
     install_metrics(app)
     app.include_router(codec.router)
-    app.add_middleware(codec.CodecCorsMiddleware, origin=settings.temporal_ui_url)
+    app.add_middleware(CodecCorsMiddleware, origin=settings.temporal_ui_url, prefix=codec.PREFIX)
     app.add_middleware(SecurityHeadersMiddleware, production=settings.env == "production")
     app.add_middleware(RequestIdMiddleware)
