@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import date, datetime
-from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio import activity
@@ -25,6 +24,7 @@ from domain.assessment import assess as assess_months
 from domain.calendar import BusinessCalendar
 from domain.eligibility import check_months
 from domain.errors import DomainError
+from domain.localtime import SHANGHAI, shanghai_date
 from domain.months import Month
 from domain.policy import PolicyBook
 from domain.review import refund_review_reason
@@ -63,7 +63,6 @@ from workflows.contract import (
 from workflows.contract import ContributionSteps as Steps
 
 S = ContributionStatus
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 log = logging.getLogger(__name__)
 
 
@@ -139,7 +138,7 @@ class ContributionActivities:
                     facts,
                     months,
                     c.back_payment,
-                    req.at.astimezone(SHANGHAI).date(),
+                    shanghai_date(req.at),
                     book,
                     set(held.paid),
                     set(held.in_flight),
@@ -149,7 +148,10 @@ class ContributionActivities:
                 if reason == RejectReason.MONTH_IN_FLIGHT:
                     holder = held.holder_of(months)
         lag = book.for_year(Month.parse(c.months[0]).year).treasury_lag_business_days
-        assessment = _assessment(book, c.months, c.grade, req.at.date()) if reason is None else None
+        # Priced on the same Asia/Shanghai date as the quote: the UTC date is the day before
+        # from 00:00 to 08:00, which moves interest a month on the 1st of every month.
+        on = shanghai_date(req.at)
+        assessment = _assessment(book, c.months, c.grade, on) if reason is None else None
         async with self._sessions.begin() as session:
             stored = await contributions.create_contribution(
                 session,
@@ -214,7 +216,9 @@ class ContributionActivities:
         return VerifyOutcome(
             accepted=True,
             treasury_lag_business_days=lag,
-            assessment=_assessment(book, contribution.months, contribution.grade, at.date()),
+            assessment=_assessment(
+                book, contribution.months, contribution.grade, shanghai_date(at)
+            ),
         )
 
     # ---- charge and await payment --------------------------------------------------------------
@@ -499,7 +503,7 @@ def _review_reason(change: StatusChange) -> str | None:
 def _assessment(book: PolicyBook, months: Sequence[str], grade: int, on: date) -> AssessOutcome:
     """The amount due per month under the book, as the verdict carries it.
 
-    The verdict prices on its time's UTC date, as the workflow's `workflow.now().date()` did."""
+    `on` is the verdict's Asia/Shanghai date, the date the quote priced on."""
     result = assess_months(book, [Month.parse(m) for m in months], grade, on)
     return AssessOutcome(
         lines=[QuoteLine.model_validate(line.model_dump()) for line in result.lines],

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta
 from typing import Final, Literal
 
 from pydantic import BaseModel, ConfigDict
 
+from domain.localtime import SHANGHAI
 from domain.vocabulary import ContributionStatus, RefundState, TradeState
 
 S = ContributionStatus
@@ -303,11 +304,6 @@ def _orphan(line: BillEntry, reason: OrphanReason, mine: OurPayment | None) -> O
         contribution_status=mine.contribution_status if mine else None,
         out_refund_no=orphan_refund_no(line.out_trade_no),
     )
-
-
-# China has had no daylight saving since 1991: a fixed offset is exact (and workflow-safe).
-_UTC8 = timedelta(hours=8)
-SHANGHAI = timezone(_UTC8, "Asia/Shanghai")
 
 
 def _shanghai_date(moment: datetime) -> date:

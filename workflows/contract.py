@@ -119,7 +119,7 @@ class VerifyOutcome(Message):
     # The live contribution that already holds one of the months (MONTH_IN_FLIGHT).
     holder_contribution_id: str | None = None
     treasury_lag_business_days: int = 3
-    # The amount due under the policy book the verdict read, on the verdict's (UTC) date;
+    # The amount due under the policy book the verdict read, on the verdict's Asia/Shanghai date;
     # set whenever the verdict is accepted.
     assessment: AssessOutcome | None = None
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import contextlib
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime, time, timedelta
 from typing import TypeVar
 
 from temporalio import workflow
@@ -11,6 +11,7 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
+    from domain.localtime import SHANGHAI
     from domain.review import refund_review_reason
     from domain.vocabulary import (
         INSURANCE_LABELS,
@@ -89,8 +90,6 @@ REFUND_POLL_SCHEDULE_S = (60, 4 * 60, 5 * 60, 10 * 60, 10 * 60)
 
 # Before the expected treasury date there is little point asking more often than this.
 TREASURY_MAX_BACKOFF = timedelta(hours=6)
-# China has had no daylight saving since 1991: a fixed offset is exact (and sandbox-safe).
-SHANGHAI = timezone(timedelta(hours=8), "Asia/Shanghai")
 
 STATUSES_BEFORE_PAYMENT = frozenset({S.VERIFYING, S.AWAITING_PAYMENT})
 ENDED_UNPAID = frozenset({S.REJECTED, S.EXPIRED, S.CANCELLED})

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta
 from typing import TypeVar
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
 
 with workflow.unsafe.imports_passed_through():
+    from domain.localtime import shanghai_date
     from domain.reconciliation import HealingAction, ReconciliationReport, reconcile
     from domain.reconciliation_messages import (
         BillFetched,
@@ -23,8 +24,6 @@ with workflow.unsafe.imports_passed_through():
 
 In = TypeVar("In")
 Out = TypeVar("Out")
-# China has had no daylight saving since 1991: a fixed offset is exact (and sandbox-safe).
-SHANGHAI = timezone(timedelta(hours=8), "Asia/Shanghai")
 
 STEP_TIMEOUT = timedelta(seconds=60)
 STEP_RETRY = RetryPolicy(
@@ -44,7 +43,7 @@ BILL_RETRY = RetryPolicy(
 
 def yesterday_in_shanghai(now: datetime) -> date:
     """The bill date a run at `now` reconciles when none is given."""
-    return now.astimezone(SHANGHAI).date() - timedelta(days=1)
+    return shanghai_date(now) - timedelta(days=1)
 
 
 @workflow.defn
