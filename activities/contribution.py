@@ -11,11 +11,13 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from adapters.errors import (
+    AdapterError,
     AuthError,
     ConflictError,
     InvalidRequestError,
     NotFoundError,
     OutcomeUnknownError,
+    UnknownCodeError,
 )
 from adapters.payments.interface import CreateOrder, PaymentChannel, RefundRequest
 from adapters.posting.interface import PostingRequest, PostingSystem
@@ -40,6 +42,7 @@ from storage import contributions, payments, persons, postings, refunds, treasur
 from storage.models import Contribution
 from storage.policy_book import load_policy_book
 from workflows.contract import (
+    REFUND_UNSETTLED,
     AssessOutcome,
     CertifyRequest,
     ChargeRequest,
@@ -64,6 +67,15 @@ from workflows.contract import ContributionSteps as Steps
 
 S = ContributionStatus
 log = logging.getLogger(__name__)
+
+
+# A refund answer retrying the same call cannot be expected to change: the workflow bounds it.
+_UNSETTLED_REFUND = (ConflictError, OutcomeUnknownError, UnknownCodeError, NotFoundError)
+
+
+def _refund_unsettled(err: AdapterError) -> ApplicationError:
+    """Ends the attempt; the workflow counts these and hands a stuck refund to an operator."""
+    return ApplicationError(str(err), err.code, type=REFUND_UNSETTLED, non_retryable=True)
 
 
 def _non_retryable(err: Exception) -> ApplicationError:
@@ -409,19 +421,25 @@ class ContributionActivities:
             notify_url=self._notify_url,
         )
         try:
-            status = await self._payments.refund(request)
-        except OutcomeUnknownError:
-            # Same refund number: the channel refunds at most once, so asking again is safe.
-            status = await self._payments.query_refund(req.out_refund_no)
+            try:
+                status = await self._payments.refund(request)
+            except OutcomeUnknownError:
+                # Same refund number: the channel refunds at most once, so asking is safe.
+                status = await self._payments.query_refund(req.out_refund_no)
         except (InvalidRequestError, AuthError) as err:
             raise _non_retryable(err) from err
+        except _UNSETTLED_REFUND as err:
+            raise _refund_unsettled(err) from err
         return await self._store_refund(
             req.contribution_id, status.out_refund_no, status.status, status.refund_id, req.at
         )
 
     @activity.defn(name=Steps.CHECK_REFUND.name)
     async def check_refund(self, req: RefundCheckRequest) -> RefundCheck:
-        status = await self._payments.query_refund(req.out_refund_no)
+        try:
+            status = await self._payments.query_refund(req.out_refund_no)
+        except _UNSETTLED_REFUND as err:
+            raise _refund_unsettled(err) from err
         return await self._store_refund(
             req.contribution_id, req.out_refund_no, status.status, status.refund_id, req.at
         )
@@ -487,7 +505,7 @@ class ContributionActivities:
                 change.at,
                 change.detail,
                 reject_reason=change.reject_reason,
-                review_reason=_review_reason(change),
+                review_reason=change.review_reason or _review_reason(change),
             )
             if change.release_months:
                 await contributions.release_months(session, change.contribution_id)

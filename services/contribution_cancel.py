@@ -19,6 +19,8 @@ from workflows.contribution import ContributionWorkflow
 
 S = ContributionStatus
 BEFORE_PAYMENT = frozenset({S.VERIFYING, S.AWAITING_PAYMENT})
+# The cancel update's refusals: storage then says which answer the payer gets.
+UPDATE_REFUSALS = frozenset({"ALREADY_PAID", "ALREADY_FINISHED"})
 
 
 def already_finished() -> ServiceError:
@@ -62,7 +64,10 @@ async def cancel_contribution(
         )
     except WorkflowUpdateFailedError as err:
         cause = err.cause
-        if isinstance(cause, ApplicationError) and cause.type == "ALREADY_PAID":
+        if isinstance(cause, ApplicationError) and cause.type in {
+            "ALREADY_PAID",
+            "ALREADY_FINISHED",
+        }:
             raise _cannot_cancel(await _stored_status(state, contribution_id)) from None
         raise
     except (RPCError, RPCTimeoutOrCancelledError):

@@ -51,6 +51,13 @@ PAYMENT_NOTIFIED = "payment_notified"
 REFUND_NOTIFIED = "refund_notified"
 
 
+# The error type a refund step fails with when the channel answers with a conflict, an unknown
+# code or an outcome it cannot tell (its details: the channel's code). Retrying the same call
+# cannot be expected to help, so the workflow retries it a bounded number of times itself and
+# then hands the refund to an operator (MANUAL_REVIEW).
+REFUND_UNSETTLED = "RefundUnsettled"
+
+
 class ReviewAction(StrEnum):
     """An operator's way out of MANUAL_REVIEW (the resolve route takes exactly these strings)."""
 
@@ -229,6 +236,8 @@ class StatusChange(Message):
     detail: str | None = None
     reject_reason: RejectReason | None = None
     release_months: bool = False
+    # MANUAL_REVIEW's reason when the workflow names it (else derived from a refund state).
+    review_reason: str | None = None
 
 
 class CertifyRequest(Message):

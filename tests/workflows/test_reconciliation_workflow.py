@@ -146,11 +146,12 @@ async def test_reconciliation_completes_a_lost_callback_and_refunds_orphan_payme
         assert (summary.orphan_payments, summary.refunds_requested) == (2, 2)
         assert summary.bill_payments == 3
         assert summary.bill_payment_fen == inp.total_fen + ended_inp.total_fen + 4321
-        # The lost callback is healed: the contribution goes all the way, without polling.
+        # The lost callback is healed: the contribution goes all the way, without polling (the
+        # one query confirms the relayed notice with the channel).
         result: ContributionView = await handle.result()
         assert result.status == S.COMPLETED
         scheduled = await _scheduled_activities(handle)
-        assert "query_payment" not in scheduled and "close_payment_order" not in scheduled
+        assert scheduled.count("query_payment") == 1 and "close_payment_order" not in scheduled
         # Both orphans are refunded in full under their fixed numbers.
         for no, fen in ((ended_order.out_trade_no, ended_inp.total_fen), (stray, 4321)):
             refunds = (await sim.order(no)).refunds
