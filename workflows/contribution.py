@@ -12,6 +12,7 @@ from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from domain.localtime import SHANGHAI
+    from domain.order_numbers import payment_order_no
     from domain.review import refund_review_reason, refund_unsettled_reason
     from domain.vocabulary import (
         INSURANCE_LABELS,
@@ -172,7 +173,7 @@ class ContributionWorkflow:
         now = workflow.now()
         order_request = ChargeRequest(
             contribution_id=cid,
-            out_trade_no=f"SB{cid}01",
+            out_trade_no=payment_order_no(cid),
             amount_fen=inp.total_fen,
             expires_at=now + timedelta(seconds=inp.timings.payment_window_s),
             channel=inp.channel,

@@ -10,7 +10,12 @@ from temporalio.common import RetryPolicy
 
 with workflow.unsafe.imports_passed_through():
     from domain.localtime import shanghai_date
-    from domain.reconciliation import HealingAction, ReconciliationReport, reconcile
+    from domain.reconciliation import (
+        HealingAction,
+        ReconciliationReport,
+        approved_orphans,
+        reconcile,
+    )
     from domain.reconciliation_messages import (
         BillFetched,
         OurSide,
@@ -87,7 +92,8 @@ class ReconciliationWorkflow:
                     summary="signal a contribution whose callback never came",
                 )
             )
-        for orphan in report.orphan_payments:
+        # Orders storage does not hold are refunded only once an operator said so.
+        for orphan in [*report.orphan_payments, *approved_orphans(report, ours.approved_refunds)]:
             actions.append(
                 await self._step(
                     A.REFUND_ORPHAN,
@@ -125,6 +131,7 @@ def _summary(report: ReconciliationReport) -> ReconciliationSummary:
         bill_payment_fen=report.totals.bill_payment_fen,
         missed_callbacks=len(report.missed_callbacks),
         orphan_payments=len(report.orphan_payments),
+        unknown_orders=len(report.unknown_orders),
         amount_mismatches=len(report.amount_mismatches),
         stuck_refunds=len(report.stuck_refunds),
         missing_from_bill=len(report.missing_from_bill),
