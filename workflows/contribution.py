@@ -237,17 +237,10 @@ class ContributionWorkflow:
                 # Anyone who reaches the Temporal frontend can send this signal: the channel's
                 # own answer, not the notice, decides whether the order is paid.
                 self._notified = False
-                confirmed: PaymentCheck = await self._step(
-                    Steps.QUERY_PAYMENT,
-                    self._order.out_trade_no,
-                    summary="confirm the notified payment with the channel",
-                )
-                if confirmed.trade_state == TradeState.SUCCESS:
+                confirmed = await self._paid_at_channel("confirm the notified payment")
+                if confirmed is not None:
                     return confirmed
-                workflow.logger.warning(
-                    "a payment notice the channel does not confirm was ignored (state %s)",
-                    confirmed.trade_state.value,
-                )
+                workflow.logger.warning("a payment notice the channel does not confirm: ignored")
                 continue
             now = workflow.now()
             if self._cancel_requested or now >= expires_at:
@@ -265,13 +258,17 @@ class ContributionWorkflow:
                     timeout=min(interval, expires_at - now),
                 )
             except TimeoutError:
-                check: PaymentCheck = await self._step(
-                    Steps.QUERY_PAYMENT,
-                    self._order.out_trade_no,
-                    summary="query payment (no callback yet)",
-                )
-                if check.trade_state == TradeState.SUCCESS:
+                check = await self._paid_at_channel("query payment (no callback yet)")
+                if check is not None:
                     return check
+
+    async def _paid_at_channel(self, summary: str) -> PaymentCheck | None:
+        """The channel's word on the order: its payment when SUCCESS, else None."""
+        assert self._order is not None
+        check: PaymentCheck = await self._step(
+            Steps.QUERY_PAYMENT, self._order.out_trade_no, summary=summary
+        )
+        return check if check.trade_state == TradeState.SUCCESS else None
 
     async def _post(self, paid: PaymentCheck) -> bool:
         """Submit to the social-insurance agency and wait for its verdict."""

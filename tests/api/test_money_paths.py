@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import httpx
 import pytest
 
 from storage import contributions, payments
@@ -46,13 +47,19 @@ async def test_a_second_start_of_a_quote_with_another_key_gets_the_live_order(
         assert len(await payments.payments_for(db, row.id)) == 1
 
 
-async def test_the_persons_own_start_closes_an_unpaid_order_someone_else_started(
-    api: ApiStack,
-) -> None:
+async def _started_for_me_by_another(api: ApiStack) -> tuple[Payer, Payer, httpx.Response]:
+    """Someone looked me up and started paying this month for me; the order awaits payment."""
     other = await api.register("钱二")
     me = await api.register("孙三")
     theirs = await api.start(other, await _quote(api, other, me.payer_ref))
     assert theirs.status_code == 201, theirs.text
+    return other, me, theirs
+
+
+async def test_the_persons_own_start_closes_an_unpaid_order_someone_else_started(
+    api: ApiStack,
+) -> None:
+    other, me, theirs = await _started_for_me_by_another(api)
 
     mine = await api.start(me, await _quote(api, me))
 
@@ -66,10 +73,7 @@ async def test_the_persons_own_start_closes_an_unpaid_order_someone_else_started
 async def test_the_persons_own_start_is_refused_when_the_other_order_turns_out_paid(
     api: ApiStack,
 ) -> None:
-    other = await api.register("钱四")
-    me = await api.register("孙五")
-    theirs = await api.start(other, await _quote(api, other, me.payer_ref))
-    assert theirs.status_code == 201, theirs.text
+    other, me, theirs = await _started_for_me_by_another(api)
     # Paid at the channel; the callback is lost, so storage still says AWAITING_PAYMENT.
     assert (await api.pay(theirs.json()["payment"]["out_trade_no"])).status_code == 200
 
