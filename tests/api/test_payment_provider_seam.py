@@ -189,7 +189,8 @@ async def test_a_registered_provider_carries_a_contribution_to_completed(api: Ap
     started = await api.quote_and_start(payer)
     out_trade_no = started["payment"]["out_trade_no"]
     assert started["payment"]["cashier_url"] == f"https://fakepay.test/pay/{out_trade_no}"
-    assert started["payment"]["trade_state"] == "OPEN"
+    waiting = await api.status(payer, started["contribution_id"])
+    assert waiting["payment"]["trade_state"] == "OPEN"
     # The order reached FakePay with the notify URL of FakePay's own route.
     assert FAKEPAY.orders[out_trade_no].request.notify_url == (
         f"http://testserver/api/v1/payments/{NAME}/notify"
