@@ -241,7 +241,10 @@ class ContributionActivities:
         """Create the channel order; a lost response is resolved by querying, never re-guessed."""
         try:
             provider = self._providers.get(req.provider)
+            if req.product not in provider.products:
+                raise UnknownProvider(f"{req.provider} has no product {req.product}")
         except UnknownProvider as err:
+            # Settings named a provider (or product) this worker lacks: no order, say so now.
             raise _non_retryable(err) from err
         async with self._sessions.begin() as session:
             await payments.add_payment(
