@@ -22,11 +22,6 @@ from adapters.errors import (
     error_for_code,
 )
 from adapters.payments.interface import (
-    BANK_TYPE_BALANCE,
-    EVENT_REFUND_ABNORMAL,
-    EVENT_REFUND_CLOSED,
-    EVENT_REFUND_SUCCESS,
-    EVENT_TRANSACTION_SUCCESS,
     BillRow,
     CreateOrder,
     OrderCreated,
@@ -36,7 +31,15 @@ from adapters.payments.interface import (
     RefundRequest,
     RefundStatus,
 )
-from adapters.payments.wechatpay.states import TradeState, payment_state
+from adapters.payments.wechatpay.states import (
+    BANK_TYPE_BALANCE,
+    EVENT_REFUND_ABNORMAL,
+    EVENT_REFUND_CLOSED,
+    EVENT_REFUND_SUCCESS,
+    EVENT_TRANSACTION_SUCCESS,
+    TradeState,
+    payment_state,
+)
 from domain.books import PaymentFact
 from domain.payments import PaymentState, RefundState
 from domain.vocabulary import Channel

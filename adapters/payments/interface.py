@@ -16,16 +16,6 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from domain.payments import PaymentState, RefundState
 from domain.vocabulary import Channel
 
-# Event types WeChat Pay v3 notifies (only successes are notified for payments); the
-# simulators and the WeChat callback speak them.
-EVENT_TRANSACTION_SUCCESS = "TRANSACTION.SUCCESS"
-EVENT_REFUND_SUCCESS = "REFUND.SUCCESS"
-EVENT_REFUND_ABNORMAL = "REFUND.ABNORMAL"
-EVENT_REFUND_CLOSED = "REFUND.CLOSED"
-
-# bank_type of a payment made from the WeChat balance (零钱).
-BANK_TYPE_BALANCE = "OTHERS"
-
 
 class _Model(BaseModel):
     # Values, not entities: immutable so a workflow cannot mutate what an activity returned.
@@ -89,7 +79,10 @@ class RefundStatus(_Model):
 
 
 class PaymentNotification(_Model):
-    """A decrypted callback: TRANSACTION.SUCCESS or REFUND.SUCCESS / ABNORMAL / CLOSED."""
+    """A verified callback: about a payment (`state` set) or a refund (`refund_status` set).
+
+    `event_type` is the provider's own (WeChat: TRANSACTION.SUCCESS, REFUND.SUCCESS, ...).
+    """
 
     event_id: str
     event_type: str

@@ -14,8 +14,7 @@ from jinja2 import Environment, FileSystemLoader
 from pydantic import BaseModel
 
 from adapters.errors import ConflictError, NotFoundError, TransientError
-from adapters.payments.interface import BANK_TYPE_BALANCE
-from adapters.payments.wechatpay.states import TradeState
+from adapters.payments.wechatpay.states import BANK_TYPE_BALANCE, TradeState
 from domain.money import fen_to_yuan_str
 from simulators.cashier.backend import SimCashier
 from simulators.payments import SimOrder

@@ -5,7 +5,8 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime
 
-from adapters.payments.interface import EVENT_TRANSACTION_SUCCESS, PaymentNotification
+from adapters.payments.interface import PaymentNotification
+from adapters.payments.wechatpay.states import EVENT_TRANSACTION_SUCCESS
 from domain.payments import PaymentState
 from services.notifications import accept_payment_notification
 from storage import payments

@@ -11,12 +11,7 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
 
-from adapters.payments.interface import (
-    EVENT_TRANSACTION_SUCCESS,
-    CallbackRejected,
-    PaymentNotification,
-    VerifiedCallback,
-)
+from adapters.payments.interface import CallbackRejected, PaymentNotification, VerifiedCallback
 from adapters.payments.wechatpay.client import WeChatPayConfig
 from adapters.payments.wechatpay.crypto import (
     SIGNATURE_TYPE,
@@ -25,7 +20,11 @@ from adapters.payments.wechatpay.crypto import (
     response_message,
     verify,
 )
-from adapters.payments.wechatpay.states import payment_state, refund_state
+from adapters.payments.wechatpay.states import (
+    EVENT_TRANSACTION_SUCCESS,
+    payment_state,
+    refund_state,
+)
 
 # WeChat's own rule for callbacks and responses: older than five minutes is a replay.
 MAX_AGE_S = 5 * 60

@@ -1,4 +1,5 @@
-"""WeChat Pay v3's own trade and refund states, and how they map to ours (domain.payments)."""
+"""WeChat Pay v3's own words: event types, trade and refund states, and how the states map to
+ours (domain.payments)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,15 @@ from enum import StrEnum
 from typing import Final
 
 from domain.payments import PaymentState, RefundState
+
+# Event types WeChat Pay v3 notifies (only successes are notified for payments).
+EVENT_TRANSACTION_SUCCESS = "TRANSACTION.SUCCESS"
+EVENT_REFUND_SUCCESS = "REFUND.SUCCESS"
+EVENT_REFUND_ABNORMAL = "REFUND.ABNORMAL"
+EVENT_REFUND_CLOSED = "REFUND.CLOSED"
+
+# bank_type of a payment made from the WeChat balance (零钱).
+BANK_TYPE_BALANCE = "OTHERS"
 
 
 class TradeState(StrEnum):
