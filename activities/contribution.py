@@ -290,6 +290,7 @@ class ContributionActivities:
             cashier_url=created.cashier_url,
             prepay_id=created.prepay_id,
             expires_at=created.expires_at,
+            provider_state=provider.pending_state,
         )
 
     async def _query(self, provider: Provider, out_trade_no: str) -> PaymentCheck:

@@ -144,6 +144,8 @@ class PaymentOrder(Message):
     cashier_url: str | None
     prepay_id: str
     expires_at: datetime
+    # The provider's own word for an unpaid order (WeChat: NOTPAY), for the status view.
+    provider_state: str | None = None
 
 
 class PaymentCheck(Message):

@@ -477,7 +477,7 @@ class ContributionWorkflow:
                 cashier_url=self._order.cashier_url,
                 expires_at=self._order.expires_at,
                 state=paid.state if paid else PaymentState.PENDING,
-                provider_state=paid.provider_state if paid else None,
+                provider_state=paid.provider_state if paid else self._order.provider_state,
                 transaction_id=paid.transaction_id if paid else None,
                 paid_at=paid.paid_at if paid else None,
             )

@@ -133,6 +133,7 @@ class FakeSteps:
                 cashier_url=None,
                 prepay_id="wx_prepay",
                 expires_at=req.expires_at,
+                provider_state="NOTPAY",
             )
 
         async def query(out_trade_no: str) -> PaymentCheck:
