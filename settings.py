@@ -100,6 +100,10 @@ class Settings(BaseSettings):
     # Payment channel: the in-process simulator, or the real WeChat Pay v3 adapter (public-key
     # mode) — against api.mch.weixin.qq.com, or the local gateway when wechatpay_gateway_url is set.
     payment_channel: Literal["simulator", "wechatpay"] = "simulator"
+    # The provider (by its registered name, adapters/payments/registry.py) and product new
+    # contributions pay with; one in flight keeps the provider it recorded at its start.
+    payment_provider: str = "wechatpay"
+    payment_product: str = "h5"
     wechatpay_gateway_url: str = ""
     wechatpay_mchid: str = "1900000109"
     wechatpay_appid: str = "wxd678efh567hg6787"

@@ -107,7 +107,7 @@ def build_activities(
         adapters.payments,
         adapters.posting,
         adapters.treasury,
-        notify_url=f"{settings.base_url}/api/v1/payments/wechatpay/notify",
+        base_url=settings.base_url,
     )
 
 

@@ -19,9 +19,9 @@ from api.pages import routes as pages
 from api.routes import captcha as captcha_routes
 from api.routes import certificates as certificate_routes
 from api.routes import contributions, health, operator, payers, quotes, session
+from api.routes import payment_notify as payment_notify_routes
 from api.routes import reconciliation as reconciliation_routes
 from api.routes import records as record_routes
-from api.routes import wechatpay_notify as wechatpay_notify_routes
 from services.context import AppState
 from services.notifications import accept_payment_notification
 from services.temporal_link import TemporalLink
@@ -92,7 +92,7 @@ def create_app(
     app.include_router(operator.router)
     app.include_router(reconciliation_routes.router)
     app.include_router(record_routes.router)
-    app.include_router(wechatpay_notify_routes.router)
+    app.include_router(payment_notify_routes.router)
     app.include_router(captcha_routes.router)
     app.include_router(certificate_routes.router)
     app.include_router(pages.router)

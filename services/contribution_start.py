@@ -224,6 +224,8 @@ class ContributionStarter:
             grade=quote.grade,
             back_payment=quote.back_payment,
             channel=channel,
+            provider=self._state.settings.payment_provider,
+            product=self._state.settings.payment_product,
             lines=[QuoteLine.model_validate(line) for line in quote.lines],
             total_fen=quote.total_fen,
             timings=timings(self._state.settings),

@@ -9,12 +9,12 @@ from typing import Any, Final
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from domain.vocabulary import RefundState, TradeState
+from domain.payments import CHARGED_STATES, RefundState
 from storage.models import Contribution, Payment, ReconciliationReportRow, Refund
 
 # Keeps each IN (...) list well under every backend's bound-parameter limit.
 _CHUNK: Final = 500
-_PAID: Final = (TradeState.SUCCESS, TradeState.REFUND)
+_PAID: Final = tuple(CHARGED_STATES)
 
 
 async def payments_for_reconciliation(
@@ -40,7 +40,7 @@ async def payments_for_reconciliation(
         ):
             found[payment.out_trade_no] = (payment, contribution)
     paid_that_day = base.where(
-        Payment.trade_state.in_(_PAID),
+        Payment.state.in_(_PAID),
         Payment.paid_at >= paid_from,
         Payment.paid_at < paid_to,
     )

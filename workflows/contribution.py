@@ -11,14 +11,13 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
+    from domain.payments import PaymentState, RefundState
     from domain.review import refund_review_reason
     from domain.vocabulary import (
         INSURANCE_LABELS,
         ContributionStatus,
         PostingState,
-        RefundState,
         RejectReason,
-        TradeState,
     )
     from workflows import search_attributes as sa
     from workflows.cleartext import ClearText
@@ -159,6 +158,8 @@ class ContributionWorkflow:
             amount_fen=inp.total_fen,
             expires_at=now + timedelta(seconds=inp.timings.payment_window_s),
             channel=inp.channel,
+            provider=inp.provider,
+            product=inp.product,
             description=f"{INSURANCE_LABELS[inp.insurance]} {inp.months[0]}~{inp.months[-1]}",
             at=now,
         )
@@ -219,7 +220,8 @@ class ContributionWorkflow:
                 n = self._paid_notice
                 return PaymentCheck(
                     out_trade_no=n.out_trade_no,
-                    trade_state=n.trade_state,
+                    state=n.state,
+                    provider_state=n.provider_state,
                     transaction_id=n.transaction_id,
                     amount_fen=n.amount_fen,
                     paid_at=n.success_time,
@@ -233,7 +235,7 @@ class ContributionWorkflow:
                     self._order.out_trade_no,
                     summary="close unpaid order, then query",
                 )
-                return final if final.trade_state == TradeState.SUCCESS else None
+                return final if final.state == PaymentState.PAID else None
             try:
                 self._announce()
                 await workflow.wait_condition(
@@ -246,7 +248,7 @@ class ContributionWorkflow:
                     self._order.out_trade_no,
                     summary="query payment (no callback yet)",
                 )
-                if check.trade_state == TradeState.SUCCESS:
+                if check.state == PaymentState.PAID:
                     return check
 
     async def _post(self, paid: PaymentCheck) -> bool:
@@ -402,7 +404,7 @@ class ContributionWorkflow:
         if (
             self._order is None
             or notice.out_trade_no != self._order.out_trade_no
-            or notice.trade_state != TradeState.SUCCESS
+            or notice.state != PaymentState.PAID
             or self._input is None
             or notice.amount_fen != self._input.total_fen
             or self._paid_notice is not None
@@ -474,7 +476,8 @@ class ContributionWorkflow:
                 channel=inp.channel,
                 cashier_url=self._order.cashier_url,
                 expires_at=self._order.expires_at,
-                trade_state=paid.trade_state if paid else TradeState.NOTPAY,
+                state=paid.state if paid else PaymentState.PENDING,
+                provider_state=paid.provider_state if paid else self._order.provider_state,
                 transaction_id=paid.transaction_id if paid else None,
                 paid_at=paid.paid_at if paid else None,
             )

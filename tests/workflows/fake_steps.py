@@ -22,14 +22,8 @@ from temporalio.client import WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
-from domain.vocabulary import (
-    Channel,
-    ContributionStatus,
-    Insurance,
-    PostingState,
-    RefundState,
-    TradeState,
-)
+from domain.payments import PaymentState, RefundState
+from domain.vocabulary import Channel, ContributionStatus, Insurance, PostingState
 from tests.workflows.starting import start_contribution
 from workflows.contract import (
     AssessOutcome,
@@ -86,6 +80,8 @@ def contribution_input(**changes: Any) -> ContributionInput:
         grade=60,
         back_payment=False,
         channel=Channel.WECHAT_BALANCE,
+        provider="wechatpay",
+        product="h5",
         lines=[line],
         total_fen=TOTAL_FEN,
     )
@@ -99,7 +95,7 @@ class FakeSteps:
     # The amount the verdict prices: another one than the quote's is a policy change.
     priced_fen: int = TOTAL_FEN
     # query_payment answers NOTPAY until the payer paid; close_payment_order then says this.
-    state_at_close: TradeState = TradeState.CLOSED
+    state_at_close: PaymentState = PaymentState.CLOSED
     # The agency's answers: submit_posting gives the first, each check_posting the next.
     posting: list[PostingState] = field(default_factory=lambda: [PostingState.ACCEPTED])
     # The channel's refund answers, one per request_refund / check_refund, in order.
@@ -137,18 +133,22 @@ class FakeSteps:
                 cashier_url=None,
                 prepay_id="wx_prepay",
                 expires_at=req.expires_at,
+                provider_state="NOTPAY",
             )
 
         async def query(out_trade_no: str) -> PaymentCheck:
             await self._enter(Steps.QUERY_PAYMENT)
-            return PaymentCheck(out_trade_no=out_trade_no, trade_state=TradeState.NOTPAY)
+            return PaymentCheck(
+                out_trade_no=out_trade_no, state=PaymentState.PENDING, provider_state="NOTPAY"
+            )
 
         async def close(out_trade_no: str) -> PaymentCheck:
             await self._enter(Steps.CLOSE_PAYMENT_ORDER)
-            paid = self.state_at_close == TradeState.SUCCESS
+            paid = self.state_at_close == PaymentState.PAID
             return PaymentCheck(
                 out_trade_no=out_trade_no,
-                trade_state=self.state_at_close,
+                state=self.state_at_close,
+                provider_state="SUCCESS" if paid else "CLOSED",
                 transaction_id="wx_tx" if paid else None,
                 amount_fen=TOTAL_FEN if paid else 0,
                 paid_at=activity.info().current_attempt_scheduled_time if paid else None,
@@ -248,7 +248,8 @@ class Policies:
             PaymentNotice(
                 event_id="EV1",
                 out_trade_no=order.out_trade_no,
-                trade_state=TradeState.SUCCESS,
+                state=PaymentState.PAID,
+                provider_state="SUCCESS",
                 transaction_id="wx_tx",
                 amount_fen=TOTAL_FEN,
                 success_time=datetime.combine(date(2026, 1, 5), datetime.min.time()),
