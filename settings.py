@@ -52,15 +52,19 @@ class Settings(BaseSettings):
     log_json: bool = True
     # Proxies whose X-Forwarded-For the API believes (the client IP behind rate limits).
     forwarded_allow_ips: str = "127.0.0.1"
-    # Rate limits, per client IP and per targeted ID number (guessing numbers must be slow).
+    # Requests per client address and scope a minute (sign-in, lookup, records, captcha),
+    # counted in PostgreSQL across every API process.
     rate_limit_per_ip_per_minute: int = 30
-    rate_limit_per_target_per_minute: int = 5
+    # Failed trios for one identity (sign-in, lookup and records together) before each further
+    # attempt needs a solved captcha, within a window of this many seconds.
+    identity_failures_before_captcha: int = 5
+    identity_failure_window_s: int = 3600
 
     # API.
     api_host: str = "127.0.0.1"
     api_port: int = 8000
     # uvicorn worker processes serving the API (about one per core). Each has its own database
-    # pool, Temporal client and in-memory rate limiter (so a caller gets up to N times a limit).
+    # pool and Temporal client; the limits are counted in PostgreSQL, so they hold for them all.
     api_workers: int = Field(default=1, ge=1, le=64)
     public_base_url: str = ""
     operator_token: str = Field(default="dev-operator-token", repr=False)

@@ -95,8 +95,13 @@ def _http_error(exc: StarletteHTTPException) -> JSONResponse:
 
 
 def envelope(err: ServiceError) -> JSONResponse:
-    """A service's error as the envelope, with the status it hints."""
-    return error_response(err.status_code, err.code, err.message, err.field, **err.details)
+    """A service's error as the envelope, with the status it hints (and Retry-After when the
+    error says when to retry)."""
+    retry = err.details.get("retry_after_s")
+    headers = {"Retry-After": str(retry)} if isinstance(retry, int) else None
+    return error_response(
+        err.status_code, err.code, err.message, err.field, headers=headers, **err.details
+    )
 
 
 async def _on_service_error(_request: Request, exc: Exception) -> JSONResponse:

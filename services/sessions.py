@@ -42,6 +42,16 @@ async def start_session(state: AppState, person: Person) -> str:
     return token
 
 
+async def sign_out(state: AppState, token: str | None) -> None:
+    """End the token's session: its row goes, and this process forgets it at once."""
+    if token is None:
+        return
+    key = token_hash(token)
+    async with state.sessions.begin() as db:
+        await sessions.delete_session(db, key)
+    state.signed_in.forget(key)
+
+
 async def signed_in_person(state: AppState, token: str | None) -> Person:
     """The person a live session token belongs to, or 401 UNAUTHENTICATED."""
     if token is None:

@@ -15,10 +15,10 @@ class SignedInCache:
 
     Every authenticated request asked the database for its session and person, a read session
     and a round trip that cost about a quarter of a status or records read. A session row is
-    never changed after sign-in (only expired rows are purged; there is no sign-out) and a
-    person row is never updated, so a remembered entry answers as the database would: the expiry
-    is still checked on every request. `ttl_s` bounds how long a revocation, were one added,
-    could go unseen by a process. Misses (unknown tokens) are not remembered.
+    never changed after sign-in (it is only deleted: sign-out, the purge) and a person row is
+    never updated, so a remembered entry answers as the database would: the expiry is still
+    checked on every request. Sign-out forgets the token in the process that served it at once;
+    `ttl_s` bounds how long another process may still accept it. Misses are not remembered.
     """
 
     def __init__(
@@ -41,6 +41,9 @@ class SignedInCache:
             del self._entries[key]
             return None
         return person
+
+    def forget(self, key: str) -> None:
+        self._entries.pop(key, None)
 
     def put(self, key: str, person: Person, expires_at: datetime) -> None:
         self._entries[key] = (person, expires_at, self._clock())
