@@ -137,6 +137,8 @@ async def connect_when_up(settings: Settings, runtime: Runtime | None) -> Client
 
 async def main() -> None:
     settings = Settings()
+    # Before anything else: every problem at once, nothing connected.
+    settings.require_production_safe()
     cache_workflow_bytecode()
     setup_logging("worker", json_lines=settings.log_json)
     log_startup("worker", settings)

@@ -45,7 +45,9 @@ def create_app(
     """The API. What is not passed in is built from settings at start-up and closed at shutdown.
 
     `today` replaces the Asia/Shanghai calendar date for the payer-side rules (tests).
+    In production, unsafe settings (simulated money, dev secrets, …) refuse to build the app.
     """
+    settings.require_production_safe()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

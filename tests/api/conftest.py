@@ -173,6 +173,7 @@ async def api(
         # checks the limits with their defaults on an app of its own.
         rate_limit_per_ip_per_minute=100_000,
         identity_failures_before_captcha=100_000,
+        operator_failures_per_address=100_000,
         public_base_url="http://testserver",
         # Fast simulators and polling: a paid contribution reaches COMPLETED within seconds.
         sim_posting_delay_s=1,

@@ -42,9 +42,10 @@ class Apps:
     second: FastAPI
     stack: AsyncExitStack
 
-    async def client(self, app: FastAPI | None = None) -> httpx.AsyncClient:
-        """A client calling the app from an address of its own."""
-        address = f"10.0.{next(_addresses) // 250}.{next(_addresses) % 250 + 1}"
+    async def client(self, app: FastAPI | None = None, address: str = "") -> httpx.AsyncClient:
+        """A client calling the app from the address, or from an address of its own."""
+        n = next(_addresses)
+        address = address or f"10.0.{n // 250}.{n % 250 + 1}"
         transport = httpx.ASGITransport(app=app or self.first, client=(address, 40000))
         return await self.stack.enter_async_context(
             httpx.AsyncClient(transport=transport, base_url="http://testserver")
@@ -244,3 +245,22 @@ async def test_one_address_is_limited_across_processes(apps: Apps) -> None:
     assert codes[30] == 429
     assert 1 <= int(r.headers["retry-after"]) <= 60
     assert r.json()["code"] == "RATE_LIMITED"
+
+
+async def test_failed_operator_tokens_are_throttled_per_address_across_processes(
+    apps: Apps,
+) -> None:
+    path = "/api/v1/operator/reconciliations"
+    first = await apps.client(apps.first, "10.8.8.8")
+    second = await apps.client(apps.second, "10.8.8.8")
+    for n in range(Settings().operator_failures_per_address):
+        http = first if n % 2 else second
+        r = await http.get(path, headers={"Authorization": f"Bearer guess-{n}"})
+        assert r.json()["code"] == "OPERATOR_UNAUTHORIZED"
+    # Now even the right token is refused from this address until the window ends.
+    r = await first.get(path, headers={"Authorization": f"Bearer {OPERATOR_TOKEN}"})
+    assert r.status_code == 429 and r.json()["code"] == "OPERATOR_THROTTLED"
+    assert int(r.headers["retry-after"]) >= 1
+    # Another address (the real operator) is not affected.
+    r = await (await apps.client()).get(path, headers={"Authorization": f"Bearer {OPERATOR_TOKEN}"})
+    assert r.status_code == 200
