@@ -264,3 +264,19 @@ async def test_failed_operator_tokens_are_throttled_per_address_across_processes
     # Another address (the real operator) is not affected.
     r = await (await apps.client()).get(path, headers={"Authorization": f"Bearer {OPERATOR_TOKEN}"})
     assert r.status_code == 200
+
+
+async def test_sign_out_ends_the_session_and_is_safe_to_repeat(apps: Apps) -> None:
+    me = await _person(apps)
+    auth = await _signed_in(apps, me)
+    http = await apps.client()
+    assert (await http.get("/api/v1/records", headers=auth)).status_code == 200
+    r = await http.delete("/api/v1/session", headers=auth)
+    assert r.status_code == 204
+    r = await http.get("/api/v1/records", headers=auth)
+    assert (r.status_code, r.json()["code"]) == (401, "UNAUTHENTICATED")
+    # A process that had not seen the token does not accept it either: its row is gone.
+    r = await (await apps.client(apps.second)).get("/api/v1/records", headers=auth)
+    assert r.status_code == 401
+    assert (await http.delete("/api/v1/session", headers=auth)).status_code == 204
+    assert (await http.delete("/api/v1/session")).status_code == 204
