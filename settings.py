@@ -85,6 +85,12 @@ class Settings(BaseSettings):
     # attempt needs a solved captcha, within a window of this many seconds.
     identity_failures_before_captcha: int = 5
     identity_failure_window_s: int = 3600
+    # Quotes and starts a signed-in person may ask for in an hour, and how many others may ask
+    # for one person (each start opens a real order at the channel).
+    quotes_per_requester_per_hour: int = 60
+    quotes_per_target_per_hour: int = 30
+    starts_per_requester_per_hour: int = 20
+    starts_per_target_per_hour: int = 5
     # Failed operator tokens from one address within 15 minutes before it is refused outright.
     operator_failures_per_address: int = 10
 
