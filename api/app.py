@@ -24,6 +24,7 @@ from api.routes import records as record_routes
 from api.routes import wechatpay_notify as wechatpay_notify_routes
 from services.context import AppState
 from services.notifications import accept_payment_notification
+from services.sessions import sign_outs_heard
 from services.temporal_link import TemporalLink
 from services.timefmt import shanghai_today
 from settings import Settings
@@ -71,6 +72,7 @@ def create_app(
                 today=today or shanghai_today,
             )
             app.state.shebao = state
+            await stack.enter_async_context(sign_outs_heard(state))
             # The stand-ins behind the adapters, for the simulator routes; never a service's.
             app.state.simulators = chosen.simulators if chosen is not None else None
             sim = chosen.simulators.payments if chosen is not None else None

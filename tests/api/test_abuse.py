@@ -6,6 +6,7 @@ addresses, so the budgets of one test never reach another.
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack
@@ -280,3 +281,19 @@ async def test_sign_out_ends_the_session_and_is_safe_to_repeat(apps: Apps) -> No
     assert r.status_code == 401
     assert (await http.delete("/api/v1/session", headers=auth)).status_code == 204
     assert (await http.delete("/api/v1/session")).status_code == 204
+
+
+async def test_a_sign_out_is_heard_by_a_process_that_remembered_the_session(apps: Apps) -> None:
+    me = await _person(apps)
+    auth = await _signed_in(apps, me)
+    elsewhere = await apps.client(apps.second)
+    # The second process has looked the token up, so it remembers the session.
+    assert (await elsewhere.get("/api/v1/records", headers=auth)).status_code == 200
+    assert (await (await apps.client()).delete("/api/v1/session", headers=auth)).status_code == 204
+    # The notification arrives when the sign-out commits; wait for it, not for a time.
+    deadline = asyncio.get_running_loop().time() + 20
+    while (await elsewhere.get("/api/v1/records", headers=auth)).status_code == 200:
+        assert asyncio.get_running_loop().time() < deadline, "the sign-out was never heard"
+        await asyncio.sleep(0.05)
+    r = await elsewhere.get("/api/v1/records", headers=auth)
+    assert (r.status_code, r.json()["code"]) == (401, "UNAUTHENTICATED")
