@@ -40,20 +40,22 @@ async def admit(
     captcha_id: str | None,
     captcha_answer: str | None,
 ) -> None:
-    """Let the attempt on the identity go ahead, or 428 CAPTCHA_REQUIRED past the budget.
+    """Take one attempt from the identity's budget, or 428 CAPTCHA_REQUIRED past it.
 
-    A captcha given while the budget still holds is not asked for and not spent.
+    The attempt is counted first, in one atomic upsert, so a burst of concurrent guesses cannot
+    all slip in under the budget; a match gives it back (`succeeded`), so in the end only
+    failures count. A captcha given while the budget still holds is not asked for or spent.
     """
-    async with state.sessions() as db:
-        failures, _ = await limit_counters.current(db, _key(state, ident), utc_now())
-    if failures < state.settings.identity_failures_before_captcha:
+    async with state.sessions.begin() as db:
+        attempts, _ = await limit_counters.hit(db, _key(state, ident), utc_now(), _window(state))
+    if attempts <= state.settings.identity_failures_before_captcha:
         return
     if not captcha_id or not captcha_answer:
         raise captcha_required()
     await captchas.check(state, captcha_id, captcha_answer)
 
 
-async def failed(state: AppState, ident: IdentityNumber) -> None:
-    """Count a failed attempt (the trio did not match) against the identity."""
+async def succeeded(state: AppState, ident: IdentityNumber) -> None:
+    """The trio matched: the attempt `admit` took is given back."""
     async with state.sessions.begin() as db:
-        await limit_counters.hit(db, _key(state, ident), utc_now(), _window(state))
+        await limit_counters.give_back(db, _key(state, ident), utc_now())

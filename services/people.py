@@ -77,8 +77,8 @@ async def identify(state: AppState, body: IdentityBody) -> Person:
     async with state.sessions() as db:
         person = await persons.find_person(db, ident.id_type, ident.number)
     if person is None or not hmac.compare_digest(person.name.encode(), name.encode()):
-        await identity_budget.failed(state, ident)
         raise identity_mismatch()
+    await identity_budget.succeeded(state, ident)
     return person
 
 

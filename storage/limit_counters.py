@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import case, delete, select
+from sqlalchemy import case, delete, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -36,6 +36,15 @@ async def hit(
     )
     row = (await session.execute(stmt)).one()
     return int(row[0]), row[1]
+
+
+async def give_back(session: AsyncSession, key: str, now: datetime) -> None:
+    """Take one back from the key's live window (an attempt that turned out not to count)."""
+    await session.execute(
+        update(LimitCounter)
+        .where(LimitCounter.key == key, LimitCounter.expires_at > now, LimitCounter.count > 0)
+        .values(count=LimitCounter.count - 1)
+    )
 
 
 async def current(session: AsyncSession, key: str, now: datetime) -> tuple[int, datetime | None]:

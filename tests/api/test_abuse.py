@@ -297,3 +297,14 @@ async def test_a_sign_out_is_heard_by_a_process_that_remembered_the_session(apps
         await asyncio.sleep(0.05)
     r = await elsewhere.get("/api/v1/records", headers=auth)
     assert (r.status_code, r.json()["code"]) == (401, "UNAUTHENTICATED")
+
+
+async def test_a_burst_of_concurrent_guesses_gets_no_more_than_the_budget(apps: Apps) -> None:
+    victim = await _person(apps)
+    clients = [await apps.client(apps.first if n % 2 else apps.second) for n in range(20)]
+    answers = await asyncio.gather(
+        *(http.post("/api/v1/session", json=_wrong(victim)) for http in clients)
+    )
+    codes = sorted(r.json()["code"] for r in answers)
+    assert codes.count("IDENTITY_MISMATCH") == Settings().identity_failures_before_captcha
+    assert set(codes) == {"IDENTITY_MISMATCH", "CAPTCHA_REQUIRED"}
