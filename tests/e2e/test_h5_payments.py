@@ -102,6 +102,18 @@ async def test_after_repeated_failures_the_page_asks_for_a_captcha_and_the_perso
     await at(page, "社保费功能列表")
 
 
+async def test_signing_out_ends_the_session_on_the_server(stack: Stack, page: Page) -> None:
+    person = await stack.register("韩十四")
+    await sign_in(page, person)
+    token = await page.evaluate("() => sessionStorage.getItem('sb.token')")
+    auth = {"Authorization": f"Bearer {token}"}
+    assert (await stack.http.get("/api/v1/records", headers=auth)).status_code == 200
+    await page.click("#sign-out")
+    await at(page, "用户认证")
+    r = await stack.http.get("/api/v1/records", headers=auth)
+    assert (r.status_code, r.json()["code"]) == (401, "UNAUTHENTICATED")
+
+
 async def test_a_bad_id_number_is_shown_beside_the_number(stack: Stack, page: Page) -> None:
     await page.goto("/h5/")
     await at(page, "用户认证")
