@@ -24,6 +24,7 @@ from services.context import AppState
 from services.contribution_handles import UPDATE_TIMEOUT
 from services.contribution_view import stored_view
 from services.errors import ServiceError, domain_error, month_in_flight, unavailable
+from services.limits import start_allowed
 from services.timefmt import local_iso, utc_now
 from settings import Settings
 from storage import contributions, idempotency, persons, quotes
@@ -176,6 +177,9 @@ class ContributionStarter:
             )
         if record.response is not None and record.status_code is not None:
             return record.status_code, dict(record.response)
+        # Before any order opens, and not stored as the key's answer: a retry after the wait
+        # with the same key goes ahead.
+        await start_allowed(self._state, me, quote_id)
         contribution_id = record.contribution_id or candidate
         try:
             status, body = await self._run(

@@ -12,6 +12,7 @@ from domain.months import Month
 from domain.vocabulary import Insurance
 from services.context import AppState
 from services.errors import month_in_flight
+from services.limits import quote_allowed
 from services.payer_facts import held_months, payer_facts
 from services.people import resolve_payer
 from services.timefmt import utc_now
@@ -49,6 +50,7 @@ async def make_quote(
             raise DomainError.of(NOT_REGISTERED)
         book = await load_policy_book(db)
         held = await held_months(db, person, insurance)
+    await quote_allowed(state, me, person)
     try:
         check_months(facts, months, back_payment, today, book, held.paid, set(held.in_flight))
     except DomainError as err:

@@ -414,3 +414,19 @@ class ReconciliationReportRow(Base):
     report: Mapped[dict[str, Any]] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class LimitCounter(Base):
+    """One fixed window of a limit (failures of an identity, requests of an address, …).
+
+    The key is a keyed hash (never an ID number or an address in clear). Every API process
+    counts in this one table, so N processes still give a caller the limit once.
+    """
+
+    __tablename__ = "limit_counters"
+
+    key: Mapped[str] = mapped_column(String(96), primary_key=True)
+    window_start: Mapped[datetime] = mapped_column(UtcDateTime())
+    count: Mapped[int] = mapped_column(Integer)
+    # When the window ends: the daily purge deletes rows past it.
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)

@@ -39,6 +39,9 @@ def reconciliation_workflow_id(bill_date: date) -> str:
 # The daily schedule, and the prefix of the runs it starts (Temporal appends the start time).
 RECONCILIATION_SCHEDULE_ID = "reconciliation-daily"
 RECONCILIATION_SCHEDULED_WORKFLOW_ID = "reconciliation-scheduled"
+# The daily purge of expired rows (workflows/purge.py), and the prefix of its runs.
+PURGE_SCHEDULE_ID = "purge-daily"
+PURGE_SCHEDULED_WORKFLOW_ID = "purge-scheduled"
 
 # Signal names of ContributionWorkflow. Callers that may import the workflow use its method
 # references (handle.signal(ContributionWorkflow.payment_notified, ...)); activities may not
@@ -386,6 +389,22 @@ class ReconciliationSteps:
     )
     REFUND_ORPHAN = Step("reconciliation_refund_orphan", OrphanPayment, HealingAction)
     STORE_REPORT = Step("reconciliation_store_report", StoreReport, NOTHING)
+
+
+class PurgeCounts(BaseModel):
+    """How many expired rows of each kind one purge deleted."""
+
+    sessions: int = 0
+    quotes: int = 0
+    captchas: int = 0
+    idempotency_keys: int = 0
+    limit_counters: int = 0
+
+
+class PurgeSteps:
+    """The activity of PurgeWorkflow (activities/purge.py implements it): as of a moment."""
+
+    PURGE_EXPIRED = Step("purge_expired", datetime, PurgeCounts)
 
 
 def steps_of(namespace: type) -> list[Step[object, object]]:

@@ -179,7 +179,12 @@ async def api(
         # Each module signs in dozens of people from one address; tests/api/test_operations.py
         # checks the limits with their defaults on an app of its own.
         rate_limit_per_ip_per_minute=100_000,
-        rate_limit_per_target_per_minute=100_000,
+        identity_failures_before_captcha=100_000,
+        operator_failures_per_address=100_000,
+        quotes_per_requester_per_hour=100_000,
+        quotes_per_target_per_hour=100_000,
+        starts_per_requester_per_hour=100_000,
+        starts_per_target_per_hour=100_000,
         public_base_url="http://testserver",
         # Fast simulators and polling: a paid contribution reaches COMPLETED within seconds.
         sim_posting_delay_s=1,
