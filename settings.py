@@ -6,17 +6,43 @@ from functools import cached_property
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
 
-from workflows.codec import DEV_CODEC_KEYS
+from workflows.codec import DEV_CODEC_KEYS, Keyring, KeyringError
 from workflows.contract import TASK_QUEUE
 
 REPO_ROOT = Path(__file__).resolve().parent
 # The databases' names when only the server is given (make dev's local PostgreSQL).
 APP_DATABASE = "shebao"
 SIM_DATABASE = "shebao_simulators"
+
+
+# Operator token, payer-ref key, APIv3 key: at least this long (and never a dev default).
+MIN_SECRET_BYTES = 32
+_DEV_OPERATOR_TOKEN = "dev-operator-token"
+_DEV_PAYER_REF_KEY = "dev-payer-ref-key-change-me"
+
+
+class UnsafeForProduction(RuntimeError):
+    """SHEBAO_ENV=production with settings that must not serve real payers; lists them all."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("refusing to start in production:\n- " + "\n- ".join(problems))
+        self.problems = problems
+
+
+def _codec_problems(codec_keys: str) -> list[str]:
+    if not codec_keys:
+        return ["SHEBAO_CODEC_KEYS is not set (the dev key would encrypt payloads)"]
+    if DEV_CODEC_KEYS.split(":", 1)[1] in codec_keys:
+        return ["SHEBAO_CODEC_KEYS holds the dev key"]
+    try:
+        Keyring.parse(codec_keys)
+    except KeyringError as err:
+        return [f"SHEBAO_CODEC_KEYS is malformed: {err}"]
+    return []
 
 
 class Settings(BaseSettings):
@@ -52,20 +78,32 @@ class Settings(BaseSettings):
     log_json: bool = True
     # Proxies whose X-Forwarded-For the API believes (the client IP behind rate limits).
     forwarded_allow_ips: str = "127.0.0.1"
-    # Rate limits, per client IP and per targeted ID number (guessing numbers must be slow).
+    # Requests per client address and scope a minute (sign-in, lookup, records, captcha),
+    # counted in PostgreSQL across every API process.
     rate_limit_per_ip_per_minute: int = 30
-    rate_limit_per_target_per_minute: int = 5
+    # Failed trios for one identity (sign-in, lookup and records together) before each further
+    # attempt needs a solved captcha, within a window of this many seconds.
+    identity_failures_before_captcha: int = 5
+    identity_failure_window_s: int = 3600
+    # Quotes and starts a signed-in person may ask for in an hour, and how many others may ask
+    # for one person (each start opens a real order at the channel).
+    quotes_per_requester_per_hour: int = 60
+    quotes_per_target_per_hour: int = 30
+    starts_per_requester_per_hour: int = 20
+    starts_per_target_per_hour: int = 5
+    # Failed operator tokens from one address within 15 minutes before it is refused outright.
+    operator_failures_per_address: int = 10
 
     # API.
     api_host: str = "127.0.0.1"
     api_port: int = 8000
     # uvicorn worker processes serving the API (about one per core). Each has its own database
-    # pool, Temporal client and in-memory rate limiter (so a caller gets up to N times a limit).
+    # pool and Temporal client; the limits are counted in PostgreSQL, so they hold for them all.
     api_workers: int = Field(default=1, ge=1, le=64)
     public_base_url: str = ""
-    operator_token: str = Field(default="dev-operator-token", repr=False)
+    operator_token: str = Field(default=_DEV_OPERATOR_TOKEN, repr=False)
     # Key of the keyed hash that turns (id type, id number) into the pseudonymous PayerRef.
-    payer_ref_key: str = Field(default="dev-payer-ref-key-change-me", repr=False)
+    payer_ref_key: str = Field(default=_DEV_PAYER_REF_KEY, repr=False)
     session_ttl_minutes: int = 120
     quote_ttl_minutes: int = 30
     captcha_bypass: str | None = None
@@ -100,6 +138,14 @@ class Settings(BaseSettings):
     # Payment channel: the in-process simulator, or the real WeChat Pay v3 adapter (public-key
     # mode) — against api.mch.weixin.qq.com, or the local gateway when wechatpay_gateway_url is set.
     payment_channel: Literal["simulator", "wechatpay"] = "simulator"
+    # The provider (by its registered name, adapters/payments/registry.py) and product new
+    # contributions pay with; one in flight keeps the provider it recorded at its start.
+    payment_provider: str = "wechatpay"
+    payment_product: str = "h5"
+    # The posting system (税务/社保核心) and the treasury (国库): only simulators exist today, so
+    # production refuses to start until a real adapter is added and named here.
+    posting_system: Literal["simulator"] = "simulator"
+    treasury_system: Literal["simulator"] = "simulator"
     wechatpay_gateway_url: str = ""
     wechatpay_mchid: str = "1900000109"
     wechatpay_appid: str = "wxd678efh567hg6787"
@@ -117,24 +163,50 @@ class Settings(BaseSettings):
     wechatpay_gateway_port: int = 8010
     wechatpay_notify_speedup: float = 1.0
 
-    @model_validator(mode="after")
-    def _production_is_strict(self) -> Settings:
-        if self.env == "production":
-            if not self.database_url:
-                raise ValueError("production needs SHEBAO_DATABASE_URL (its own PostgreSQL)")
-            if self.captcha_bypass:
-                raise ValueError("SHEBAO_CAPTCHA_BYPASS is refused when SHEBAO_ENV=production")
-            if self.operator_token.startswith("dev-") or self.payer_ref_key.startswith("dev-"):
-                raise ValueError("production needs SHEBAO_OPERATOR_TOKEN and SHEBAO_PAYER_REF_KEY")
-            if not self.codec_keys or DEV_CODEC_KEYS.split(":", 1)[1] in self.codec_keys:
-                raise ValueError("production needs SHEBAO_CODEC_KEYS (not the dev key)")
-            if self.codec_trust_ui_origin:
-                raise ValueError("SHEBAO_CODEC_TRUST_UI_ORIGIN is refused in production")
-            if self.payment_channel == "wechatpay" and (
-                len(self.wechatpay_apiv3_key) != 32 or self.wechatpay_gateway_url
-            ):
-                raise ValueError("production WeChat Pay needs a 32-byte APIv3 key and no gateway")
-        return self
+    def production_problems(self) -> list[str]:
+        """Every reason this configuration must not serve real payers, all at once ([] outside
+        production). The API and the worker refuse to start on any (require_production_safe).
+        """
+        if self.env != "production":
+            return []
+        problems: list[str] = []
+        if not self.database_url:
+            problems.append("SHEBAO_DATABASE_URL is not set (production needs its own PostgreSQL)")
+        if self.payment_channel == "simulator":
+            problems.append("SHEBAO_PAYMENT_CHANNEL is the simulator: simulated money")
+        if self.posting_system == "simulator":
+            problems.append("SHEBAO_POSTING_SYSTEM is the simulator: no real posting")
+        if self.treasury_system == "simulator":
+            problems.append("SHEBAO_TREASURY_SYSTEM is the simulator: no real treasury receipts")
+        if self.simulators:
+            problems.append("SHEBAO_SIMULATORS is on: the simulator routes (/sim/...) are mounted")
+        for name, value, default in (
+            ("SHEBAO_OPERATOR_TOKEN", self.operator_token, _DEV_OPERATOR_TOKEN),
+            ("SHEBAO_PAYER_REF_KEY", self.payer_ref_key, _DEV_PAYER_REF_KEY),
+        ):
+            if value == default or value.startswith("dev-"):
+                problems.append(f"{name} is the dev default")
+            elif len(value.encode()) < MIN_SECRET_BYTES:
+                problems.append(f"{name} is shorter than {MIN_SECRET_BYTES} bytes")
+        problems += _codec_problems(self.codec_keys)
+        if self.codec_trust_ui_origin:
+            problems.append("SHEBAO_CODEC_TRUST_UI_ORIGIN is on (the codec would trust an origin)")
+        if self.captcha_bypass:
+            problems.append("SHEBAO_CAPTCHA_BYPASS is set (any captcha would pass)")
+        if "*" in (part.strip() for part in self.forwarded_allow_ips.split(",")):
+            problems.append("SHEBAO_FORWARDED_ALLOW_IPS is * (anyone could forge client addresses)")
+        if self.payment_channel == "wechatpay":
+            if len(self.wechatpay_apiv3_key.encode()) != MIN_SECRET_BYTES:
+                problems.append("SHEBAO_WECHATPAY_APIV3_KEY is not 32 bytes")
+            if self.wechatpay_gateway_url:
+                problems.append("SHEBAO_WECHATPAY_GATEWAY_URL is set (the local gateway)")
+        return problems
+
+    def require_production_safe(self) -> None:
+        """Raise UnsafeForProduction listing every problem (nothing outside production)."""
+        problems = self.production_problems()
+        if problems:
+            raise UnsafeForProduction(problems)
 
     @cached_property
     def resolved_database_url(self) -> str:

@@ -1,4 +1,5 @@
-"""Chooses from settings what a process talks to: the simulators, or the real WeChat Pay adapter."""
+"""Chooses from settings what a process talks to: the simulators, or the real WeChat Pay adapter;
+and registers the payment providers by name."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ from typing import TYPE_CHECKING
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.clock import Clock
+from adapters.payments.registry import PaymentProviders
+from adapters.payments.wechatpay import provider as wechatpay
 from adapters.payments.wechatpay.callback import CallbackVerifier
 from adapters.payments.wechatpay.client import WeChatPayChannel, WeChatPayConfig
 from adapters.seams import Adapters
@@ -99,8 +102,11 @@ async def build_simulators(
     payments = PaymentSimulator(sim_engine, clock, config, base_url=settings.base_url)
     posting = PostingSimulator(sim_engine, clock, config)
     treasury = TreasurySimulator(sim_engine, clock, config, ready_date=ready_date)
+    # The simulator stands in for WeChat Pay, under WeChat Pay's name: a contribution records
+    # the provider, not whether a simulator carried it.
+    providers = PaymentProviders(wechatpay.provider(payments), default=settings.payment_provider)
     return Systems(
-        adapters=Adapters(payments=payments, posting=posting, treasury=treasury),
+        adapters=Adapters(payments=providers, posting=posting, treasury=treasury),
         simulators=Simulators(
             engine=sim_engine,
             posting=posting,
@@ -125,8 +131,9 @@ async def build_adapters(
     systems = await build_simulators(settings, clock, engine, ready_date=ready_date)
     if settings.payment_channel == "wechatpay":
         config = WeChatPayConfig.from_settings(settings)
-        systems.adapters.payments = WeChatPayChannel(config)
-        systems.adapters.wechatpay_callbacks = CallbackVerifier.from_config(config)
+        systems.adapters.payments.register(
+            wechatpay.provider(WeChatPayChannel(config), CallbackVerifier.from_config(config))
+        )
         # The gateway owns the payment simulator (and delivers its callbacks over HTTP).
         systems.simulators.payments = None
         systems.simulators.cashier = (

@@ -17,6 +17,7 @@ from temporalio.worker import Worker
 
 from activities.classified_errors import ClassifiedErrors
 from activities.contribution import ContributionActivities
+from activities.purge import PurgeActivities
 from activities.reconciliation import ReconciliationActivities
 from adapters.clock import activity_clock
 from adapters.seams import Adapters
@@ -27,10 +28,11 @@ from storage.db import POOL_OVERFLOW, POOL_SIZE, make_engine, make_sessionmaker
 from wiring import build_adapters, make_sim_engine
 from workflows.contribution import ContributionWorkflow
 from workflows.converter import connect
+from workflows.purge import PurgeWorkflow
 from workflows.reconciliation import ReconciliationWorkflow
-from workflows.reconciliation_schedule import ensure_reconciliation_schedule
+from workflows.reconciliation_schedule import ensure_schedules
 
-WORKFLOWS: Sequence[type] = (ContributionWorkflow, ReconciliationWorkflow)
+WORKFLOWS: Sequence[type] = (ContributionWorkflow, ReconciliationWorkflow, PurgeWorkflow)
 
 
 def build_worker(
@@ -41,13 +43,18 @@ def build_worker(
     task_queue: str | None = None,
     fail_workflows_on_bugs: bool = False,
     reconciliation: ReconciliationActivities | None = None,
+    purge: PurgeActivities | None = None,
 ) -> Worker:
     """The worker for the contribution task queue, with every workflow and activity."""
     return Worker(
         client,
         task_queue=task_queue or settings.task_queue,
         workflows=list(WORKFLOWS),
-        activities=[*activities.all(), *(reconciliation.all() if reconciliation else [])],
+        activities=[
+            *activities.all(),
+            *(reconciliation.all() if reconciliation else []),
+            *(purge.all() if purge else []),
+        ],
         # Every activity is async (I/O bound), so no thread pool is needed.
         max_concurrent_activities=100,
         # Which adapter errors end a step at once is decided by their class (not their name).
@@ -107,7 +114,7 @@ def build_activities(
         adapters.payments,
         adapters.posting,
         adapters.treasury,
-        notify_url=f"{settings.base_url}/api/v1/payments/wechatpay/notify",
+        base_url=settings.base_url,
     )
 
 
@@ -137,6 +144,8 @@ async def connect_when_up(settings: Settings, runtime: Runtime | None) -> Client
 
 async def main() -> None:
     settings = Settings()
+    # Before anything else: every problem at once, nothing connected.
+    settings.require_production_safe()
     cache_workflow_bytecode()
     setup_logging("worker", json_lines=settings.log_json)
     log_startup("worker", settings)
@@ -145,17 +154,19 @@ async def main() -> None:
     systems = await build_adapters(settings, activity_clock, make_worker_sim_engine(settings))
     adapters = systems.adapters
     client = await connect_when_up(settings, sdk_runtime(settings))
-    # The daily reconciliation schedule is created or brought up to date at every worker start;
-    # a refusal is logged loudly but must not keep contributions from being processed.
+    # The daily schedules (reconciliation, purge) are created or brought up to date at every
+    # worker start; a refusal is logged loudly but must not keep contributions from being
+    # processed.
     try:
-        await ensure_reconciliation_schedule(client, settings.task_queue)
+        await ensure_schedules(client, settings.task_queue)
     except RPCError as err:
-        logging.getLogger("shebao.worker").error("reconciliation schedule not set: %s", err.status)
+        logging.getLogger("shebao.worker").error("schedules not set: %s", err.status)
     worker = build_worker(
         client,
         settings,
         build_activities(settings, adapters, sessions),
         reconciliation=ReconciliationActivities(sessions, adapters.payments),
+        purge=PurgeActivities(sessions),
     )
     logging.getLogger("shebao.worker").info("worker polling task queue %s", settings.task_queue)
     freeze_startup_heap()

@@ -19,7 +19,8 @@ from adapters.errors import (
     OutcomeUnknownError,
     UnknownCodeError,
 )
-from adapters.payments.interface import CreateOrder, PaymentChannel, RefundRequest
+from adapters.payments.interface import CreateOrder, RefundRequest
+from adapters.payments.registry import PaymentProviders, Provider, UnknownProvider
 from adapters.posting.interface import PostingRequest, PostingSystem
 from adapters.treasury.interface import Treasury, TreasuryQuery
 from domain.assessment import assess as assess_months
@@ -28,14 +29,13 @@ from domain.eligibility import check_months
 from domain.errors import DomainError
 from domain.localtime import SHANGHAI, shanghai_date
 from domain.months import Month
+from domain.payments import PaymentState, RefundState
 from domain.policy import PolicyBook
 from domain.review import refund_review_reason
 from domain.vocabulary import (
     ContributionStatus,
     PostingState,
-    RefundState,
     RejectReason,
-    TradeState,
 )
 from services.payer_facts import held_months, payer_facts
 from storage import contributions, payments, persons, postings, refunds, treasury
@@ -89,18 +89,19 @@ class ContributionActivities:
     def __init__(
         self,
         sessions: async_sessionmaker[AsyncSession],
-        payment_channel: PaymentChannel,
+        providers: PaymentProviders,
         posting_system: PostingSystem,
         treasury_system: Treasury,
         *,
-        notify_url: str,
+        base_url: str,
         calendar: BusinessCalendar | None = None,
     ) -> None:
         self._sessions = sessions
-        self._payments = payment_channel
+        self._providers = providers
         self._posting = posting_system
         self._treasury = treasury_system
-        self._notify_url = notify_url
+        # The public base URL: each provider's notify route hangs under it.
+        self._base_url = base_url
         self._calendar = calendar or BusinessCalendar()
 
     def all(self) -> list[Callable[..., Awaitable[object]]]:
@@ -235,9 +236,32 @@ class ContributionActivities:
 
     # ---- charge and await payment --------------------------------------------------------------
 
+    async def _provider_of(self, out_trade_no: str) -> Provider:
+        """The provider the contribution recorded for this order (not today's default)."""
+        async with self._sessions() as session:
+            payment = await payments.get_payment(session, out_trade_no)
+        if payment is None:
+            raise ApplicationError(f"no payment {out_trade_no}", type="NotFound")
+        # Unknown here: this worker lacks the provider's registration; retrying waits for one.
+        return self._providers.get(payment.provider)
+
+    async def _provider_of_refund(self, out_refund_no: str) -> Provider:
+        async with self._sessions() as session:
+            refund = await refunds.get_refund(session, out_refund_no)
+        if refund is None:
+            raise ApplicationError(f"no refund {out_refund_no}", type="NotFound")
+        return await self._provider_of(refund.out_trade_no)
+
     @activity.defn(name=Steps.CREATE_PAYMENT_ORDER.name)
     async def create_payment_order(self, req: ChargeRequest) -> PaymentOrder:
         """Create the channel order; a lost response is resolved by querying, never re-guessed."""
+        try:
+            provider = self._providers.get(req.provider)
+            if req.product not in provider.products:
+                raise UnknownProvider(f"{req.provider} has no product {req.product}")
+        except UnknownProvider as err:
+            # Settings named a provider (or product) this worker lacks: no order, say so now.
+            raise _non_retryable(err) from err
         async with self._sessions.begin() as session:
             await payments.add_payment(
                 session,
@@ -247,6 +271,9 @@ class ContributionActivities:
                 amount_fen=req.amount_fen,
                 expires_at=req.expires_at,
                 at=req.at,
+                provider=provider.name,
+                product=req.product,
+                provider_state=provider.pending_state,
             )
         order = CreateOrder(
             out_trade_no=req.out_trade_no,
@@ -254,13 +281,14 @@ class ContributionActivities:
             amount_fen=req.amount_fen,
             time_expire=req.expires_at,
             channel=req.channel,
-            notify_url=self._notify_url,
+            product=req.product,
+            notify_url=provider.notify_url(self._base_url),
         )
         try:
-            created = await self._payments.create_order(order)
+            created = await provider.channel.create_order(order)
         except OutcomeUnknownError:
             # The order may exist: identical parameters make the retry safe, so try once more.
-            created = await self._payments.create_order(order)
+            created = await provider.channel.create_order(order)
         except (InvalidRequestError, AuthError, ConflictError) as err:
             raise _non_retryable(err) from err
         async with self._sessions.begin() as session:
@@ -278,13 +306,15 @@ class ContributionActivities:
             cashier_url=created.cashier_url,
             prepay_id=created.prepay_id,
             expires_at=created.expires_at,
+            provider_state=provider.pending_state,
         )
 
-    async def _query(self, out_trade_no: str) -> PaymentCheck:
-        status = await self._payments.query_order(out_trade_no)
+    async def _query(self, provider: Provider, out_trade_no: str) -> PaymentCheck:
+        status = await provider.channel.query_order(out_trade_no)
         check = PaymentCheck(
             out_trade_no=status.out_trade_no,
-            trade_state=status.trade_state,
+            state=status.state,
+            provider_state=status.provider_state,
             transaction_id=status.transaction_id,
             amount_fen=status.amount_fen,
             paid_at=status.success_time,
@@ -294,7 +324,8 @@ class ContributionActivities:
             await payments.update_payment_state(
                 session,
                 out_trade_no,
-                status.trade_state,
+                status.state,
+                status.provider_state,
                 transaction_id=status.transaction_id,
                 bank_type=status.bank_type,
                 paid_at=status.success_time,
@@ -305,21 +336,23 @@ class ContributionActivities:
     @activity.defn(name=Steps.QUERY_PAYMENT.name)
     async def query_payment(self, out_trade_no: str) -> PaymentCheck:
         """Ask the channel when no callback came (callbacks get lost)."""
+        provider = await self._provider_of(out_trade_no)
         try:
-            return await self._query(out_trade_no)
+            return await self._query(provider, out_trade_no)
         except (InvalidRequestError, AuthError) as err:
             raise _non_retryable(err) from err
 
     @activity.defn(name=Steps.CLOSE_PAYMENT_ORDER.name)
     async def close_payment_order(self, out_trade_no: str) -> PaymentCheck:
         """Close an unpaid order, then query: the payer may have paid in the last second."""
+        provider = await self._provider_of(out_trade_no)
         try:
-            await self._payments.close_order(out_trade_no)
+            await provider.channel.close_order(out_trade_no)
         except (ConflictError, NotFoundError):
             pass  # ORDERPAID or already gone: the query below tells the truth.
         except (InvalidRequestError, AuthError) as err:
             raise _non_retryable(err) from err
-        return await self._query(out_trade_no)
+        return await self._query(provider, out_trade_no)
 
     @activity.defn(name=Steps.RECORD_PAYMENT.name)
     async def record_payment(self, req: RecordPaymentRequest) -> PaymentRecorded:
@@ -333,7 +366,8 @@ class ContributionActivities:
             await payments.update_payment_state(
                 session,
                 p.out_trade_no,
-                TradeState.SUCCESS,
+                PaymentState.PAID,
+                p.provider_state,
                 transaction_id=p.transaction_id,
                 bank_type=p.bank_type,
                 paid_at=paid_at,
@@ -401,6 +435,7 @@ class ContributionActivities:
     @activity.defn(name=Steps.REQUEST_REFUND.name)
     async def request_refund(self, req: RefundOrder) -> RefundCheck:
         """Refund through the original channel; the refund number is fixed by the workflow."""
+        provider = await self._provider_of(req.out_trade_no)
         async with self._sessions.begin() as session:
             await refunds.add_refund(
                 session,
@@ -418,14 +453,14 @@ class ContributionActivities:
             amount_fen=req.amount_fen,
             total_fen=req.total_fen,
             reason=req.reason,
-            notify_url=self._notify_url,
+            notify_url=provider.notify_url(self._base_url),
         )
         try:
             try:
-                status = await self._payments.refund(request)
+                status = await provider.channel.refund(request)
             except OutcomeUnknownError:
                 # Same refund number: the channel refunds at most once, so asking is safe.
-                status = await self._payments.query_refund(req.out_refund_no)
+                status = await provider.channel.query_refund(req.out_refund_no)
         except (InvalidRequestError, AuthError) as err:
             raise _non_retryable(err) from err
         except _UNSETTLED_REFUND as err:
@@ -436,8 +471,9 @@ class ContributionActivities:
 
     @activity.defn(name=Steps.CHECK_REFUND.name)
     async def check_refund(self, req: RefundCheckRequest) -> RefundCheck:
+        provider = await self._provider_of_refund(req.out_refund_no)
         try:
-            status = await self._payments.query_refund(req.out_refund_no)
+            status = await provider.channel.query_refund(req.out_refund_no)
         except _UNSETTLED_REFUND as err:
             raise _refund_unsettled(err) from err
         return await self._store_refund(

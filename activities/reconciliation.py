@@ -13,7 +13,9 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from adapters.clock import activity_clock
 from adapters.errors import AuthError, ConflictError, InvalidRequestError, NotFoundError
-from adapters.payments.interface import BillRow, PaymentChannel, RefundRequest
+from adapters.payments.interface import BillRow, RefundRequest
+from adapters.payments.registry import PaymentProviders, Provider
+from domain.payments import CHARGED_STATES, PaymentState
 from domain.reconciliation import (
     BillEntry,
     HealingAction,
@@ -29,7 +31,6 @@ from domain.reconciliation_messages import (
     OurSideRequest,
     StoreReport,
 )
-from domain.vocabulary import RefundState, TradeState
 from storage import reconciliation as repo
 from workflows.contract import PAYMENT_NOTIFIED, PaymentNotice, workflow_id
 from workflows.contract import ReconciliationSteps as Steps
@@ -39,18 +40,18 @@ log = logging.getLogger(__name__)
 ORPHAN_REFUND_REASON = "对账发现无对应缴费，原路退款"
 
 
-def bill_entry(row: BillRow) -> BillEntry | None:
-    """A channel bill line as the comparison sees it; None for a state we do not know."""
+def bill_entry(row: BillRow, provider: Provider) -> BillEntry | None:
+    """A provider's bill line in our states; None for a state the provider's mapping lacks."""
     try:
-        state = TradeState(row.trade_state)
-        refund_status = RefundState(row.refund_status) if row.refund_status else None
+        state = provider.payment_state(row.trade_state)
+        refund_status = provider.refund_state(row.refund_status) if row.refund_status else None
     except ValueError:
         return None
     return BillEntry(
         trade_time=row.trade_time,
         out_trade_no=row.out_trade_no,
         transaction_id=row.transaction_id or None,
-        trade_state=state,
+        state=state,
         amount_fen=row.amount_fen,
         refund_fen=row.refund_fen,
         out_refund_no=row.out_refund_no,
@@ -63,13 +64,16 @@ def _non_retryable(err: Exception) -> ApplicationError:
 
 
 class ReconciliationActivities:
-    """Holds the database and the payment channel; each method is one activity."""
+    """Holds the database and the payment providers; each method is one activity.
+
+    The day's bill is the default provider's: every order so far was placed with it.
+    """
 
     def __init__(
-        self, sessions: async_sessionmaker[AsyncSession], payment_channel: PaymentChannel
+        self, sessions: async_sessionmaker[AsyncSession], providers: PaymentProviders
     ) -> None:
         self._sessions = sessions
-        self._payments = payment_channel
+        self._providers = providers
 
     def all(self) -> list[Callable[..., Awaitable[object]]]:
         """Every activity, for the worker's registration."""
@@ -84,11 +88,12 @@ class ReconciliationActivities:
     @activity.defn(name=Steps.FETCH_BILL.name)
     async def fetch_bill(self, bill_date: date) -> BillFetched:
         """The channel's bill of the day (not ready yet → the channel's error, retried)."""
+        provider = self._providers.default
         try:
-            rows = await self._payments.trade_bill(bill_date)
+            rows = await provider.channel.trade_bill(bill_date)
         except (InvalidRequestError, AuthError) as err:
             raise _non_retryable(err) from err
-        entries = [bill_entry(row) for row in rows]
+        entries = [bill_entry(row, provider) for row in rows]
         known = [e for e in entries if e is not None]
         unknown = len(entries) - len(known)
         if unknown:
@@ -110,7 +115,7 @@ class ReconciliationActivities:
                     out_trade_no=p.out_trade_no,
                     contribution_id=c.id,
                     contribution_status=c.status,
-                    trade_state=p.trade_state,
+                    state=p.state,
                     amount_fen=p.amount_fen,
                     paid_at=p.paid_at,
                 )
@@ -144,19 +149,18 @@ class ReconciliationActivities:
             outcome="PENDING",
         )
         try:
-            order = await self._payments.query_order(missed.out_trade_no)
+            order = await self._providers.default.channel.query_order(missed.out_trade_no)
         except (InvalidRequestError, AuthError) as err:
             raise _non_retryable(err) from err
         except NotFoundError:
             return action.model_copy(update={"outcome": "NOT_PAID", "detail": "ORDER_NOT_EXIST"})
-        if order.trade_state not in (TradeState.SUCCESS, TradeState.REFUND):
-            return action.model_copy(
-                update={"outcome": "NOT_PAID", "detail": order.trade_state.value}
-            )
+        if order.state not in CHARGED_STATES:
+            return action.model_copy(update={"outcome": "NOT_PAID", "detail": order.provider_state})
         notice = PaymentNotice(
             event_id=f"reconciliation-{order.transaction_id or missed.out_trade_no}",
             out_trade_no=order.out_trade_no,
-            trade_state=TradeState.SUCCESS,
+            state=PaymentState.PAID,
+            provider_state=self._providers.default.paid_state,
             transaction_id=order.transaction_id,
             amount_fen=order.amount_fen,
             success_time=order.success_time or missed.trade_time,
@@ -188,7 +192,7 @@ class ReconciliationActivities:
             outcome="PENDING",
         )
         try:
-            status = await self._payments.refund(
+            status = await self._providers.default.channel.refund(
                 RefundRequest(
                     out_refund_no=orphan.out_refund_no,
                     out_trade_no=orphan.out_trade_no,

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from adapters.payments.interface import PaymentChannel
-from adapters.payments.wechatpay.callback import CallbackVerifier
+from adapters.payments.registry import PaymentProviders
 from adapters.posting.interface import PostingSystem
 from adapters.treasury.interface import Treasury
 
@@ -14,9 +13,7 @@ from adapters.treasury.interface import Treasury
 class Adapters:
     """The seams activities and routes call, each a simulator or a real client."""
 
-    payments: PaymentChannel
+    # Every payment provider by name (its channel, callback verifier and notify route).
+    payments: PaymentProviders
     posting: PostingSystem
     treasury: Treasury
-    # Verifies WeChat Pay callbacks for the notify route; None when the channel is the
-    # in-process simulator (it hands its callbacks over directly).
-    wechatpay_callbacks: CallbackVerifier | None = None

@@ -54,6 +54,8 @@ def uvicorn_options(settings: Settings) -> dict[str, Any]:
 
 def main() -> None:
     settings = Settings()
+    # Before anything else: every problem at once, and no socket opened.
+    settings.require_production_safe()
     setup_logging("api", json_lines=settings.log_json)
     log_startup("api", settings)
     options = uvicorn_options(settings)

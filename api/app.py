@@ -19,11 +19,12 @@ from api.pages import routes as pages
 from api.routes import captcha as captcha_routes
 from api.routes import certificates as certificate_routes
 from api.routes import contributions, health, operator, payers, quotes, session
+from api.routes import payment_notify as payment_notify_routes
 from api.routes import reconciliation as reconciliation_routes
 from api.routes import records as record_routes
-from api.routes import wechatpay_notify as wechatpay_notify_routes
 from services.context import AppState
 from services.notifications import accept_payment_notification
+from services.sessions import sign_outs_heard
 from services.temporal_link import TemporalLink
 from services.timefmt import shanghai_today
 from settings import Settings
@@ -45,7 +46,9 @@ def create_app(
     """The API. What is not passed in is built from settings at start-up and closed at shutdown.
 
     `today` replaces the Asia/Shanghai calendar date for the payer-side rules (tests).
+    In production, unsafe settings (simulated money, dev secrets, …) refuse to build the app.
     """
+    settings.require_production_safe()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -69,6 +72,7 @@ def create_app(
                 today=today or shanghai_today,
             )
             app.state.shebao = state
+            await stack.enter_async_context(sign_outs_heard(state))
             # The stand-ins behind the adapters, for the simulator routes; never a service's.
             app.state.simulators = chosen.simulators if chosen is not None else None
             sim = chosen.simulators.payments if chosen is not None else None
@@ -93,7 +97,7 @@ def create_app(
     app.include_router(reconciliation_routes.router)
     app.include_router(reconciliation_routes.reviews_router)
     app.include_router(record_routes.router)
-    app.include_router(wechatpay_notify_routes.router)
+    app.include_router(payment_notify_routes.router)
     app.include_router(captcha_routes.router)
     app.include_router(certificate_routes.router)
     app.include_router(pages.router)

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import hmac
 from typing import Annotated
 
-from fastapi import Depends, Header
+from fastapi import Depends, Header, Request
 
+from api.middleware.rate_limit import client_ip
 from api.state import State
-from services.errors import ServiceError
+from services.operator_access import authenticate_operator
 from services.sessions import signed_in_person
 from storage.models import Person
 
@@ -18,7 +18,7 @@ AuthorizationHeader = Annotated[str | None, Header(alias="Authorization")]
 _MAX_TOKEN_LENGTH = 512
 
 
-def _bearer(authorization: str | None) -> str | None:
+def bearer(authorization: str | None) -> str | None:
     if not authorization:
         return None
     scheme, _, token = authorization.partition(" ")
@@ -30,15 +30,15 @@ def _bearer(authorization: str | None) -> str | None:
 
 async def current_person(state: State, authorization: AuthorizationHeader = None) -> Person:
     """The signed-in payer, or 401 UNAUTHENTICATED."""
-    return await signed_in_person(state, _bearer(authorization))
+    return await signed_in_person(state, bearer(authorization))
 
 
-async def require_operator(state: State, authorization: AuthorizationHeader = None) -> str:
-    """The operator's bearer token must equal SHEBAO_OPERATOR_TOKEN (constant-time compare)."""
-    token = _bearer(authorization)
-    expected = state.settings.operator_token
-    if token is None or not expected or not hmac.compare_digest(token.encode(), expected.encode()):
-        raise ServiceError(401, "OPERATOR_UNAUTHORIZED", "操作员身份验证失败", None)
+async def require_operator(
+    request: Request, state: State, authorization: AuthorizationHeader = None
+) -> str:
+    """The operator's bearer token must equal SHEBAO_OPERATOR_TOKEN; failures are throttled
+    per client address (services/operator_access.py)."""
+    await authenticate_operator(state, bearer(authorization), client_ip(request))
     return "operator"
 
 

@@ -78,7 +78,7 @@ def validation_error(exc: RequestValidationError) -> ServiceError:
     first: Mapping[str, Any] = errors[0] if errors else {}
     kind = str(first.get("type", ""))
     if kind == "json_invalid":
-        return ServiceError(422, "INVALID_JSON", "请求内容不是有效的JSON", None)
+        return invalid_json()
     loc = first.get("loc", ())
     field = _field_of(loc)
     if kind == "model_attributes_type" and field is None:
@@ -87,7 +87,23 @@ def validation_error(exc: RequestValidationError) -> ServiceError:
     return ServiceError(422, "VALIDATION_ERROR", message, field)
 
 
+class BodyTooLarge(Exception):
+    """Raised while a body without Content-Length is read past the limit (api/middleware/limits)."""
+
+
+def invalid_json() -> ServiceError:
+    return ServiceError(400, "INVALID_JSON", "请求内容不是有效的JSON", None)
+
+
 def _http_error(exc: StarletteHTTPException) -> JSONResponse:
+    # FastAPI answers 400 for any failure while reading or parsing a body, the cause chained:
+    # a body nested too deeply for the parser (RecursionError), bytes that are not text, or
+    # our own size limit hit mid-stream.
+    cause = exc.__cause__
+    if exc.status_code == 400 and isinstance(cause, BodyTooLarge):
+        return error_response(413, *_HTTP_CODES[413], None)
+    if exc.status_code == 400 and cause is not None:
+        return envelope(invalid_json())
     code, message = _HTTP_CODES.get(exc.status_code, ("HTTP_ERROR", "请求失败"))
     if exc.status_code >= 500:
         code, message = "INTERNAL_ERROR", INTERNAL_MESSAGE
@@ -95,8 +111,13 @@ def _http_error(exc: StarletteHTTPException) -> JSONResponse:
 
 
 def envelope(err: ServiceError) -> JSONResponse:
-    """A service's error as the envelope, with the status it hints."""
-    return error_response(err.status_code, err.code, err.message, err.field, **err.details)
+    """A service's error as the envelope, with the status it hints (and Retry-After when the
+    error says when to retry)."""
+    retry = err.details.get("retry_after_s")
+    headers = {"Retry-After": str(retry)} if isinstance(retry, int) else None
+    return error_response(
+        err.status_code, err.code, err.message, err.field, headers=headers, **err.details
+    )
 
 
 async def _on_service_error(_request: Request, exc: Exception) -> JSONResponse:

@@ -34,7 +34,8 @@ from bench.contributions import add_payers, contribution_input
 from bench.stack import databases
 from domain.assessment import assess
 from domain.months import Month
-from domain.vocabulary import PostingState, TradeState
+from domain.payments import PaymentState
+from domain.vocabulary import PostingState
 from settings import Settings
 from storage.db import make_sessionmaker, upgrade_database
 from wiring import build_adapters
@@ -103,6 +104,8 @@ async def run(n: int) -> dict[str, float]:
                     amount_fen=inp.total_fen,
                     expires_at=now + timedelta(minutes=15),
                     channel=inp.channel,
+                    provider=inp.provider,
+                    product=inp.product,
                     description="bench",
                     at=now,
                 ),
@@ -111,7 +114,8 @@ async def run(n: int) -> dict[str, float]:
             paid = await sim.pay(order.out_trade_no, "success")
             check = PaymentCheck(
                 out_trade_no=order.out_trade_no,
-                trade_state=TradeState.SUCCESS,
+                state=PaymentState.PAID,
+                provider_state=paid.provider_state,
                 transaction_id=paid.transaction_id,
                 amount_fen=inp.total_fen,
                 paid_at=paid.success_time,

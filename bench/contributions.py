@@ -12,8 +12,9 @@ from domain.assessment import Assessment
 from domain.identity import compose_resident_id
 from domain.months import Month
 from domain.payer_ref import payer_ref
+from domain.payments import PaymentState
 from domain.policy import PolicyBook
-from domain.vocabulary import Channel, IdType, Insurance, Sex, TradeState
+from domain.vocabulary import Channel, IdType, Insurance, Sex
 from settings import Settings
 from simulators.payments import PaymentSimulator
 from storage import persons
@@ -74,6 +75,8 @@ def contribution_input(
         grade=60,
         back_payment=False,
         channel=Channel.WECHAT_BALANCE,
+        provider="wechatpay",
+        product="h5",
         lines=[QuoteLine.model_validate(x.model_dump()) for x in assessment.lines],
         total_fen=assessment.total_fen,
         timings=timings,
@@ -98,7 +101,8 @@ async def start_and_pay(
         PaymentNotice(
             event_id=f"EV-{inp.contribution_id}",
             out_trade_no=order.out_trade_no,
-            trade_state=TradeState.SUCCESS,
+            state=PaymentState.PAID,
+            provider_state=status.provider_state,
             transaction_id=status.transaction_id,
             amount_fen=inp.total_fen,
             success_time=status.success_time,

@@ -7,18 +7,15 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from domain.payments import CHARGED_STATES, PaymentState, RefundState
 from domain.vocabulary import (
     PAID_STATUSES,
     TERMINAL_STATUSES,
     ContributionStatus,
-    RefundState,
-    TradeState,
 )
 
 S = ContributionStatus
 
-# Trade states in which the channel holds the payer's money (or held it before a refund).
-CHARGED_TRADE_STATES: frozenset[TradeState] = frozenset({TradeState.SUCCESS, TradeState.REFUND})
 # Statuses whose months count as posted to the agency (记账 accepted).
 POSTED_STATUSES: frozenset[ContributionStatus] = frozenset({S.POSTED, S.IN_TREASURY, S.COMPLETED})
 # Statuses that legitimately keep a charged payment without a refund.
@@ -74,7 +71,7 @@ class PaymentFact:
     """A payment: ours (contribution_id set) or the channel's own record (contribution_id None)."""
 
     out_trade_no: str
-    trade_state: TradeState
+    state: PaymentState
     amount_fen: int
     contribution_id: str | None = None
 
@@ -174,11 +171,11 @@ def check_channel_payments_accounted(books: Books) -> CheckResult:
     result = CheckResult("no channel payment without a contribution (unless refunded)")
     by_id = {c.id: c for c in books.contributions}
     ours = {p.out_trade_no: p for p in books.payments}
-    charged = [p for p in books.payments if p.trade_state in CHARGED_TRADE_STATES]
+    charged = [p for p in books.payments if p.state in CHARGED_STATES]
     counts: Counter[str] = Counter()
     if books.channel_payments is not None:
         for p in books.channel_payments:
-            if p.trade_state not in CHARGED_TRADE_STATES:
+            if p.state not in CHARGED_STATES:
                 continue
             counts["channel_charged"] += 1
             mine = ours.get(p.out_trade_no)
@@ -186,9 +183,9 @@ def check_channel_payments_accounted(books: Books) -> CheckResult:
                 result.fail(f"channel order {p.out_trade_no} charged {p.amount_fen} fen, unknown")
             elif mine.amount_fen != p.amount_fen:
                 result.fail(f"{p.out_trade_no}: channel {p.amount_fen} != ours {mine.amount_fen}")
-            elif mine.trade_state not in CHARGED_TRADE_STATES:
+            elif mine.state not in CHARGED_STATES:
                 # A missed callback never caught up by a query: the books say unpaid.
-                result.fail(f"{p.out_trade_no} charged at the channel, {mine.trade_state} here")
+                result.fail(f"{p.out_trade_no} charged at the channel, {mine.state} here")
     for p in charged:
         counts["charged"] += 1
         c = by_id.get(p.contribution_id or "")

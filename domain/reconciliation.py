@@ -10,7 +10,8 @@ from pydantic import BaseModel, ConfigDict
 
 from domain.localtime import SHANGHAI
 from domain.order_numbers import is_our_order_no
-from domain.vocabulary import ContributionStatus, RefundState, TradeState
+from domain.payments import CHARGED_STATES, PaymentState, RefundState
+from domain.vocabulary import ContributionStatus
 
 S = ContributionStatus
 
@@ -19,7 +20,7 @@ ENDED_UNPAID: Final = frozenset({S.EXPIRED, S.CANCELLED, S.REJECTED})
 # A contribution still waiting for its payment: a paid bill line means its callback went missing.
 AWAITING: Final = frozenset({S.VERIFYING, S.AWAITING_PAYMENT})
 # Trade states that mean the money reached us (REFUND: it did, and is on its way back).
-_PAID: Final = frozenset({TradeState.SUCCESS, TradeState.REFUND})
+_PAID: Final = CHARGED_STATES
 
 OrphanReason = Literal["UNKNOWN_ORDER", "CONTRIBUTION_ENDED"]
 # A paid order storage does not hold: another system's on a shared merchant account, or ours
@@ -45,7 +46,7 @@ class BillEntry(_Value):
     trade_time: datetime
     out_trade_no: str
     transaction_id: str | None = None
-    trade_state: TradeState
+    state: PaymentState
     amount_fen: int
     refund_fen: int = 0
     out_refund_no: str | None = None
@@ -62,7 +63,7 @@ class OurPayment(_Value):
     out_trade_no: str
     contribution_id: str
     contribution_status: ContributionStatus
-    trade_state: TradeState
+    state: PaymentState
     amount_fen: int
     paid_at: datetime | None = None
 
@@ -195,7 +196,7 @@ def _payment_lines(bill: Sequence[BillEntry]) -> dict[str, BillEntry]:
     """One payment line per order; the bill lists an order once, but a repeat must not count."""
     lines: dict[str, BillEntry] = {}
     for entry in bill:
-        if not entry.is_refund and entry.trade_state in _PAID:
+        if not entry.is_refund and entry.state in _PAID:
             lines.setdefault(entry.out_trade_no, entry)
     return lines
 
@@ -257,7 +258,7 @@ def reconcile(
             )
         elif mine.contribution_status in ENDED_UNPAID:
             orphans.append(_orphan(line, "CONTRIBUTION_ENDED", mine))
-        elif mine.trade_state not in _PAID and mine.contribution_status in AWAITING:
+        elif mine.state not in _PAID and mine.contribution_status in AWAITING:
             missed.append(
                 MissedCallback(
                     out_trade_no=no,
@@ -278,7 +279,7 @@ def reconcile(
             paid_at=p.paid_at,
         )
         for p in sorted(payments, key=lambda p: p.out_trade_no)
-        if p.trade_state in _PAID
+        if p.state in _PAID
         and p.out_trade_no not in paid_lines
         and p.paid_at is not None
         and _shanghai_date(p.paid_at) == bill_date
@@ -297,7 +298,7 @@ def reconcile(
         if r.status == RefundState.PROCESSING and as_of - r.requested_at > stuck_after
     ]
 
-    paid_ours = [p for p in payments if p.trade_state in _PAID]
+    paid_ours = [p for p in payments if p.state in _PAID]
     totals = Totals(
         bill_payments=len(paid_lines),
         bill_payment_fen=sum(line.amount_fen for line in paid_lines.values()),

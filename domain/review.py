@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from domain.vocabulary import RefundState
+from domain.payments import RefundState
 
 
 def refund_review_reason(state: RefundState) -> str:

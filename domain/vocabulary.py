@@ -114,27 +114,6 @@ STATUS_LABELS: dict[ContributionStatus, str] = {
 }
 
 
-class TradeState(StrEnum):
-    """WeChat Pay v3 trade_state of a payment order."""
-
-    NOTPAY = "NOTPAY"
-    USERPAYING = "USERPAYING"
-    SUCCESS = "SUCCESS"
-    REFUND = "REFUND"
-    CLOSED = "CLOSED"
-    REVOKED = "REVOKED"
-    PAYERROR = "PAYERROR"
-
-
-class RefundState(StrEnum):
-    """WeChat Pay v3 refund status."""
-
-    PROCESSING = "PROCESSING"
-    SUCCESS = "SUCCESS"
-    CLOSED = "CLOSED"
-    ABNORMAL = "ABNORMAL"
-
-
 class PostingState(StrEnum):
     """The social-insurance agency's answer to a posting (记账) submission."""
 

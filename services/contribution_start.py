@@ -25,6 +25,7 @@ from services.contribution_cancel import cancel_in_workflow
 from services.contribution_handles import UPDATE_TIMEOUT
 from services.contribution_view import stored_view
 from services.errors import ServiceError, domain_error, month_in_flight, unavailable
+from services.limits import start_allowed
 from services.payer_facts import started_by_others
 from services.timefmt import local_iso, utc_now
 from settings import Settings
@@ -182,6 +183,9 @@ class ContributionStarter:
             )
         if record.response is not None and record.status_code is not None:
             return record.status_code, dict(record.response)
+        # Before any order opens, and not stored as the key's answer: a retry after the wait
+        # with the same key goes ahead.
+        await start_allowed(self._state, me, quote_id)
         contribution_id = record.contribution_id or candidate
         try:
             status, body = await self._run(
@@ -270,6 +274,8 @@ class ContributionStarter:
             grade=quote.grade,
             back_payment=quote.back_payment,
             channel=channel,
+            provider=self._state.settings.payment_provider,
+            product=self._state.settings.payment_product,
             lines=[QuoteLine.model_validate(line) for line in quote.lines],
             total_fen=quote.total_fen,
             timings=timings(self._state.settings),

@@ -118,7 +118,7 @@ def contribution_out(view: ContributionView, payer: Person) -> ContributionOut:
             channel=p.channel.value,
             cashier_url=p.cashier_url,
             expires_at=p.expires_at,
-            trade_state=p.trade_state.value,
+            trade_state=p.provider_state or p.state.value,
             transaction_id=p.transaction_id,
             paid_at=p.paid_at,
         )
@@ -165,7 +165,8 @@ async def stored_view(db: AsyncSession, row: Contribution) -> ContributionView:
             channel=order.channel,
             cashier_url=order.cashier_url,
             expires_at=order.expires_at,
-            trade_state=order.trade_state,
+            state=order.state,
+            provider_state=order.provider_state,
             transaction_id=order.transaction_id,
             paid_at=order.paid_at,
         )

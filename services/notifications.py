@@ -23,7 +23,8 @@ log = logging.getLogger("shebao.services.notifications")
 def _summary(n: PaymentNotification) -> dict[str, Any]:
     # What we keep of the callback: states and amounts, never payer fields.
     return {
-        "trade_state": n.trade_state.value if n.trade_state else None,
+        "trade_state": n.provider_state,
+        "state": n.state.value if n.state else None,
         "refund_status": n.refund_status.value if n.refund_status else None,
         "out_refund_no": n.out_refund_no,
         "amount_fen": n.amount_fen,
@@ -32,13 +33,14 @@ def _summary(n: PaymentNotification) -> dict[str, Any]:
 
 async def _signal(client: Client, contribution_id: str, n: PaymentNotification) -> None:
     handle = client.get_workflow_handle(workflow_id(contribution_id))
-    if n.trade_state is not None:
+    if n.state is not None and n.provider_state is not None:
         await handle.signal(
             ContributionWorkflow.payment_notified,
             PaymentNotice(
                 event_id=n.event_id,
                 out_trade_no=n.out_trade_no,
-                trade_state=n.trade_state,
+                state=n.state,
+                provider_state=n.provider_state,
                 transaction_id=n.transaction_id,
                 amount_fen=n.amount_fen,
                 success_time=n.success_time,
@@ -85,7 +87,7 @@ async def accept_payment_notification(
         log.warning("notification %s for an unknown order %s ignored", n.event_id, n.out_trade_no)
         await _mark_processed(sessions, n.event_id)
         return True
-    if n.trade_state is not None and n.amount_fen != payment.amount_fen:
+    if n.state is not None and n.amount_fen != payment.amount_fen:
         log.error(
             "notification %s: amount %d differs from order %s (%d); not signalled",
             n.event_id,

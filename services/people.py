@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import hmac
 from collections.abc import Iterable
-from datetime import date
 
 from pydantic import BaseModel, Field
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.identity import mask_id, mask_name, normalize_name, validate_id
+from services import identity_budget
 from services.context import AppState
 from services.errors import ServiceError
 from storage import persons
@@ -28,6 +28,9 @@ class IdentityBody(BaseModel):
     id_type: str = Field(max_length=MAX_ID_TEXT)
     id_number: str = Field(max_length=MAX_ID_TEXT)
     name: str = Field(max_length=MAX_NAME_TEXT)
+    # Asked for only once the identity's budget of failures is spent (428 CAPTCHA_REQUIRED).
+    captcha_id: str | None = Field(default=None, max_length=MAX_ID_TEXT)
+    captcha_answer: str | None = Field(default=None, max_length=MAX_ID_TEXT)
 
 
 class RegistrationOut(BaseModel):
@@ -43,7 +46,6 @@ class PersonOut(BaseModel):
     id_type: str
     id_number_masked: str
     name_masked: str
-    birth_date: date | None = None
     registrations: list[RegistrationOut] = []
 
 
@@ -63,20 +65,27 @@ def payer_not_found() -> ServiceError:
     return ServiceError(404, "PAYER_NOT_FOUND", "未找到缴费人", "payer_ref")
 
 
-async def identify(session: AsyncSession, body: IdentityBody) -> Person:
-    """The registered person the trio names; 422 for a bad format, 401 for any mismatch."""
+async def identify(state: AppState, body: IdentityBody) -> Person:
+    """The registered person the trio names; 422 for a bad format, 401 for any mismatch.
+
+    Every caller that takes a trio comes here, so the identity's budget of failures
+    (services/identity_budget.py) guards sign-in, lookup and records alike.
+    """
     ident = validate_id(body.id_type, body.id_number)
     name = normalize_name(body.name)
-    person = await persons.find_person(session, ident.id_type, ident.number)
+    await identity_budget.admit(state, ident, body.captcha_id, body.captcha_answer)
+    async with state.sessions() as db:
+        person = await persons.find_person(db, ident.id_type, ident.number)
     if person is None or not hmac.compare_digest(person.name.encode(), name.encode()):
         raise identity_mismatch()
+    await identity_budget.succeeded(state, ident)
     return person
 
 
 async def look_up(state: AppState, body: IdentityBody) -> tuple[Person, PersonOut]:
     """The person the trio names and how they are shown (sign-in, 代他人缴费)."""
+    person = await identify(state, body)
     async with state.sessions() as db:
-        person = await identify(db, body)
         return person, await person_out(db, person)
 
 
@@ -87,7 +96,6 @@ async def person_out(session: AsyncSession, person: Person) -> PersonOut:
         id_type=person.id_type.value,
         id_number_masked=mask_id(person.id_number),
         name_masked=mask_name(person.name),
-        birth_date=person.birth_date,
         registrations=registrations_out(registrations),
     )
 

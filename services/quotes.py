@@ -12,6 +12,7 @@ from domain.months import Month
 from domain.vocabulary import Insurance
 from services.context import AppState
 from services.errors import month_in_flight
+from services.limits import quote_allowed
 from services.payer_facts import held_months, payer_facts, started_by_others
 from services.people import resolve_payer
 from services.timefmt import utc_now
@@ -55,6 +56,7 @@ async def make_quote(
             others = await started_by_others(db, person, insurance, [str(m) for m in months])
             yielding = {c.id for c in others}
             in_flight = {m for m, holder in held.in_flight.items() if holder not in yielding}
+    await quote_allowed(state, me, person)
     try:
         check_months(facts, months, back_payment, today, book, held.paid, in_flight)
     except DomainError as err:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 
 from domain.identity import mask_name
 from services.context import AppState
@@ -18,30 +18,25 @@ def record_not_found() -> ServiceError:
     return ServiceError(404, "RECORD_NOT_FOUND", "未找到该缴费记录", "record_id")
 
 
+def identity_in_query() -> ServiceError:
+    # A URL is logged by proxies and kept in browser history: an ID number must not travel in it.
+    return ServiceError(
+        400, "IDENTITY_IN_QUERY", "查询他人记录请使用 POST /api/v1/records/query 提交证件信息", None
+    )
+
+
 async def records_of(
     state: AppState,
     me: Person,
-    trio: Mapping[str, str | None],
     from_month: str | None,
     to_month: str | None,
+    trio: IdentityBody | None = None,
 ) -> Sequence[RecordRow]:
-    """The signed-in person's months (this year by default); another person needs their trio
-    (id_type, id_number, name), all three or none."""
+    """The signed-in person's months (this year by default), or, given their trio, another
+    person's; the trio spends the identity's budget like a sign-in (services/identity_budget)."""
     first, last = period(from_month, to_month, state.today())
+    person = me if trio is None else await identify(state, trio)
     async with state.sessions() as db:
-        person = me
-        if any(trio.values()):
-            missing = next((field for field, value in trio.items() if not value), None)
-            if missing is not None:
-                raise ServiceError(422, "VALIDATION_ERROR", "缺少必填项", missing)
-            person = await identify(
-                db,
-                IdentityBody(
-                    id_type=trio["id_type"] or "",
-                    id_number=trio["id_number"] or "",
-                    name=trio["name"] or "",
-                ),
-            )
         return await contributions.list_records(db, person.id, str(first), str(last))
 
 

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from contextlib import AbstractAsyncContextManager
 from datetime import timedelta
 
 from services.context import AppState
 from services.errors import ServiceError
 from services.people import IdentityBody, PersonOut, look_up
 from services.timefmt import utc_now
-from storage import sessions
+from storage import sessions, sign_outs
 from storage.models import Person
 
 
@@ -40,6 +41,25 @@ async def start_session(state: AppState, person: Person) -> str:
     # Committed: the payer's next request to this process needs no lookup.
     state.signed_in.put(token_hash(token), person, expires_at)
     return token
+
+
+async def sign_out(state: AppState, token: str | None) -> None:
+    """End the token's session: its row goes, and this process forgets it at once."""
+    if token is None:
+        return
+    key = token_hash(token)
+    async with state.sessions.begin() as db:
+        await sessions.delete_session(db, key)
+        # Heard by every API process when this commits: each forgets the token at once.
+        await sign_outs.announce(db, key)
+    state.signed_in.forget(key)
+
+
+def sign_outs_heard(state: AppState) -> AbstractAsyncContextManager[None]:
+    """While inside, this process hears every sign-out and its session cache may remember."""
+    return sign_outs.listening(
+        state.settings.resolved_database_url, state.signed_in.forget, state.signed_in.suspend
+    )
 
 
 async def signed_in_person(state: AppState, token: str | None) -> Person:

@@ -22,11 +22,6 @@ from adapters.errors import (
     error_for_code,
 )
 from adapters.payments.interface import (
-    BANK_TYPE_BALANCE,
-    EVENT_REFUND_ABNORMAL,
-    EVENT_REFUND_CLOSED,
-    EVENT_REFUND_SUCCESS,
-    EVENT_TRANSACTION_SUCCESS,
     BillRow,
     CreateOrder,
     OrderCreated,
@@ -36,8 +31,18 @@ from adapters.payments.interface import (
     RefundRequest,
     RefundStatus,
 )
+from adapters.payments.wechatpay.states import (
+    BANK_TYPE_BALANCE,
+    EVENT_REFUND_ABNORMAL,
+    EVENT_REFUND_CLOSED,
+    EVENT_REFUND_SUCCESS,
+    EVENT_TRANSACTION_SUCCESS,
+    TradeState,
+    payment_state,
+)
 from domain.books import PaymentFact
-from domain.vocabulary import Channel, RefundState, TradeState
+from domain.payments import PaymentState, RefundState
+from domain.vocabulary import Channel
 from simulators.config import SimConfig
 from simulators.store import add_force, new_digits, notifications, orders, refunds, take_force
 
@@ -121,7 +126,7 @@ async def channel_payments(engine: AsyncEngine) -> tuple[PaymentFact, ...]:
     async with engine.connect() as conn:
         o = orders.c
         rows = (await conn.execute(select(o.out_trade_no, o.trade_state, o.amount_fen))).all()
-    return tuple(PaymentFact(no, TradeState(state), amount) for no, state, amount in rows)
+    return tuple(PaymentFact(no, payment_state(state), amount) for no, state, amount in rows)
 
 
 def _received_account(bank_type: str | None) -> str:
@@ -325,7 +330,8 @@ class PaymentSimulator(PaymentChannel):
                     out_trade_no=out_trade_no,
                     out_refund_no=None,
                     transaction_id=row.transaction_id,
-                    trade_state=TradeState.SUCCESS,
+                    state=PaymentState.PAID,
+                    provider_state=TradeState.SUCCESS.value,
                     refund_status=None,
                     amount_fen=row.amount_fen,
                     success_time=row.success_time,
@@ -761,7 +767,8 @@ class PaymentSimulator(PaymentChannel):
             out_trade_no=row.out_trade_no,
             out_refund_no=row.out_refund_no,
             transaction_id=order.transaction_id,
-            trade_state=None,
+            state=None,
+            provider_state=None,
             refund_status=final,
             amount_fen=row.amount_fen,
             success_time=success_time,
@@ -802,7 +809,8 @@ class PaymentSimulator(PaymentChannel):
     def _order_status(row: Row[Any], state: TradeState) -> OrderStatus:
         return OrderStatus(
             out_trade_no=row.out_trade_no,
-            trade_state=state,
+            state=payment_state(state),
+            provider_state=state.value,
             transaction_id=row.transaction_id,
             amount_fen=row.amount_fen,
             payer_total_fen=row.payer_total_fen,

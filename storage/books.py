@@ -7,7 +7,8 @@ from collections import defaultdict
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from domain.books import CHARGED_TRADE_STATES, Books, ContributionFact, PaymentFact, RefundFact
+from domain.books import Books, ContributionFact, PaymentFact, RefundFact
+from domain.payments import CHARGED_STATES
 from domain.vocabulary import PostingState
 from storage.models import Contribution, Payment, Posting, Refund, TreasuryReceipt
 
@@ -17,7 +18,7 @@ async def load_books(session: AsyncSession) -> Books:
     payments = (await session.scalars(select(Payment))).all()
     charged: defaultdict[str, int] = defaultdict(int)
     for p in payments:
-        if p.trade_state in CHARGED_TRADE_STATES:
+        if p.state in CHARGED_STATES:
             charged[p.contribution_id] += p.amount_fen
     refunds: defaultdict[str, list[RefundFact]] = defaultdict(list)
     for r in (await session.scalars(select(Refund).order_by(Refund.requested_at))).all():
@@ -55,7 +56,6 @@ async def load_books(session: AsyncSession) -> Books:
     return Books(
         contributions=contributions,
         payments=tuple(
-            PaymentFact(p.out_trade_no, p.trade_state, p.amount_fen, p.contribution_id)
-            for p in payments
+            PaymentFact(p.out_trade_no, p.state, p.amount_fen, p.contribution_id) for p in payments
         ),
     )

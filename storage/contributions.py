@@ -12,12 +12,12 @@ from sqlalchemy import bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from domain.payments import RefundState
 from domain.vocabulary import (
     Channel,
     ContributionStatus,
     Insurance,
     PostingState,
-    RefundState,
     RejectReason,
 )
 from storage._sql import insert_or_get, table_of

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage._sql import insert_ignore
@@ -59,3 +60,13 @@ async def store_response(
     record.status_code = status_code
     record.response = response
     await session.flush()
+
+
+async def purge_older_than(session: AsyncSession, before: datetime) -> int:
+    """Delete keys claimed before the moment; returns how many went."""
+    result = await session.execute(
+        delete(IdempotencyRecord)
+        .where(IdempotencyRecord.created_at < before)
+        .returning(IdempotencyRecord.key)
+    )
+    return len(result.all())

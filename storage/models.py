@@ -21,16 +21,15 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from domain.payments import PaymentState, RefundState
 from domain.vocabulary import (
     Channel,
     ContributionStatus,
     IdType,
     Insurance,
     PostingState,
-    RefundState,
     RejectReason,
     Sex,
-    TradeState,
 )
 from storage.coltypes import StrEnumType, UtcDateTime
 
@@ -228,7 +227,12 @@ class Payment(Base):
     channel: Mapped[Channel] = mapped_column(StrEnumType(Channel, 32))
     amount_fen: Mapped[int] = _fen()
     expires_at: Mapped[datetime] = mapped_column(UtcDateTime())
-    trade_state: Mapped[TradeState] = mapped_column(StrEnumType(TradeState, 16))
+    # The provider the contribution used, by its registered name, and which of its products.
+    provider: Mapped[str] = mapped_column(String(32), server_default="wechatpay")
+    product: Mapped[str] = mapped_column(String(16), server_default="h5")
+    state: Mapped[PaymentState] = mapped_column(StrEnumType(PaymentState, 16))
+    # The provider's own word for the state (WeChat: NOTPAY, SUCCESS, ...): payers see it.
+    provider_state: Mapped[str] = mapped_column(String(16))
     transaction_id: Mapped[str | None] = mapped_column(String(64))
     bank_type: Mapped[str | None] = mapped_column(String(32))
     paid_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
@@ -436,3 +440,19 @@ class ReconciliationReview(Base):
     note: Mapped[str | None] = mapped_column(String(500), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     decided_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+
+
+class LimitCounter(Base):
+    """One fixed window of a limit (failures of an identity, requests of an address, …).
+
+    The key is a keyed hash (never an ID number or an address in clear). Every API process
+    counts in this one table, so N processes still give a caller the limit once.
+    """
+
+    __tablename__ = "limit_counters"
+
+    key: Mapped[str] = mapped_column(String(96), primary_key=True)
+    window_start: Mapped[datetime] = mapped_column(UtcDateTime())
+    count: Mapped[int] = mapped_column(Integer)
+    # When the window ends: the daily purge deletes rows past it.
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)

@@ -8,13 +8,14 @@ from typing import Any, Final
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from domain.vocabulary import Channel, TradeState
+from domain.payments import PaymentState
+from domain.vocabulary import Channel
 from storage._sql import insert_ignore, insert_or_get, table_of
 from storage.errors import NotFound
 from storage.models import CASHIER_URL_MAX, Payment, PaymentEvent
 
-# States a payment never leaves for a "lesser" one: money moved (SUCCESS) or went back (REFUND).
-_AFTER_SUCCESS: Final = frozenset({TradeState.SUCCESS, TradeState.REFUND})
+# States a payment never leaves for a "lesser" one: money moved (PAID) or went back (REFUNDED).
+_AFTER_SUCCESS: Final = frozenset({PaymentState.PAID, PaymentState.REFUNDED})
 
 
 async def add_payment(
@@ -26,8 +27,12 @@ async def add_payment(
     amount_fen: int,
     expires_at: datetime,
     at: datetime,
+    provider: str,
+    product: str,
+    provider_state: str,
 ) -> Payment:
-    """Record a new payment order (NOTPAY); a retry returns the existing one unchanged."""
+    """Record a new payment order (PENDING, in the provider's words `provider_state`) at
+    `provider` with its `product`; a retry returns the existing one unchanged."""
     payment, _inserted = await insert_or_get(
         session,
         Payment,
@@ -37,7 +42,10 @@ async def add_payment(
             "channel": channel,
             "amount_fen": amount_fen,
             "expires_at": expires_at,
-            "trade_state": TradeState.NOTPAY,
+            "provider": provider,
+            "product": product,
+            "state": PaymentState.PENDING,
+            "provider_state": provider_state,
             "created_at": at,
             "updated_at": at,
         },
@@ -64,14 +72,14 @@ async def get_payment(session: AsyncSession, out_trade_no: str) -> Payment | Non
     return await session.get(Payment, out_trade_no)
 
 
-def _may_move(current: TradeState, new: TradeState) -> bool:
-    if current == TradeState.REFUND:
-        return new == TradeState.REFUND
-    if current == TradeState.SUCCESS:
-        # A late NOTPAY/CLOSED answer (stale query, out-of-order callback) must not undo a
+def _may_move(current: PaymentState, new: PaymentState) -> bool:
+    if current == PaymentState.REFUNDED:
+        return new == PaymentState.REFUNDED
+    if current == PaymentState.PAID:
+        # A late PENDING/CLOSED answer (stale query, out-of-order callback) must not undo a
         # payment; only a refund follows success.
         return new in _AFTER_SUCCESS
-    # SUCCESS may follow anything else, CLOSED included: the channel is the truth about money
+    # PAID may follow anything else, CLOSED included: the channel is the truth about money
     # (the payer can pay in the last second before a close).
     return True
 
@@ -79,20 +87,23 @@ def _may_move(current: TradeState, new: TradeState) -> bool:
 async def update_payment_state(
     session: AsyncSession,
     out_trade_no: str,
-    trade_state: TradeState,
+    state: PaymentState,
+    provider_state: str,
     *,
     transaction_id: str | None = None,
     bank_type: str | None = None,
     paid_at: datetime | None = None,
     at: datetime,
 ) -> Payment:
-    """Apply what the channel says about the order; never moves SUCCESS back to unpaid."""
+    """Apply what the provider says about the order (our state and its own word for it);
+    never moves PAID back to unpaid."""
     payment = await session.get(Payment, out_trade_no, with_for_update=True, populate_existing=True)
     if payment is None:
         raise NotFound("payment", out_trade_no)
     changed = False
-    if payment.trade_state != trade_state and _may_move(payment.trade_state, trade_state):
-        payment.trade_state = trade_state
+    if payment.state != state and _may_move(payment.state, state):
+        payment.state = state
+        payment.provider_state = provider_state
         changed = True
     updates: dict[str, Any] = {
         "transaction_id": transaction_id,

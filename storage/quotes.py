@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.vocabulary import Insurance
@@ -47,3 +48,11 @@ async def add_quote(
 
 async def get_quote(session: AsyncSession, quote_id: str) -> Quote | None:
     return await session.get(Quote, quote_id)
+
+
+async def purge_expired(session: AsyncSession, before: datetime) -> int:
+    """Delete quotes that expired before the moment; returns how many went."""
+    result = await session.execute(
+        delete(Quote).where(Quote.expires_at < before).returning(Quote.id)
+    )
+    return len(result.all())

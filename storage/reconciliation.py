@@ -9,7 +9,7 @@ from typing import Any, Final
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from domain.vocabulary import RefundState, TradeState
+from domain.payments import CHARGED_STATES, RefundState
 from storage._sql import insert_ignore
 from storage.models import (
     Contribution,
@@ -21,7 +21,7 @@ from storage.models import (
 
 # Keeps each IN (...) list well under every backend's bound-parameter limit.
 _CHUNK: Final = 500
-_PAID: Final = (TradeState.SUCCESS, TradeState.REFUND)
+_PAID: Final = tuple(CHARGED_STATES)
 
 
 async def payments_for_reconciliation(
@@ -47,7 +47,7 @@ async def payments_for_reconciliation(
         ):
             found[payment.out_trade_no] = (payment, contribution)
     paid_that_day = base.where(
-        Payment.trade_state.in_(_PAID),
+        Payment.state.in_(_PAID),
         Payment.paid_at >= paid_from,
         Payment.paid_at < paid_to,
     )

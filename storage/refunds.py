@@ -8,7 +8,7 @@ from typing import Final
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from domain.vocabulary import RefundState
+from domain.payments import RefundState
 from storage._sql import insert_ignore
 from storage.errors import NotFound
 from storage.models import Refund

@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import Client
 
+from activities.purge import PurgeActivities
 from activities.reconciliation import ReconciliationActivities
 from adapters.clock import Clock, activity_clock, system_clock
 from api.app import create_app
@@ -59,6 +60,7 @@ async def app_and_worker(
                 if reconciliation
                 else None
             ),
+            purge=PurgeActivities(sessions),
         )
         app = create_app(settings, client=client, sessions=sessions, systems=api_systems)
         async with worker:

@@ -87,3 +87,25 @@ def test_compose_creates_exactly_the_registered_search_attributes(
     registered = {tuple(flag.split("=")) for flag in flags[1::2]}
     assert created == registered
     assert {name for name, _ in created} == {key.name for key in sa.ALL_KEYS}
+
+
+def test_the_api_is_reached_only_through_the_tls_proxy_and_trusts_only_it(
+    resolved: dict[str, object],
+) -> None:
+    services = resolved["services"]
+    assert isinstance(services, dict)
+    assert "ports" not in services["api"]
+    proxy = services["proxy"]
+    published = {str(port["target"]) if isinstance(port, dict) else str(port).split(":")[-1]
+                 for port in proxy["ports"]}  # fmt: skip
+    assert "443" in published
+    address = proxy["networks"]["edge"]["ipv4_address"]
+    assert services["api"]["environment"]["SHEBAO_FORWARDED_ALLOW_IPS"] == address
+    assert "edge" in services["api"]["networks"]
+    lines = (ROOT / "deploy" / "Caddyfile").read_text().splitlines()
+    caddyfile = "\n".join(line for line in lines if not line.lstrip().startswith("#"))
+    assert "tls internal" in caddyfile
+    assert "reverse_proxy api:8000" in caddyfile
+    assert "trusted_proxies" not in caddyfile  # a client's own X-Forwarded-For is dropped
+    mounted = " ".join(str(v) for v in proxy["volumes"])
+    assert "Caddyfile" in mounted

@@ -8,7 +8,8 @@ from typing import Any
 
 import pytest
 
-from settings import APP_DATABASE, SIM_DATABASE, Settings
+from settings import APP_DATABASE, SIM_DATABASE, Settings, UnsafeForProduction
+from workflows.codec import DEV_CODEC_KEYS
 
 
 def test_by_default_the_app_uses_make_devs_local_postgres_and_the_simulators_a_database_beside_it(
@@ -33,13 +34,98 @@ def test_the_simulators_follow_the_app_to_its_server_unless_told_otherwise() -> 
     assert Settings(database_url=url, sim_database_url=own).resolved_sim_database_url == own
 
 
-def test_production_refuses_to_run_without_a_database_of_its_own() -> None:
-    secrets: dict[str, Any] = {
-        "operator_token": "op-" + "x" * 20,
-        "payer_ref_key": "ref-" + "y" * 20,
+def _safe_production(**changes: Any) -> Settings:
+    """Production settings with nothing to refuse, but for the changes (a test's one problem).
+
+    The posting and treasury systems have only simulators today: this pretends they are real
+    the only way settings can, by building the model around the check of their names.
+    """
+    safe: dict[str, Any] = {
+        "env": "production",
+        "database_url": "postgresql+asyncpg://shebao@db.internal/shebao",
+        "simulators": False,
+        "payment_channel": "wechatpay",
+        "wechatpay_apiv3_key": "k" * 32,
+        "operator_token": "o" * 40,
+        "payer_ref_key": "r" * 40,
         "codec_keys": f"p1:{base64.b64encode(os.urandom(32)).decode()}",
+        "forwarded_allow_ips": "172.30.0.10",
     }
-    with pytest.raises(ValueError, match="SHEBAO_DATABASE_URL"):
-        Settings(env="production", **secrets)
-    url = "postgresql+asyncpg://shebao@db.internal/shebao"
-    assert Settings(env="production", database_url=url, **secrets).database_url == url
+    settings = Settings(**{**safe, **changes})
+    real = {"posting_system": "real", "treasury_system": "real"}
+    return settings.model_copy(update={k: v for k, v in real.items() if k not in changes})
+
+
+def test_safe_production_settings_have_no_problem() -> None:
+    assert _safe_production().production_problems() == []
+    _safe_production().require_production_safe()
+
+
+@pytest.mark.parametrize(
+    ("changes", "named"),
+    [
+        ({"database_url": ""}, "SHEBAO_DATABASE_URL"),
+        ({"payment_channel": "simulator"}, "SHEBAO_PAYMENT_CHANNEL"),
+        ({"posting_system": "simulator"}, "SHEBAO_POSTING_SYSTEM"),
+        ({"treasury_system": "simulator"}, "SHEBAO_TREASURY_SYSTEM"),
+        ({"simulators": True}, "SHEBAO_SIMULATORS"),
+        ({"operator_token": "dev-operator-token"}, "SHEBAO_OPERATOR_TOKEN is the dev default"),
+        ({"operator_token": "x"}, "SHEBAO_OPERATOR_TOKEN is shorter than 32 bytes"),
+        ({"operator_token": "dev-" + "x" * 40}, "SHEBAO_OPERATOR_TOKEN is the dev default"),
+        ({"payer_ref_key": "dev-payer-ref-key-change-me"}, "SHEBAO_PAYER_REF_KEY is the dev"),
+        ({"payer_ref_key": "short"}, "SHEBAO_PAYER_REF_KEY is shorter than 32 bytes"),
+        ({"codec_keys": ""}, "SHEBAO_CODEC_KEYS is not set"),
+        ({"codec_keys": DEV_CODEC_KEYS}, "SHEBAO_CODEC_KEYS holds the dev key"),
+        ({"codec_keys": "p1:c2hvcnQ="}, "SHEBAO_CODEC_KEYS is malformed"),
+        ({"codec_trust_ui_origin": True}, "SHEBAO_CODEC_TRUST_UI_ORIGIN"),
+        ({"captcha_bypass": "1234"}, "SHEBAO_CAPTCHA_BYPASS"),
+        ({"forwarded_allow_ips": "*"}, "SHEBAO_FORWARDED_ALLOW_IPS is *"),
+        ({"forwarded_allow_ips": "172.30.0.10, *"}, "SHEBAO_FORWARDED_ALLOW_IPS is *"),
+        ({"wechatpay_apiv3_key": "short"}, "SHEBAO_WECHATPAY_APIV3_KEY"),
+        ({"wechatpay_gateway_url": "http://127.0.0.1:8010"}, "SHEBAO_WECHATPAY_GATEWAY_URL"),
+    ],
+)
+def test_production_refuses_each_unsafe_value(changes: dict[str, Any], named: str) -> None:
+    problems = _safe_production(**changes).production_problems()
+    assert len(problems) == 1 and problems[0].startswith(named), problems
+
+
+def test_production_lists_every_problem_at_once_and_the_default_settings_have_many() -> None:
+    with pytest.raises(UnsafeForProduction) as refused:
+        Settings(env="production").require_production_safe()
+    text = str(refused.value)
+    for name in (
+        "SHEBAO_DATABASE_URL",
+        "SHEBAO_PAYMENT_CHANNEL",
+        "SHEBAO_POSTING_SYSTEM",
+        "SHEBAO_TREASURY_SYSTEM",
+        "SHEBAO_SIMULATORS",
+        "SHEBAO_OPERATOR_TOKEN",
+        "SHEBAO_PAYER_REF_KEY",
+        "SHEBAO_CODEC_KEYS",
+    ):
+        assert name in text
+    assert len(refused.value.problems) == 8
+
+
+def test_the_api_and_the_worker_refuse_to_start_on_unsafe_production_settings(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import asyncio
+
+    import api.__main__ as api_main
+    import worker
+    from api.app import create_app
+
+    monkeypatch.setenv("SHEBAO_ENV", "production")
+    monkeypatch.setenv("SHEBAO_SIMULATORS", "true")
+    with pytest.raises(UnsafeForProduction):
+        create_app(Settings())
+    with pytest.raises(UnsafeForProduction):
+        api_main.main()
+    with pytest.raises(UnsafeForProduction):
+        asyncio.run(worker.main())
+
+
+def test_outside_production_nothing_is_refused() -> None:
+    assert Settings(env="dev").production_problems() == []

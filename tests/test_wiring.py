@@ -29,10 +29,13 @@ async def test_build_simulators_creates_their_database_from_settings(
     try:
         sims = systems.simulators
         assert isinstance(sims.payments, PaymentSimulator)
-        assert systems.adapters.payments is sims.payments is sims.cashier
+        # The simulator stands in for WeChat Pay under its name, taking no HTTP callbacks.
+        wechatpay = systems.adapters.payments.get("wechatpay")
+        assert wechatpay.channel is sims.payments is sims.cashier
+        assert systems.adapters.payments.default is wechatpay
         assert systems.adapters.posting is sims.posting
         assert systems.adapters.treasury is sims.treasury
-        assert systems.adapters.wechatpay_callbacks is None
+        assert wechatpay.callbacks is None
         assert sims.payments.cashier_url("SB1") == "http://demo/sim/cashier/SB1"
         async with sims.engine.connect() as conn:
             tables = set(await conn.run_sync(lambda c: inspect(c).get_table_names()))
@@ -51,8 +54,9 @@ async def test_the_wechatpay_channel_puts_the_real_adapter_in_front_of_the_gatew
     )
     systems = await build_adapters(settings, FakeClock(datetime(2026, 3, 2, tzinfo=UTC)))
     try:
-        assert isinstance(systems.adapters.payments, WeChatPayChannel)
-        assert isinstance(systems.adapters.wechatpay_callbacks, CallbackVerifier)
+        wechatpay = systems.adapters.payments.get("wechatpay")
+        assert isinstance(wechatpay.channel, WeChatPayChannel)
+        assert isinstance(wechatpay.callbacks, CallbackVerifier)
         # The gateway process owns the payment simulator; the cashier page asks it over HTTP.
         assert systems.simulators.payments is None
         assert isinstance(systems.simulators.cashier, GatewayAdmin)

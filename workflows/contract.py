@@ -9,6 +9,7 @@ from typing import Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from domain.payments import PaymentState, RefundState
 from domain.reconciliation import HealingAction, MissedCallback, OrphanPayment
 from domain.reconciliation_messages import BillFetched, OurSide, OurSideRequest, StoreReport
 from domain.vocabulary import (
@@ -16,9 +17,7 @@ from domain.vocabulary import (
     ContributionStatus,
     Insurance,
     PostingState,
-    RefundState,
     RejectReason,
-    TradeState,
 )
 
 # ---- where the workflows live and what they are called ---------------------------------------
@@ -40,6 +39,9 @@ def reconciliation_workflow_id(bill_date: date) -> str:
 # The daily schedule, and the prefix of the runs it starts (Temporal appends the start time).
 RECONCILIATION_SCHEDULE_ID = "reconciliation-daily"
 RECONCILIATION_SCHEDULED_WORKFLOW_ID = "reconciliation-scheduled"
+# The daily purge of expired rows (workflows/purge.py), and the prefix of its runs.
+PURGE_SCHEDULE_ID = "purge-daily"
+PURGE_SCHEDULED_WORKFLOW_ID = "purge-scheduled"
 
 # Signal names of ContributionWorkflow. Callers that may import the workflow use its method
 # references (handle.signal(ContributionWorkflow.payment_notified, ...)); activities may not
@@ -102,6 +104,10 @@ class ContributionInput(Message):
     grade: int
     back_payment: bool
     channel: Channel
+    # The payment provider (by its registered name) and its product, decided at start and
+    # kept for the contribution's life: changing settings never moves one in flight.
+    provider: str
+    product: str
     lines: list[QuoteLine]
     total_fen: int
     timings: Timings = Field(default_factory=Timings)
@@ -137,6 +143,8 @@ class ChargeRequest(Message):
     amount_fen: int
     expires_at: datetime
     channel: Channel
+    provider: str
+    product: str
     description: str
     at: datetime
 
@@ -146,11 +154,15 @@ class PaymentOrder(Message):
     cashier_url: str | None
     prepay_id: str
     expires_at: datetime
+    # The provider's own word for an unpaid order (WeChat: NOTPAY), for the status view.
+    provider_state: str | None = None
 
 
 class PaymentCheck(Message):
     out_trade_no: str
-    trade_state: TradeState
+    state: PaymentState
+    # The provider's own word for it (WeChat: SUCCESS, NOTPAY, ...), stored for display.
+    provider_state: str
     transaction_id: str | None = None
     amount_fen: int = 0
     paid_at: datetime | None = None
@@ -253,7 +265,8 @@ class PaymentNotice(Message):
 
     event_id: str
     out_trade_no: str
-    trade_state: TradeState
+    state: PaymentState
+    provider_state: str
     transaction_id: str | None = None
     amount_fen: int
     success_time: datetime | None = None
@@ -291,7 +304,9 @@ class PaymentView(Message):
     channel: Channel
     cashier_url: str | None = None
     expires_at: datetime
-    trade_state: TradeState = TradeState.NOTPAY
+    state: PaymentState = PaymentState.PENDING
+    # The provider's own word for the state, as payers see it (None: not asked yet).
+    provider_state: str | None = None
     transaction_id: str | None = None
     paid_at: datetime | None = None
 
@@ -383,6 +398,22 @@ class ReconciliationSteps:
     )
     REFUND_ORPHAN = Step("reconciliation_refund_orphan", OrphanPayment, HealingAction)
     STORE_REPORT = Step("reconciliation_store_report", StoreReport, NOTHING)
+
+
+class PurgeCounts(BaseModel):
+    """How many expired rows of each kind one purge deleted."""
+
+    sessions: int = 0
+    quotes: int = 0
+    captchas: int = 0
+    idempotency_keys: int = 0
+    limit_counters: int = 0
+
+
+class PurgeSteps:
+    """The activity of PurgeWorkflow (activities/purge.py implements it): as of a moment."""
+
+    PURGE_EXPIRED = Step("purge_expired", datetime, PurgeCounts)
 
 
 def steps_of(namespace: type) -> list[Step[object, object]]:

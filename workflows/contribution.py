@@ -13,14 +13,13 @@ from temporalio.exceptions import ActivityError, ApplicationError
 with workflow.unsafe.imports_passed_through():
     from domain.localtime import SHANGHAI
     from domain.order_numbers import payment_order_no
+    from domain.payments import PaymentState, RefundState
     from domain.review import refund_review_reason, refund_unsettled_reason
     from domain.vocabulary import (
         INSURANCE_LABELS,
         ContributionStatus,
         PostingState,
-        RefundState,
         RejectReason,
-        TradeState,
     )
     from workflows import search_attributes as sa
     from workflows.cleartext import ClearText
@@ -177,6 +176,8 @@ class ContributionWorkflow:
             amount_fen=inp.total_fen,
             expires_at=now + timedelta(seconds=inp.timings.payment_window_s),
             channel=inp.channel,
+            provider=inp.provider,
+            product=inp.product,
             description=f"{INSURANCE_LABELS[inp.insurance]} {inp.months[0]}~{inp.months[-1]}",
             at=now,
         )
@@ -250,7 +251,7 @@ class ContributionWorkflow:
                     self._order.out_trade_no,
                     summary="close unpaid order, then query",
                 )
-                return final if final.trade_state == TradeState.SUCCESS else None
+                return final if final.state == PaymentState.PAID else None
             try:
                 self._announce()
                 await workflow.wait_condition(
@@ -263,12 +264,12 @@ class ContributionWorkflow:
                     return check
 
     async def _paid_at_channel(self, summary: str) -> PaymentCheck | None:
-        """The channel's word on the order: its payment when SUCCESS, else None."""
+        """The channel's word on the order: its payment when PAID, else None."""
         assert self._order is not None
         check: PaymentCheck = await self._step(
             Steps.QUERY_PAYMENT, self._order.out_trade_no, summary=summary
         )
-        return check if check.trade_state == TradeState.SUCCESS else None
+        return check if check.state == PaymentState.PAID else None
 
     async def _post(self, paid: PaymentCheck) -> bool:
         """Submit to the social-insurance agency and wait for its verdict."""
@@ -456,7 +457,7 @@ class ContributionWorkflow:
         if (
             self._order is None
             or notice.out_trade_no != self._order.out_trade_no
-            or notice.trade_state != TradeState.SUCCESS
+            or notice.state != PaymentState.PAID
             or self._input is None
             or notice.amount_fen != self._input.total_fen
             or self._payment is not None
@@ -531,7 +532,8 @@ class ContributionWorkflow:
                 channel=inp.channel,
                 cashier_url=self._order.cashier_url,
                 expires_at=self._order.expires_at,
-                trade_state=paid.trade_state if paid else TradeState.NOTPAY,
+                state=paid.state if paid else PaymentState.PENDING,
+                provider_state=paid.provider_state if paid else self._order.provider_state,
                 transaction_id=paid.transaction_id if paid else None,
                 paid_at=paid.paid_at if paid else None,
             )

@@ -1,4 +1,4 @@
-"""The Temporal Schedule that runs reconciliation daily at 10:30 Asia/Shanghai (idempotent)."""
+"""The Temporal Schedules: reconciliation daily at 10:30 and the purge at 03:30, Asia/Shanghai."""
 
 from __future__ import annotations
 
@@ -19,13 +19,21 @@ from temporalio.client import (
 )
 
 from domain.reconciliation_messages import ReconciliationInput
-from workflows.contract import RECONCILIATION_SCHEDULE_ID, RECONCILIATION_SCHEDULED_WORKFLOW_ID
+from workflows.contract import (
+    PURGE_SCHEDULE_ID,
+    PURGE_SCHEDULED_WORKFLOW_ID,
+    RECONCILIATION_SCHEDULE_ID,
+    RECONCILIATION_SCHEDULED_WORKFLOW_ID,
+)
+from workflows.purge import PurgeWorkflow
 from workflows.reconciliation import ReconciliationWorkflow
 
 SCHEDULE_ID = RECONCILIATION_SCHEDULE_ID
 # WeChat Pay's trade bill of a day is ready after 10:00 the next day.
 CRON = "30 10 * * *"
 TIME_ZONE = "Asia/Shanghai"
+# The quietest hour for payers.
+PURGE_CRON = "30 3 * * *"
 
 log = logging.getLogger("shebao.reconciliation")
 
@@ -45,19 +53,40 @@ def reconciliation_schedule(task_queue: str) -> Schedule:
     )
 
 
-async def ensure_reconciliation_schedule(client: Client, task_queue: str) -> None:
+def purge_schedule(task_queue: str) -> Schedule:
+    """Expired sessions, quotes, captchas, idempotency keys and limit windows, daily at 03:30."""
+    return Schedule(
+        action=ScheduleActionStartWorkflow(
+            PurgeWorkflow.run, id=PURGE_SCHEDULED_WORKFLOW_ID, task_queue=task_queue
+        ),
+        spec=ScheduleSpec(cron_expressions=[PURGE_CRON], time_zone_name=TIME_ZONE),
+        policy=SchedulePolicy(overlap=ScheduleOverlapPolicy.SKIP, catchup_window=timedelta(days=1)),
+    )
+
+
+async def ensure_schedule(client: Client, schedule_id: str, schedule: Schedule) -> None:
     """Create the schedule, or bring an existing one up to date (safe on every start)."""
-    schedule = reconciliation_schedule(task_queue)
     try:
-        await client.create_schedule(SCHEDULE_ID, schedule)
-        log.info("schedule %s created", SCHEDULE_ID)
+        await client.create_schedule(schedule_id, schedule)
+        log.info("schedule %s created", schedule_id)
     except ScheduleAlreadyRunningError:
 
         def _replace(_: ScheduleUpdateInput) -> ScheduleUpdate:
             return ScheduleUpdate(schedule=schedule)
 
-        await client.get_schedule_handle(SCHEDULE_ID).update(_replace)
-        log.info("schedule %s updated", SCHEDULE_ID)
+        await client.get_schedule_handle(schedule_id).update(_replace)
+        log.info("schedule %s updated", schedule_id)
+
+
+async def ensure_reconciliation_schedule(client: Client, task_queue: str) -> None:
+    """The reconciliation schedule, created or brought up to date."""
+    await ensure_schedule(client, SCHEDULE_ID, reconciliation_schedule(task_queue))
+
+
+async def ensure_schedules(client: Client, task_queue: str) -> None:
+    """Every schedule the worker's workflows need (reconciliation, purge)."""
+    await ensure_reconciliation_schedule(client, task_queue)
+    await ensure_schedule(client, PURGE_SCHEDULE_ID, purge_schedule(task_queue))
 
 
 async def main() -> None:
@@ -67,7 +96,7 @@ async def main() -> None:
     logging.basicConfig(level=logging.INFO)
     settings = Settings()
     client = await connect(settings)
-    await ensure_reconciliation_schedule(client, settings.task_queue)
+    await ensure_schedules(client, settings.task_queue)
 
 
 if __name__ == "__main__":

@@ -1,22 +1,20 @@
-"""The payment channel contract: request/response models and the PaymentChannel protocol."""
+"""The payment provider contract: request/response models, the channel and callback protocols.
+
+States are ours (domain.payments); each provider maps its own inside its package and passes
+its raw state along (provider_state) for display and audit.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import date
 from typing import Protocol
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-from domain.vocabulary import Channel, RefundState, TradeState
-
-# Event types WeChat Pay v3 notifies (only successes are notified for payments).
-EVENT_TRANSACTION_SUCCESS = "TRANSACTION.SUCCESS"
-EVENT_REFUND_SUCCESS = "REFUND.SUCCESS"
-EVENT_REFUND_ABNORMAL = "REFUND.ABNORMAL"
-EVENT_REFUND_CLOSED = "REFUND.CLOSED"
-
-# bank_type of a payment made from the WeChat balance (零钱).
-BANK_TYPE_BALANCE = "OTHERS"
+from domain.payments import PaymentState, RefundState
+from domain.vocabulary import Channel
 
 
 class _Model(BaseModel):
@@ -33,6 +31,8 @@ class CreateOrder(_Model):
     time_expire: AwareDatetime
     channel: Channel
     notify_url: str
+    # The provider's product (for WeChat Pay: h5 or jsapi), as the contribution recorded it.
+    product: str = "h5"
     payer_openid: str | None = None
 
 
@@ -48,7 +48,9 @@ class OrderCreated(_Model):
 
 class OrderStatus(_Model):
     out_trade_no: str
-    trade_state: TradeState
+    state: PaymentState
+    # The provider's own word for the state (WeChat: NOTPAY, SUCCESS, ...), shown to payers.
+    provider_state: str
     transaction_id: str | None
     amount_fen: int
     payer_total_fen: int | None
@@ -77,14 +79,18 @@ class RefundStatus(_Model):
 
 
 class PaymentNotification(_Model):
-    """A decrypted callback: TRANSACTION.SUCCESS or REFUND.SUCCESS / ABNORMAL / CLOSED."""
+    """A verified callback: about a payment (`state` set) or a refund (`refund_status` set).
+
+    `event_type` is the provider's own (WeChat: TRANSACTION.SUCCESS, REFUND.SUCCESS, ...).
+    """
 
     event_id: str
     event_type: str
     out_trade_no: str
     out_refund_no: str | None
     transaction_id: str | None
-    trade_state: TradeState | None
+    state: PaymentState | None
+    provider_state: str | None
     refund_status: RefundState | None
     amount_fen: int
     success_time: AwareDatetime | None
@@ -93,7 +99,10 @@ class PaymentNotification(_Model):
 
 
 class BillRow(_Model):
-    """One line of the daily trade bill: a payment (SUCCESS ...) or a refund (REFUND)."""
+    """One line of the daily trade bill in the provider's words: a payment or a refund line.
+
+    The provider's registration maps its states to ours (adapters.payments.registry.Provider).
+    """
 
     trade_time: AwareDatetime
     out_trade_no: str
@@ -103,6 +112,30 @@ class BillRow(_Model):
     refund_fen: int = 0
     out_refund_no: str | None = None
     refund_status: str | None = None
+
+
+class CallbackRejected(Exception):
+    """Not a genuine, fresh, decryptable callback for this merchant; `status` is the answer."""
+
+    def __init__(self, status: int, reason: str) -> None:
+        super().__init__(status, reason)
+        self.status = status
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class VerifiedCallback:
+    notification: PaymentNotification
+    # The order's total as the provider states it, to compare with ours before acting.
+    order_total_fen: int
+
+
+class CallbackVerifier(Protocol):
+    """Turns a provider's callback request into a verified notification."""
+
+    def verify(self, headers: Mapping[str, str], body: bytes) -> VerifiedCallback:
+        """The notification, or CallbackRejected with the HTTP status to answer."""
+        ...
 
 
 class PaymentChannel(Protocol):

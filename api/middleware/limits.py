@@ -4,13 +4,9 @@ from __future__ import annotations
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.errors import error_response
+from api.errors import BodyTooLarge, error_response
 
 MAX_BODY_BYTES = 1 << 20
-
-
-class BodyTooLarge(Exception):
-    """Raised from receive() when a body without Content-Length grows past the limit."""
 
 
 class BodyLimitMiddleware:
@@ -41,7 +37,7 @@ class BodyLimitMiddleware:
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > self.max_bytes:
-                    # FastAPI turns a failure while reading the body into 400 BAD_REQUEST.
+                    # FastAPI chains it into a 400; api/errors.py answers 413 for it.
                     raise BodyTooLarge()
             return message
 

@@ -1,4 +1,4 @@
-"""What operations add to the app: request ids, metrics, security headers, rate limits, codec."""
+"""What operations add to the app: request ids, metrics, security headers, codec."""
 
 from __future__ import annotations
 
@@ -6,7 +6,6 @@ from fastapi import FastAPI
 
 from api.middleware.codec_cors import CodecCorsMiddleware
 from api.middleware.metrics import install_metrics
-from api.middleware.rate_limit import install_rate_limiting
 from api.middleware.request_id import RequestIdMiddleware
 from api.middleware.security_headers import SecurityHeadersMiddleware
 from api.routes import codec
@@ -17,7 +16,6 @@ def install_operations(app: FastAPI, settings: Settings) -> None:
     """Call after the other middleware: the last added runs outermost, so every response
     (errors included) gets the request id, the security headers and the codec's CORS headers.
     """
-    install_rate_limiting(app)
     install_metrics(app)
     app.include_router(codec.router)
     app.add_middleware(CodecCorsMiddleware, origin=settings.temporal_ui_url, prefix=codec.PREFIX)

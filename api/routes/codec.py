@@ -33,7 +33,7 @@ async def codec_operator(
         and origin == settings.temporal_ui_url
     ):
         return "temporal-ui"
-    return await require_operator(state, authorization)
+    return await require_operator(request, state, authorization)
 
 
 router = APIRouter(prefix=PREFIX, tags=["operations"])

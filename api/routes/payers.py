@@ -22,7 +22,7 @@ class LookupOut(BaseModel):
 @router.post(
     "/lookup",
     response_model=LookupOut,
-    dependencies=[Depends(rate_limit("payer_lookup", per_target=True))],
+    dependencies=[Depends(rate_limit("payer_lookup"))],
 )
 async def lookup(body: IdentityBody, state: State, me: CurrentPerson) -> LookupOut:
     """The person to pay for; the same 422/401 answers as sign-in."""

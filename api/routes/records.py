@@ -5,26 +5,35 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query
-from pydantic import BaseModel
+from fastapi import APIRouter, Depends, Path, Query, Request
+from pydantic import BaseModel, Field
 
 from api.auth import CurrentPerson
 from api.middleware.rate_limit import rate_limit
 from api.state import State
 from domain.vocabulary import INSURANCE_LABELS, STATUS_LABELS, ContributionStatus
-from services.people import MAX_ID_TEXT, MAX_NAME_TEXT
+from services.people import IdentityBody
+from services.records import identity_in_query, records_of
 from services.records import record_details as record_details_of
-from services.records import records_of
 from services.timefmt import LocalDateTime
 from storage.contributions import RecordRow
 from storage.models import MAX_INTEGER_ID
 
-# Another person's records need their ID number: limited per client IP and per targeted number.
+# Per client address here; another person's trio spends its identity's budget in the service.
 router = APIRouter(
     prefix="/api/v1/records",
     tags=["payer"],
-    dependencies=[Depends(rate_limit("records", per_target=True))],
+    dependencies=[Depends(rate_limit("records"))],
 )
+
+_IDENTITY_FIELDS = ("id_type", "id_number", "name")
+
+
+class RecordsQuery(IdentityBody):
+    """Another person's records: their trio in the body (never a URL, which proxies log)."""
+
+    from_month: str | None = Field(default=None, alias="from", max_length=16)
+    to_month: str | None = Field(default=None, alias="to", max_length=16)
 
 
 class RecordOut(BaseModel):
@@ -86,22 +95,25 @@ def _record_out(row: RecordRow) -> RecordOut:
     )
 
 
-Text = Annotated[str | None, Query(max_length=MAX_ID_TEXT)]
-
-
 @router.get("", response_model=list[RecordOut])
 async def list_records(
+    request: Request,
     state: State,
     me: CurrentPerson,
-    id_type: Text = None,
-    id_number: Text = None,
-    name: Annotated[str | None, Query(max_length=MAX_NAME_TEXT)] = None,
     from_month: Annotated[str | None, Query(alias="from", max_length=16)] = None,
     to_month: Annotated[str | None, Query(alias="to", max_length=16)] = None,
 ) -> list[RecordOut]:
-    """The signed-in person's months this year by default; another person needs their trio."""
-    trio = {"id_type": id_type, "id_number": id_number, "name": name}
-    rows = await records_of(state, me, trio, from_month, to_month)
+    """The signed-in person's months, this year by default. Another person's: POST /query."""
+    if any(field in request.query_params for field in _IDENTITY_FIELDS):
+        raise identity_in_query()
+    rows = await records_of(state, me, from_month, to_month)
+    return [_record_out(row) for row in rows]
+
+
+@router.post("/query", response_model=list[RecordOut])
+async def query_records(body: RecordsQuery, state: State, me: CurrentPerson) -> list[RecordOut]:
+    """Another person's months; the same 422/401/428 answers as sign-in for the trio."""
+    rows = await records_of(state, me, body.from_month, body.to_month, trio=body)
     return [_record_out(row) for row in rows]
 
 

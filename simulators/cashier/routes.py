@@ -14,9 +14,8 @@ from jinja2 import Environment, FileSystemLoader
 from pydantic import BaseModel
 
 from adapters.errors import ConflictError, NotFoundError, TransientError
-from adapters.payments.interface import BANK_TYPE_BALANCE
+from adapters.payments.wechatpay.states import BANK_TYPE_BALANCE, TradeState
 from domain.money import fen_to_yuan_str
-from domain.vocabulary import TradeState
 from simulators.cashier.backend import SimCashier
 from simulators.payments import SimOrder
 
@@ -180,6 +179,6 @@ def cashier_router(find_cashier: Callable[[Request], SimCashier | None]) -> APIR
         except ConflictError as err:
             code, message = _CONFLICTS.get(err.code, ("ORDER_CONFLICT", "订单状态不允许支付"))
             raise CashierRefused(409, code, message) from None
-        return PayOut(out_trade_no=status.out_trade_no, trade_state=status.trade_state.value)
+        return PayOut(out_trade_no=status.out_trade_no, trade_state=status.provider_state)
 
     return router

@@ -5,13 +5,12 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from adapters.payments.interface import (
+from adapters.payments.interface import PaymentNotification, RefundStatus
+from adapters.payments.wechatpay.states import (
     EVENT_REFUND_ABNORMAL,
     EVENT_REFUND_CLOSED,
     EVENT_REFUND_SUCCESS,
     EVENT_TRANSACTION_SUCCESS,
-    PaymentNotification,
-    RefundStatus,
 )
 from simulators.payments import SimOrder
 

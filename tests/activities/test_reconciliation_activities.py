@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from typing import cast
 
 from activities.reconciliation import bill_entry
-from adapters.payments.interface import BillRow
+from adapters.payments.interface import BillRow, PaymentChannel
+from adapters.payments.wechatpay import provider as wechatpay
+from domain.payments import PaymentState, RefundState
 from domain.reconciliation import reconcile
-from domain.vocabulary import RefundState, TradeState
 
 AT = datetime(2026, 11, 26, 4, 0, tzinfo=UTC)
+# Only WeChat Pay's state mapping is used here, never its channel.
+WECHATPAY = wechatpay.provider(cast(PaymentChannel, object()))
 
 
 def test_payment_and_refund_lines_keep_their_states_and_fen() -> None:
@@ -20,7 +24,8 @@ def test_payment_and_refund_lines_keep_their_states_and_fen() -> None:
             transaction_id="42001",
             trade_state="SUCCESS",
             amount_fen=30000,
-        )
+        ),
+        WECHATPAY,
     )
     refund = bill_entry(
         BillRow(
@@ -32,11 +37,12 @@ def test_payment_and_refund_lines_keep_their_states_and_fen() -> None:
             refund_fen=30000,
             out_refund_no="RC1",
             refund_status="PROCESSING",
-        )
+        ),
+        WECHATPAY,
     )
     assert paid is not None and refund is not None
-    assert (paid.trade_state, paid.is_refund, paid.transaction_id) == (
-        TradeState.SUCCESS,
+    assert (paid.state, paid.is_refund, paid.transaction_id) == (
+        PaymentState.PAID,
         False,
         "42001",
     )
@@ -55,7 +61,7 @@ def test_a_line_in_an_unknown_state_is_set_apart_and_the_day_is_not_clean() -> N
         trade_state="全额退款",
         amount_fen=1,
     )
-    assert bill_entry(row) is None
+    assert bill_entry(row, WECHATPAY) is None
     report = reconcile(date(2026, 11, 26), [], [], [], as_of=AT, stuck_after=AT - AT)
     assert report.clean
     flagged = report.model_copy(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from types import SimpleNamespace
 from typing import Any, cast
 
 import pytest
@@ -31,10 +32,16 @@ class _Channel:
 
 
 def _activities(error: AdapterError) -> ContributionActivities:
-    # The query fails before storage is touched: no database is needed.
-    return ContributionActivities(
-        cast(Any, None), cast(Any, _Channel(error)), cast(Any, None), cast(Any, None), notify_url=""
+    # The query fails before storage is written: no database is needed, only the provider.
+    activities = ContributionActivities(
+        cast(Any, None), cast(Any, None), cast(Any, None), cast(Any, None), base_url=""
     )
+
+    async def provider_of_refund(out_refund_no: str) -> Any:
+        return SimpleNamespace(channel=_Channel(error))
+
+    activities._provider_of_refund = provider_of_refund  # type: ignore[method-assign]
+    return activities
 
 
 REQUEST = RefundCheckRequest(contribution_id="c1", out_refund_no="RFc101", at=datetime.now(UTC))

@@ -27,7 +27,8 @@ from adapters.payments.wechatpay.crypto import (
     response_message,
     verify,
 )
-from domain.vocabulary import RefundState, TradeState
+from adapters.payments.wechatpay.states import TradeState
+from domain.payments import PaymentState, RefundState
 from simulators.config import SimConfig
 from tests.adapters.wechatpay_stack import Gateway, gateway_settings, running_gateway
 from tests.simulators.fakes import FakeClock
@@ -60,11 +61,11 @@ async def test_h5_order_is_created_queried_and_paid_through_signed_calls(
     assert created.h5_url.startswith(f"http://cashier.test/sim/cashier/{order.out_trade_no}?")
     assert created.prepay_id and created.h5_url.endswith(created.prepay_id)
     assert created.jsapi is None
-    assert (await gw.channel.query_order(order.out_trade_no)).trade_state == TradeState.NOTPAY
+    assert (await gw.channel.query_order(order.out_trade_no)).provider_state == TradeState.NOTPAY
 
     await gw.sim.pay(order.out_trade_no)
     status = await gw.channel.query_order(order.out_trade_no)
-    assert status.trade_state == TradeState.SUCCESS
+    assert (status.state, status.provider_state) == (PaymentState.PAID, TradeState.SUCCESS)
     assert status.amount_fen == status.payer_total_fen == 87267
     assert status.transaction_id and status.bank_type == "OTHERS"
     assert status.success_time is not None
@@ -108,7 +109,7 @@ async def test_a_tampered_response_is_refused_with_auth_error(
         await gw.channel.query_order(order.out_trade_no)
     assert err.value.code == "RESPONSE_SIGNATURE_INVALID"
     # The next, untampered response verifies again.
-    assert (await gw.channel.query_order(order.out_trade_no)).trade_state == TradeState.NOTPAY
+    assert (await gw.channel.query_order(order.out_trade_no)).provider_state == TradeState.NOTPAY
 
 
 async def test_a_response_signed_by_an_unknown_platform_key_is_refused(
@@ -198,7 +199,7 @@ async def test_read_timeout_on_create_is_resolved_by_query_without_a_second_orde
         await gw.channel.create_order(order)
     assert err.value.code == "READ_TIMEOUT"
     # What the activity does next: the order exists, and re-sending it returns the same one.
-    assert (await gw.channel.query_order(order.out_trade_no)).trade_state == TradeState.NOTPAY
+    assert (await gw.channel.query_order(order.out_trade_no)).provider_state == TradeState.NOTPAY
     stored = await gw.sim.order(order.out_trade_no)
     again = await gw.channel.create_order(order)
     assert again.prepay_id == stored.prepay_id
@@ -239,7 +240,7 @@ async def test_refund_moves_from_processing_to_success_and_the_order_reads_refun
     done = await gw.channel.query_refund(started.out_refund_no)
     assert done.status == RefundState.SUCCESS and done.user_received_account == "支付用户零钱"
     assert done.success_time is not None
-    assert (await gw.channel.query_order(order.out_trade_no)).trade_state == TradeState.REFUND
+    assert (await gw.channel.query_order(order.out_trade_no)).provider_state == TradeState.REFUND
 
 
 async def test_expired_order_is_closed_and_a_payment_after_close_is_refused(
@@ -253,7 +254,7 @@ async def test_expired_order_is_closed_and_a_payment_after_close_is_refused(
     assert late.value.code == "ORDER_EXPIRED"
     await gw.channel.close_order(order.out_trade_no)
     await gw.channel.close_order(order.out_trade_no)  # closing again is a no-op
-    assert (await gw.channel.query_order(order.out_trade_no)).trade_state == TradeState.CLOSED
+    assert (await gw.channel.query_order(order.out_trade_no)).provider_state == TradeState.CLOSED
     with pytest.raises(ConflictError) as closed:
         await gw.sim.pay(order.out_trade_no)
     assert closed.value.code == "ORDER_CLOSED"
@@ -270,7 +271,7 @@ async def test_a_payment_that_lands_before_the_close_wins_and_the_query_tells(
     with pytest.raises(ConflictError) as paid:
         await gw.channel.close_order(order.out_trade_no)
     assert paid.value.code == "ORDERPAID"
-    assert (await gw.channel.query_order(order.out_trade_no)).trade_state == TradeState.SUCCESS
+    assert (await gw.channel.query_order(order.out_trade_no)).provider_state == TradeState.SUCCESS
 
 
 async def test_trade_bill_is_downloaded_checked_and_parsed_to_fen(

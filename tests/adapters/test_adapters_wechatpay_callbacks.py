@@ -12,7 +12,8 @@ from fastapi import FastAPI, Request, Response
 
 from adapters.payments.interface import CreateOrder, PaymentNotification
 from adapters.payments.wechatpay.callback import CallbackRejected, CallbackVerifier
-from domain.vocabulary import TradeState
+from adapters.payments.wechatpay.states import TradeState
+from domain.payments import PaymentState
 from simulators.config import SimConfig
 from simulators.wechatpay_gateway.server import serving
 from tests.adapters.wechatpay_stack import Gateway, gateway_settings, running_gateway
@@ -79,7 +80,8 @@ async def test_a_payment_callback_is_signed_encrypted_and_decrypts_to_the_paymen
     assert await gw.deliverer.deliver_once() == 1
     [n] = receiver.accepted
     stored = await gw.sim.order(order.out_trade_no)
-    assert n.event_type == "TRANSACTION.SUCCESS" and n.trade_state == TradeState.SUCCESS
+    assert n.event_type == "TRANSACTION.SUCCESS" and n.provider_state == TradeState.SUCCESS
+    assert n.state == PaymentState.PAID
     assert n.out_trade_no == order.out_trade_no and n.amount_fen == order.amount_fen
     assert n.transaction_id == stored.transaction_id and n.bank_type == "OTHERS"
     [sent] = await gw.sim.notifications_for(order.out_trade_no)

@@ -19,10 +19,10 @@ from temporalio.testing import WorkflowEnvironment
 
 from domain.identity import compose_resident_id
 from settings import Settings
-from tests.deployment import app_and_worker
+from tests.deployment import SystemsFactory, app_and_worker
 from tests.pg import fresh_databases
 from tests.support import app_client, open_policy_all_year, this_month, today
-from wiring import Systems
+from wiring import Systems, build_simulators
 
 OPERATOR_TOKEN = "test-operator-token"
 
@@ -154,11 +154,18 @@ def api_settings() -> dict[str, Any]:
     return {}
 
 
+@pytest.fixture(scope="module")
+def api_systems() -> SystemsFactory:
+    """How the API and the worker each build their systems (override the fixture in the module)."""
+    return build_simulators
+
+
 @pytest_asyncio.fixture(scope="module", loop_scope="session")
 async def api(
     dev_env: WorkflowEnvironment,
     tmp_path_factory: pytest.TempPathFactory,
     api_settings: dict[str, Any],
+    api_systems: SystemsFactory,
 ) -> AsyncIterator[ApiStack]:
     """The app in its lifespan, a worker on a task queue of its own, fresh databases."""
     tmp: Path = tmp_path_factory.mktemp("api")
@@ -172,7 +179,12 @@ async def api(
         # Each module signs in dozens of people from one address; tests/api/test_operations.py
         # checks the limits with their defaults on an app of its own.
         rate_limit_per_ip_per_minute=100_000,
-        rate_limit_per_target_per_minute=100_000,
+        identity_failures_before_captcha=100_000,
+        operator_failures_per_address=100_000,
+        quotes_per_requester_per_hour=100_000,
+        quotes_per_target_per_hour=100_000,
+        starts_per_requester_per_hour=100_000,
+        starts_per_target_per_hour=100_000,
         public_base_url="http://testserver",
         # Fast simulators and polling: a paid contribution reaches COMPLETED within seconds.
         sim_posting_delay_s=1,
@@ -183,7 +195,7 @@ async def api(
         refund_poll_interval_s=1,
     ).model_copy(update=api_settings)
     async with (
-        app_and_worker(dev_env.client, settings, reconciliation=True) as deployed,
+        app_and_worker(dev_env.client, settings, api_systems, reconciliation=True) as deployed,
         app_client(deployed.app) as http,
     ):
         await open_policy_all_year(http, OPERATOR_TOKEN)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -150,8 +151,39 @@ async def test_malformed_json_is_invalid_json(api: ApiStack) -> None:
     r = await api.http.post(
         "/api/v1/session", content=b'{"id_type": ', headers={"Content-Type": "application/json"}
     )
-    assert r.status_code == 422
+    assert r.status_code == 400
     assert r.json()["code"] == "INVALID_JSON"
+
+
+async def test_json_nested_too_deeply_or_not_text_is_invalid_json_never_a_500(
+    api: ApiStack,
+) -> None:
+    payer = await api.register()
+    bodies = [
+        b"[" * 100_000 + b"]" * 100_000,
+        b'{"a":' * 50_000 + b"1" + b"}" * 50_000,
+        b'{"id_type": "\xff\xfe"}',
+        b"\xff\xfe{}",
+    ]
+    for body in bodies:
+        for path in ("/api/v1/session", "/api/v1/quotes", "/api/v1/records/query"):
+            r = await api.http.post(
+                path, content=body, headers={**payer.auth, "Content-Type": "application/json"}
+            )
+            assert (r.status_code, r.json()["code"]) == (400, "INVALID_JSON"), (path, r.text)
+
+
+async def test_a_streamed_body_over_the_limit_is_payload_too_large(api: ApiStack) -> None:
+    async def chunks() -> AsyncIterator[bytes]:
+        yield b'{"name": "'
+        for _ in range(3):
+            yield b"a" * (1 << 20)
+        yield b'"}'
+
+    r = await api.http.post(
+        "/api/v1/session", content=chunks(), headers={"Content-Type": "application/json"}
+    )
+    assert (r.status_code, r.json()["code"]) == (413, "PAYLOAD_TOO_LARGE")
 
 
 async def test_a_missing_field_is_a_validation_error_naming_it(api: ApiStack) -> None:

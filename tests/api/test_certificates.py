@@ -324,7 +324,7 @@ async def test_bad_certificate_requests_get_the_envelope(api: ApiStack) -> None:
         content=b"{not json",
         headers={**payer.auth, "content-type": "application/json"},
     )
-    assert (raw.status_code, raw.json()["code"]) == (422, "INVALID_JSON")
+    assert (raw.status_code, raw.json()["code"]) == (400, "INVALID_JSON")
     unauthenticated = await api.http.post("/api/v1/certificates", json=good)
     assert (unauthenticated.status_code, unauthenticated.json()["code"]) == (401, "UNAUTHENTICATED")
     missing_code = await api.http.get("/api/v1/certificates/SB2026010112345678/verify")

@@ -28,7 +28,7 @@ pytestmark = pytest.mark.devserver
 
 # Bounded: ~30 operations x 2 identities x 2 modes x this many cases: well under a minute.
 CASES_PER_OPERATION = 10
-NOTIFY_PATH = "/api/v1/payments/wechatpay/notify"
+NOTIFY_PATH = "/api/v1/payments/{provider}/notify"
 
 
 def envelope_problem(path: str, response: httpx.Response) -> str | None:
@@ -40,7 +40,7 @@ def envelope_problem(path: str, response: httpx.Response) -> str | None:
     if not isinstance(body, dict):
         return f"error body is not an object: {body!r:.120}"
     if path == NOTIFY_PATH:
-        # WeChat Pay's own failure answer, which its servers read.
+        # WeChat Pay's own failure answer, which its servers read (every provider gets it).
         ok = body.get("code") == "FAIL" and isinstance(body.get("message"), str)
         return None if ok else f"notify error is not WeChat's FAIL answer: {body!r:.120}"
     if not isinstance(body.get("code"), str) or not isinstance(body.get("message"), str):

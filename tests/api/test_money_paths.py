@@ -26,7 +26,7 @@ async def _quote(api: ApiStack, requester: Payer, payer_ref: str = "me") -> str:
 async def _channel_state(api: ApiStack, out_trade_no: str) -> str:
     sim = api.systems.simulators.payments
     assert sim is not None
-    return str((await sim.query_order(out_trade_no)).trade_state)
+    return (await sim.query_order(out_trade_no)).provider_state
 
 
 async def test_a_second_start_of_a_quote_with_another_key_gets_the_live_order(

@@ -5,8 +5,9 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime
 
-from adapters.payments.interface import EVENT_TRANSACTION_SUCCESS, PaymentNotification
-from domain.vocabulary import TradeState
+from adapters.payments.interface import PaymentNotification
+from adapters.payments.wechatpay.states import EVENT_TRANSACTION_SUCCESS
+from domain.payments import PaymentState
 from services.notifications import accept_payment_notification
 from storage import payments
 from tests.api.conftest import ApiStack
@@ -20,7 +21,8 @@ def notice(out_trade_no: str, amount_fen: int) -> PaymentNotification:
         out_trade_no=out_trade_no,
         out_refund_no=None,
         transaction_id="4200000000000000000000000001",
-        trade_state=TradeState.SUCCESS,
+        state=PaymentState.PAID,
+        provider_state="SUCCESS",
         refund_status=None,
         amount_fen=amount_fen,
         success_time=now,

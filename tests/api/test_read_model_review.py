@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
+from domain.payments import RefundState
 from domain.review import refund_review_reason
-from domain.vocabulary import RefundState
 from tests.api.conftest import ApiStack
 from tests.api.reading import without_temporal
 from tests.api.test_contribution_view import _assert_stored_view_is_the_workflows, _read

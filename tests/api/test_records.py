@@ -94,19 +94,23 @@ async def test_another_persons_records_need_their_matching_trio(api: ApiStack) -
     month = f"{today().year}-03"
     await posting_contribution(api, other, month)
 
-    listed = await _records(api, me, **other.trio)
-    assert [r["month"] for r in listed] == [month]
+    query = "/api/v1/records/query"
+    r = await api.http.post(query, json=other.trio, headers=me.auth)
+    assert [record["month"] for record in r.json()] == [month]
 
     wrong = {**other.trio, "name": "王六"}
-    r = await api.http.get("/api/v1/records", params=wrong, headers=me.auth)
+    r = await api.http.post(query, json=wrong, headers=me.auth)
     assert (r.status_code, r.json()["code"]) == (401, "IDENTITY_MISMATCH")
     # Only part of the trio: which part is missing is named.
     partial = {"id_type": "resident_id", "id_number": other.id_number}
-    r = await api.http.get("/api/v1/records", params=partial, headers=me.auth)
+    r = await api.http.post(query, json=partial, headers=me.auth)
     assert (r.status_code, r.json()["code"], r.json()["field"]) == (422, "VALIDATION_ERROR", "name")
     bad_number = {**other.trio, "id_number": "52010219850101000X"}
-    r = await api.http.get("/api/v1/records", params=bad_number, headers=me.auth)
+    r = await api.http.post(query, json=bad_number, headers=me.auth)
     assert (r.status_code, r.json()["code"]) == (422, "INVALID_ID_NUMBER")
+    # Never in the URL.
+    r = await api.http.get("/api/v1/records", params=other.trio, headers=me.auth)
+    assert (r.status_code, r.json()["code"]) == (400, "IDENTITY_IN_QUERY")
 
 
 async def test_details_are_for_the_person_or_whoever_paid_for_them(api: ApiStack) -> None:

@@ -19,7 +19,8 @@ from domain.books import (
     check_refunds_final,
     check_terminal_by_deadline,
 )
-from domain.vocabulary import ContributionStatus, RefundState, TradeState
+from domain.payments import PaymentState, RefundState
+from domain.vocabulary import ContributionStatus
 
 S = ContributionStatus
 NOW = datetime(2026, 11, 27, 3, 0, tzinfo=UTC)
@@ -52,7 +53,7 @@ def refunded(cid: str = "c2", status: RefundState = RefundState.SUCCESS) -> Cont
     )
 
 
-def paid(c: ContributionFact, state: TradeState = TradeState.SUCCESS) -> PaymentFact:
+def paid(c: ContributionFact, state: PaymentState = PaymentState.PAID) -> PaymentFact:
     return PaymentFact(f"SB{c.id}", state, c.charged_fen, c.id)
 
 
@@ -124,15 +125,15 @@ def test_an_expired_contribution_keeping_money_without_refund_fails() -> None:
 
 
 def test_a_channel_charge_unknown_to_the_books_fails() -> None:
-    orphan = PaymentFact("SBorphan", TradeState.SUCCESS, FEN)
+    orphan = PaymentFact("SBorphan", PaymentState.PAID, FEN)
     result = check_channel_payments_accounted(books(completed(), channel=(orphan,)))
     assert failed(result) and "SBorphan" in result.failures[0]
 
 
 def test_a_channel_charge_our_books_still_call_unpaid_fails() -> None:
     c = completed()
-    ours = Books((c,), (PaymentFact("SBc1", TradeState.NOTPAY, FEN, "c1"),), None)
-    theirs = (PaymentFact("SBc1", TradeState.SUCCESS, FEN),)
+    ours = Books((c,), (PaymentFact("SBc1", PaymentState.PENDING, FEN, "c1"),), None)
+    theirs = (PaymentFact("SBc1", PaymentState.PAID, FEN),)
     assert failed(
         check_channel_payments_accounted(dataclasses.replace(ours, channel_payments=theirs))
     )

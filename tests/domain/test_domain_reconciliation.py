@@ -7,6 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from domain.order_numbers import is_our_order_no, payment_order_no
+from domain.payments import PaymentState, RefundState
 from domain.reconciliation import (
     AWAITING,
     ENDED_UNPAID,
@@ -19,7 +20,7 @@ from domain.reconciliation import (
     orphan_refund_no,
     reconcile,
 )
-from domain.vocabulary import ContributionStatus, RefundState, TradeState
+from domain.vocabulary import ContributionStatus
 
 S = ContributionStatus
 DAY = date(2026, 11, 26)
@@ -29,12 +30,12 @@ AS_OF = datetime(2026, 11, 27, 2, 30, tzinfo=UTC)
 STUCK_AFTER = timedelta(days=5)
 
 
-def line(no: str, fen: int = 30000, state: TradeState = TradeState.SUCCESS) -> BillEntry:
+def line(no: str, fen: int = 30000, state: PaymentState = PaymentState.PAID) -> BillEntry:
     return BillEntry(
         trade_time=NOON,
         out_trade_no=no,
         transaction_id=f"4200{no}",
-        trade_state=state,
+        state=state,
         amount_fen=fen,
     )
 
@@ -44,7 +45,7 @@ def refund_line(no: str, refund_no: str, fen: int = 30000) -> BillEntry:
         trade_time=NOON,
         out_trade_no=no,
         transaction_id=f"4200{no}",
-        trade_state=TradeState.REFUND,
+        state=PaymentState.REFUNDED,
         amount_fen=fen,
         refund_fen=fen,
         out_refund_no=refund_no,
@@ -57,7 +58,7 @@ def ours(
     status: ContributionStatus,
     *,
     fen: int = 30000,
-    state: TradeState | None = None,
+    state: PaymentState | None = None,
     paid_at: datetime | None = None,
 ) -> OurPayment:
     paid = status not in AWAITING and status not in ENDED_UNPAID
@@ -65,7 +66,7 @@ def ours(
         out_trade_no=no,
         contribution_id=f"c{no}",
         contribution_status=status,
-        trade_state=state or (TradeState.SUCCESS if paid else TradeState.NOTPAY),
+        state=state or (PaymentState.PAID if paid else PaymentState.PENDING),
         amount_fen=fen,
         paid_at=paid_at if paid_at is not None else (NOON if paid else None),
     )
@@ -127,7 +128,7 @@ def test_our_order_numbers_are_recognised_by_their_form():
 
 def test_a_payment_whose_contribution_ended_unpaid_is_an_orphan():
     for status in (S.EXPIRED, S.CANCELLED, S.REJECTED):
-        report = run([line("SB1")], [ours("SB1", status, state=TradeState.CLOSED)])
+        report = run([line("SB1")], [ours("SB1", status, state=PaymentState.CLOSED)])
         (orphan,) = report.orphan_payments
         assert (orphan.reason, orphan.contribution_status) == ("CONTRIBUTION_ENDED", status)
         assert report.missed_callbacks == []
@@ -143,7 +144,7 @@ def test_an_amount_mismatch_is_flagged_and_neither_signalled_nor_refunded():
 def test_a_refunded_contribution_is_not_an_orphan():
     report = run(
         [line("SB1"), refund_line("SB1", "RFc01")],
-        [ours("SB1", S.REFUNDED, state=TradeState.REFUND)],
+        [ours("SB1", S.REFUNDED, state=PaymentState.REFUNDED)],
     )
     assert report.orphan_payments == [] and report.missed_callbacks == []
     assert (report.totals.bill_refunds, report.totals.bill_refund_fen) == (1, 30000)

@@ -8,7 +8,7 @@ import pytest
 from playwright.async_api import Page, expect
 
 from domain.months import Month
-from tests.e2e.conftest import Shooter, Stack
+from tests.e2e.conftest import CAPTCHA_BYPASS, Shooter, Stack
 from tests.e2e.flows import at, choose_and_quote, pay_at_cashier, sign_in, wait_for_status
 from tests.support import this_month, today
 
@@ -69,6 +69,49 @@ async def test_wrong_name_is_refused_without_saying_which_field(
     for name in ("id_type", "id_number", "name"):
         await expect(page.locator(f"[data-error-for={name}]")).to_be_empty()
     await at(page, "用户认证")
+
+
+async def test_after_repeated_failures_the_page_asks_for_a_captcha_and_the_person_gets_in(
+    stack: Stack, page: Page, shoot: Shooter
+) -> None:
+    person = await stack.register("褚十三")
+    # Someone else tried the person's number with wrong names until the budget was spent.
+    for _ in range(stack.settings.identity_failures_before_captcha):
+        r = await stack.http.post("/api/v1/session", json={**person.trio, "name": "褚某某"})
+        assert r.status_code == 401
+    await page.goto("/h5/")
+    await at(page, "用户认证")
+    await page.select_option("#id_type", person.id_type)
+    await page.fill("#id_number", person.id_number)
+    await page.fill("#name", person.name)
+    await page.click("#submit")
+    captcha = page.locator("[data-captcha]")
+    await expect(captcha).to_be_visible()
+    await expect(page.locator("[data-error-for=captcha_answer]")).to_contain_text("验证码")
+    image = page.locator("[data-captcha-image]")
+    await expect(image).to_have_attribute("src", re.compile(r"^data:image/png;base64,"))
+    await shoot(page, "01c-sign-in-captcha")
+    # A wrong answer: a fresh image, and the person may try again.
+    first = await image.get_attribute("src")
+    await page.fill("[name=captcha_answer]", "WRONG")
+    await page.click("#submit")
+    await expect(page.locator("[data-error-for=captcha_answer]")).to_contain_text("验证码")
+    await expect(image).not_to_have_attribute("src", first or "")
+    await page.fill("[name=captcha_answer]", CAPTCHA_BYPASS)
+    await page.click("#submit")
+    await at(page, "社保费功能列表")
+
+
+async def test_signing_out_ends_the_session_on_the_server(stack: Stack, page: Page) -> None:
+    person = await stack.register("韩十四")
+    await sign_in(page, person)
+    token = await page.evaluate("() => sessionStorage.getItem('sb.token')")
+    auth = {"Authorization": f"Bearer {token}"}
+    assert (await stack.http.get("/api/v1/records", headers=auth)).status_code == 200
+    await page.click("#sign-out")
+    await at(page, "用户认证")
+    r = await stack.http.get("/api/v1/records", headers=auth)
+    assert (r.status_code, r.json()["code"]) == (401, "UNAUTHENTICATED")
 
 
 async def test_a_bad_id_number_is_shown_beside_the_number(stack: Stack, page: Page) -> None:

@@ -10,7 +10,8 @@ from sqlalchemy import insert, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 import simulators.store as sim_store
-from domain.vocabulary import Channel, ContributionStatus, PostingState, TradeState
+from domain.payments import PaymentState
+from domain.vocabulary import Channel, ContributionStatus, PostingState
 from scripts import audit_books
 from scripts.local_postgres import LocalPostgres
 from settings import Settings
@@ -29,7 +30,7 @@ S = ContributionStatus
 FEN = 87267
 
 
-async def pay(sm: async_sessionmaker[AsyncSession], cid: str, state: TradeState) -> None:
+async def pay(sm: async_sessionmaker[AsyncSession], cid: str, state: PaymentState) -> None:
     async with sm.begin() as session:
         session.add(
             Payment(
@@ -38,7 +39,8 @@ async def pay(sm: async_sessionmaker[AsyncSession], cid: str, state: TradeState)
                 channel=Channel.WECHAT_BALANCE,
                 amount_fen=FEN,
                 expires_at=T0 + timedelta(minutes=15),
-                trade_state=state,
+                state=state,
+                provider_state="SUCCESS",
                 paid_at=T0,
                 created_at=T0,
                 updated_at=T0,
@@ -79,7 +81,7 @@ async def test_completed_and_expired_books_pass(
 ) -> None:
     person = await make_person(sessionmaker)
     await make_contribution(sessionmaker, person, "c-done", ["2026-01"], status=S.COMPLETED)
-    await pay(sessionmaker, "c-done", TradeState.SUCCESS)
+    await pay(sessionmaker, "c-done", PaymentState.PAID)
     await post_and_receive(sessionmaker, "c-done")
     await make_contribution(sessionmaker, person, "c-expired", ["2026-02"], status=S.EXPIRED)
     assert await audit_exit_code(db_url) == 0
@@ -92,7 +94,7 @@ async def test_an_expired_contribution_that_kept_the_money_fails(
 ) -> None:
     person = await make_person(sessionmaker)
     await make_contribution(sessionmaker, person, "c-late", ["2026-01"], status=S.EXPIRED)
-    await pay(sessionmaker, "c-late", TradeState.SUCCESS)
+    await pay(sessionmaker, "c-late", PaymentState.PAID)
     assert await audit_exit_code(db_url) == 1
     out = capsys.readouterr().out
     assert "FAIL  charged = posted + refunded" in out
@@ -118,7 +120,7 @@ async def test_a_month_posted_twice_and_a_stuck_contribution_fail(
             .values(month="2026-01")
         )
     for cid in ("c-a", "c-b"):
-        await pay(sessionmaker, cid, TradeState.SUCCESS)
+        await pay(sessionmaker, cid, PaymentState.PAID)
         await post_and_receive(sessionmaker, cid)
     await make_contribution(sessionmaker, person, "c-stuck", ["2026-03"], status=S.POSTING)
     assert await audit_exit_code(db_url, "--settle-s", "0") == 1
@@ -137,7 +139,7 @@ def test_the_command_exits_1_on_a_broken_book(postgres_url: str) -> None:
         sm = make_sessionmaker(engine)
         person = await make_person(sm)
         await make_contribution(sm, person, "c-lost", ["2026-01"], status=S.COMPLETED)
-        await pay(sm, "c-lost", TradeState.SUCCESS)  # paid, "completed", never posted
+        await pay(sm, "c-lost", PaymentState.PAID)  # paid, "completed", never posted
         await engine.dispose()
 
     asyncio.run(seed())

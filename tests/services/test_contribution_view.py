@@ -10,8 +10,9 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import Client
 
+from domain.payments import RefundState
 from domain.review import refund_review_reason
-from domain.vocabulary import ContributionStatus, RefundState, RejectReason
+from domain.vocabulary import ContributionStatus, RejectReason
 from services.context import AppState
 from services.contribution_view import load_contribution
 from services.errors import ServiceError

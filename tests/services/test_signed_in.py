@@ -37,3 +37,17 @@ def test_the_oldest_entries_make_room() -> None:
         cache.put(key, Person(id=key), NOW + timedelta(hours=1))
     assert cache.get("a", NOW) is None
     assert [cache.get(k, NOW) is not None for k in ("b", "c")] == [True, True]
+
+
+def test_nothing_is_remembered_while_sign_outs_cannot_be_heard() -> None:
+    cache = SignedInCache()
+    cache.put("h", Person(id="p1"), NOW + timedelta(hours=1))
+    cache.suspend(True)
+    assert cache.get("h", NOW) is None
+    cache.put("h", Person(id="p1"), NOW + timedelta(hours=1))
+    assert cache.get("h", NOW) is None
+    cache.suspend(False)
+    cache.put("h", Person(id="p1"), NOW + timedelta(hours=1))
+    assert cache.get("h", NOW) is not None
+    cache.forget("h")
+    assert cache.get("h", NOW) is None

@@ -17,7 +17,9 @@ from adapters.errors import (
     TransientError,
 )
 from adapters.payments.interface import CreateOrder, PaymentChannel, RefundRequest
-from domain.vocabulary import Channel, RefundState, TradeState
+from adapters.payments.wechatpay.states import TradeState
+from domain.payments import PaymentState, RefundState
+from domain.vocabulary import Channel
 from simulators.config import SimConfig
 from simulators.payments import (
     NOTIFY_RETRY_SCHEDULE_S,
@@ -57,10 +59,10 @@ async def test_paying_an_expired_order_is_refused_but_order_stays_notpay(
 
     assert refused.value.code == "ORDER_EXPIRED"
     status = await payments.query_order(req.out_trade_no)
-    assert status.trade_state == TradeState.NOTPAY
+    assert status.provider_state == TradeState.NOTPAY
     assert (await payments.order(req.out_trade_no)).expired
     await payments.close_order(req.out_trade_no)
-    assert (await payments.query_order(req.out_trade_no)).trade_state == TradeState.CLOSED
+    assert (await payments.query_order(req.out_trade_no)).provider_state == TradeState.CLOSED
 
 
 async def test_close_after_payment_is_a_conflict(
@@ -75,7 +77,7 @@ async def test_close_after_payment_is_a_conflict(
 
     assert conflict.value.code == "ORDERPAID"
     assert not conflict.value.retryable
-    assert (await payments.query_order(req.out_trade_no)).trade_state == TradeState.SUCCESS
+    assert (await payments.query_order(req.out_trade_no)).provider_state == TradeState.SUCCESS
 
 
 async def test_closing_twice_is_a_no_op_and_a_closed_order_cannot_be_paid(
@@ -99,7 +101,7 @@ async def test_paid_order_reports_transaction_and_success_time(
 
     paid = await payments.pay(req.out_trade_no)
 
-    assert paid.trade_state == TradeState.SUCCESS
+    assert (paid.state, paid.provider_state) == (PaymentState.PAID, TradeState.SUCCESS)
     assert paid.bank_type == "ICBC_DEBIT"  # a card order pays by card unless told otherwise
     assert paid.transaction_id is not None and paid.transaction_id.startswith("42000")
     assert len(paid.transaction_id) == 28
@@ -114,7 +116,7 @@ async def test_failed_payment_is_payerror(
     req = make_order()
     await payments.create_order(req)
     status = await payments.pay(req.out_trade_no, outcome="fail")
-    assert status.trade_state == TradeState.PAYERROR
+    assert (status.state, status.provider_state) == (PaymentState.FAILED, TradeState.PAYERROR)
     assert status.transaction_id is None
 
 
@@ -190,7 +192,7 @@ async def test_zero_balance_refund_succeeds_faster_than_bank_card(
     await payments.refund(refund_of(card, "RF-CARD"))
     assert first.status == RefundState.PROCESSING
     assert first.user_received_account == "支付用户零钱"
-    assert (await payments.query_order(balance.out_trade_no)).trade_state == TradeState.REFUND
+    assert (await payments.query_order(balance.out_trade_no)).provider_state == TradeState.REFUND
 
     clock.advance(minutes=5)
     balance_done = await payments.query_refund("RF-BAL")
@@ -226,7 +228,7 @@ async def test_forced_closed_refund_ends_closed(
     closed = [n for n in pending if n.event_type == "REFUND.CLOSED"]
     assert len(closed) == 1 and closed[0].refund_status == RefundState.CLOSED
     # A closed refund leaves the money with the merchant: the order reads as paid again.
-    assert (await payments.query_order(req.out_trade_no)).trade_state == TradeState.SUCCESS
+    assert (await payments.query_order(req.out_trade_no)).provider_state == TradeState.SUCCESS
 
 
 async def test_forced_abnormal_refund_ends_abnormal(
@@ -302,7 +304,7 @@ async def test_timeout_after_commit_is_outcome_unknown_and_query_finds_order(
         await payments.create_order(req)
 
     found = await payments.query_order(req.out_trade_no)
-    assert found.trade_state == TradeState.NOTPAY
+    assert found.provider_state == TradeState.NOTPAY
     retried = await payments.create_order(req)  # same parameters: the same order comes back
     assert retried.prepay_id == (await payments.order(req.out_trade_no)).prepay_id
 
@@ -315,7 +317,7 @@ async def test_forced_query_fault_is_transient(
     await payments.force("query_order", 70000, "TIMEOUT", times=1)
     with pytest.raises(TransientError):
         await payments.query_order(req.out_trade_no)
-    assert (await payments.query_order(req.out_trade_no)).trade_state == TradeState.NOTPAY
+    assert (await payments.query_order(req.out_trade_no)).provider_state == TradeState.NOTPAY
     with pytest.raises(ValueError):
         await payments.force("query_order", 70000, "NOT_A_CODE")
 
@@ -371,7 +373,7 @@ async def test_failed_delivery_is_retried_on_the_compressed_schedule(
     await payments.pay(req.out_trade_no)
     [event] = await payments.pending_notifications()
     assert event.event_type == "TRANSACTION.SUCCESS"
-    assert event.trade_state == TradeState.SUCCESS and event.amount_fen == req.amount_fen
+    assert event.provider_state == TradeState.SUCCESS and event.amount_fen == req.amount_fen
 
     delay = notify_retry_delay_s(1)
     assert delay == 15
@@ -425,7 +427,7 @@ async def test_two_simulator_instances_on_one_database_share_state(
         await worker.create_order(req)
         await api.pay(req.out_trade_no)
 
-        assert (await worker.query_order(req.out_trade_no)).trade_state == TradeState.SUCCESS
+        assert (await worker.query_order(req.out_trade_no)).provider_state == TradeState.SUCCESS
         [delivery] = await api.pending_deliveries()
         assert delivery.notify_url == req.notify_url
         await api.mark_delivered(delivery.notification.event_id)

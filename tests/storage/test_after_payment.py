@@ -7,7 +7,8 @@ from datetime import date
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from domain.vocabulary import Insurance, PostingState, RefundState
+from domain.payments import RefundState
+from domain.vocabulary import Insurance, PostingState
 from storage.errors import NotFound
 from storage.models import Person
 from storage.postings import get_posting, upsert_posting

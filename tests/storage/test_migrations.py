@@ -14,8 +14,9 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, inspect, text
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from domain.payments import PaymentState
 from storage.db import (
     LOCK_TIMEOUT_MS,
     STORAGE_DIR,
@@ -23,7 +24,8 @@ from storage.db import (
     make_engine,
     upgrade_database,
 )
-from storage.models import Base
+from storage.models import Base, Payment
+from tests.storage.conftest import make_contribution, make_person
 
 REPO = STORAGE_DIR.parent
 
@@ -126,3 +128,34 @@ async def test_alembic_cli_upgrades_the_configured_database(tmp_path: Path, db_u
         capture_output=True,
     )
     assert await _tables_at(db_url) >= set(Base.metadata.tables)
+
+
+def _to_0005(connection: Connection) -> None:
+    command.downgrade(alembic_config(connection), "0005")
+
+
+async def test_0006_gives_existing_wechat_orders_their_provider_and_our_state(
+    db_url: str, engine: AsyncEngine, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    person = await make_person(sessionmaker)
+    await make_contribution(sessionmaker, person, "c-old", ["2026-01"])
+    async with engine.begin() as conn:
+        await conn.run_sync(_to_0005)
+        # An order as 0005 kept it: WeChat's trade_state only.
+        await conn.execute(
+            text(
+                "INSERT INTO payments (out_trade_no, contribution_id, channel, amount_fen,"
+                " expires_at, trade_state, created_at, updated_at) VALUES"
+                " ('SBold', 'c-old', 'wechat_balance', 100, now(), 'REFUND', now(), now())"
+            )
+        )
+    await upgrade_database(db_url)
+    async with sessionmaker() as session:
+        row = await session.get(Payment, "SBold")
+    assert row is not None
+    assert (row.provider, row.product, row.state, row.provider_state) == (
+        "wechatpay",
+        "h5",
+        PaymentState.REFUNDED,
+        "REFUND",
+    )

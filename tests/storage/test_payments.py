@@ -7,7 +7,9 @@ import asyncio
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from domain.vocabulary import Channel, TradeState
+from adapters.payments.wechatpay.states import TradeState, payment_state
+from domain.payments import PaymentState
+from domain.vocabulary import Channel
 from storage.errors import NotFound
 from storage.payments import (
     add_payment,
@@ -23,6 +25,11 @@ from storage.payments import (
 from tests.storage.conftest import later, make_contribution, make_person
 
 
+def wechat(state: TradeState) -> tuple[PaymentState, str]:
+    """Our state and WeChat's word for it, as the WeChat adapter reports an order."""
+    return payment_state(state), state.value
+
+
 async def _contribution_with_payment(sm: async_sessionmaker[AsyncSession]) -> None:
     person = await make_person(sm)
     await make_contribution(sm, person, "c-p", ["2026-01"])
@@ -35,6 +42,9 @@ async def _contribution_with_payment(sm: async_sessionmaker[AsyncSession]) -> No
             amount_fen=87267,
             expires_at=later(15),
             at=later(0),
+            provider="wechatpay",
+            product="h5",
+            provider_state="NOTPAY",
         )
 
 
@@ -51,11 +61,15 @@ async def test_adding_a_payment_twice_keeps_the_first(
             amount_fen=1,
             expires_at=later(99),
             at=later(5),
+            provider="wechatpay",
+            product="h5",
+            provider_state="NOTPAY",
         )
-    assert (again.channel, again.amount_fen, again.trade_state) == (
+    assert (again.channel, again.amount_fen, again.state, again.provider_state) == (
         Channel.WECHAT_BALANCE,
         87267,
-        TradeState.NOTPAY,
+        PaymentState.PENDING,
+        "NOTPAY",
     )
     async with sessionmaker() as session:
         assert [p.out_trade_no for p in await payments_for(session, "c-p")] == ["otn-1"]
@@ -83,7 +97,7 @@ async def test_a_successful_payment_is_never_moved_back_to_unpaid(
         await update_payment_state(
             session,
             "otn-1",
-            TradeState.SUCCESS,
+            *wechat(TradeState.SUCCESS),
             transaction_id="4200000001",
             bank_type="OTHERS",
             paid_at=later(3),
@@ -91,11 +105,11 @@ async def test_a_successful_payment_is_never_moved_back_to_unpaid(
         )
     for stale in (TradeState.NOTPAY, TradeState.CLOSED, TradeState.USERPAYING):
         async with sessionmaker.begin() as session:
-            await update_payment_state(session, "otn-1", stale, at=later(4))
+            await update_payment_state(session, "otn-1", *wechat(stale), at=later(4))
     async with sessionmaker() as session:
         payment = await get_payment(session, "otn-1")
     assert payment is not None
-    assert payment.trade_state == TradeState.SUCCESS
+    assert (payment.state, payment.provider_state) == (PaymentState.PAID, "SUCCESS")
     assert (payment.transaction_id, payment.bank_type, payment.paid_at) == (
         "4200000001",
         "OTHERS",
@@ -111,8 +125,8 @@ async def test_a_paid_order_can_be_refunded_and_a_closed_one_can_still_succeed(
     states = []
     for state in (TradeState.CLOSED, TradeState.SUCCESS, TradeState.REFUND, TradeState.SUCCESS):
         async with sessionmaker.begin() as session:
-            payment = await update_payment_state(session, "otn-1", state, at=later(5))
-            states.append(payment.trade_state)
+            payment = await update_payment_state(session, "otn-1", *wechat(state), at=later(5))
+            states.append(payment.provider_state)
     assert states == [TradeState.CLOSED, TradeState.SUCCESS, TradeState.REFUND, TradeState.REFUND]
 
 
@@ -121,7 +135,7 @@ async def test_updating_an_unknown_payment_fails(
 ) -> None:
     with pytest.raises(NotFound):
         async with sessionmaker.begin() as session:
-            await update_payment_state(session, "nope", TradeState.SUCCESS, at=later(1))
+            await update_payment_state(session, "nope", *wechat(TradeState.SUCCESS), at=later(1))
 
 
 async def test_duplicate_payment_event_is_recorded_once(

@@ -6,12 +6,20 @@ from datetime import date, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from adapters.payments.wechatpay.states import TradeState, payment_state
+from domain.payments import PaymentState, RefundState
 from domain.reconciliation import day_bounds
-from domain.vocabulary import Channel, ContributionStatus, RefundState, TradeState
+from domain.vocabulary import Channel, ContributionStatus
 from storage import reconciliation as repo
 from storage.payments import add_payment, update_payment_state
 from storage.refunds import add_refund, update_refund
 from tests.storage.conftest import T0, make_contribution, make_person
+
+
+def wechat(state: TradeState) -> tuple[PaymentState, str]:
+    """Our state and WeChat's word for it, as the WeChat adapter reports an order."""
+    return payment_state(state), state.value
+
 
 # T0 is 2026-03-01 10:00 in Shanghai.
 DAY = date(2026, 3, 1)
@@ -29,12 +37,15 @@ async def _payment(
             amount_fen=87267,
             expires_at=T0 + timedelta(minutes=15),
             at=T0,
+            provider="wechatpay",
+            product="h5",
+            provider_state="NOTPAY",
         )
         if paid_minutes is not None:
             await update_payment_state(
                 session,
                 no,
-                TradeState.SUCCESS,
+                *wechat(TradeState.SUCCESS),
                 transaction_id="4200" + no,
                 paid_at=T0 + timedelta(minutes=paid_minutes),
                 at=T0,

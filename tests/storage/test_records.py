@@ -6,13 +6,21 @@ from datetime import date
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from domain.vocabulary import Channel, ContributionStatus, PostingState, RefundState, TradeState
+from adapters.payments.wechatpay.states import TradeState, payment_state
+from domain.payments import PaymentState, RefundState
+from domain.vocabulary import Channel, ContributionStatus, PostingState
 from storage.contributions import RefundInfo, get_record, list_records, set_status
 from storage.payments import add_payment, update_payment_state
 from storage.postings import upsert_posting
 from storage.refunds import add_refund
 from storage.treasury import record_receipt
 from tests.storage.conftest import later, make_contribution, make_person
+
+
+def wechat(state: TradeState) -> tuple[PaymentState, str]:
+    """Our state and WeChat's word for it, as the WeChat adapter reports an order."""
+    return payment_state(state), state.value
+
 
 S = ContributionStatus
 
@@ -36,11 +44,14 @@ async def test_records_list_shows_months_with_status(
             amount_fen=2 * 87267,
             expires_at=later(15),
             at=later(1),
+            provider="wechatpay",
+            product="h5",
+            provider_state="NOTPAY",
         )
         await update_payment_state(
             session,
             "otn-done",
-            TradeState.SUCCESS,
+            *wechat(TradeState.SUCCESS),
             transaction_id="4200000042",
             paid_at=later(2),
             at=later(2),

@@ -84,6 +84,8 @@ class Stack:
             grade=grade,
             back_payment=back_payment,
             channel=channel,
+            provider="wechatpay",
+            product="h5",
             lines=[QuoteLine.model_validate(line.model_dump()) for line in result.lines],
             total_fen=result.total_fen,
             timings=timings or Timings(),
@@ -104,13 +106,14 @@ class Stack:
         assert sim is not None
         sent = 0
         for n in await sim.pending_notifications():
-            if n.trade_state is not None:
+            if n.state is not None and n.provider_state is not None:
                 await handle.signal(
                     ContributionWorkflow.payment_notified,
                     PaymentNotice(
                         event_id=n.event_id,
                         out_trade_no=n.out_trade_no,
-                        trade_state=n.trade_state,
+                        state=n.state,
+                        provider_state=n.provider_state,
                         transaction_id=n.transaction_id,
                         amount_fen=n.amount_fen,
                         success_time=n.success_time,
@@ -194,7 +197,7 @@ async def make_stack(
         systems.adapters.payments,
         systems.adapters.posting,
         systems.adapters.treasury,
-        notify_url="http://127.0.0.1:8000/api/v1/payments/wechatpay/notify",
+        base_url="http://127.0.0.1:8000",
     )
     task_queue = f"tq-{uuid.uuid4().hex[:8]}"
     worker = build_worker(

@@ -23,15 +23,8 @@ from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
-from domain.vocabulary import (
-    Channel,
-    ContributionStatus,
-    Insurance,
-    PostingState,
-    RefundState,
-    RejectReason,
-    TradeState,
-)
+from domain.payments import PaymentState, RefundState
+from domain.vocabulary import Channel, ContributionStatus, Insurance, PostingState, RejectReason
 from tests.workflows.starting import start_contribution
 from workflows.contract import (
     REFUND_UNSETTLED,
@@ -89,6 +82,8 @@ def contribution_input(**changes: Any) -> ContributionInput:
         grade=60,
         back_payment=False,
         channel=Channel.WECHAT_BALANCE,
+        provider="wechatpay",
+        product="h5",
         lines=[line],
         total_fen=TOTAL_FEN,
     )
@@ -106,7 +101,7 @@ class FakeSteps:
     # Whether the payer paid: the channel's queries answer SUCCESS from then on.
     paid: bool = False
     # query_payment answers NOTPAY until the payer paid; close_payment_order then says this.
-    state_at_close: TradeState = TradeState.CLOSED
+    state_at_close: PaymentState = PaymentState.CLOSED
     # The agency's answers: submit_posting gives the first, each check_posting the next.
     posting: list[PostingState] = field(default_factory=lambda: [PostingState.ACCEPTED])
     # The channel's refund answers, one per request_refund / check_refund, in order.
@@ -151,11 +146,12 @@ class FakeSteps:
                 cashier_url=None,
                 prepay_id="wx_prepay",
                 expires_at=req.expires_at,
+                provider_state="NOTPAY",
             )
 
         async def query(out_trade_no: str) -> PaymentCheck:
             await self._enter(Steps.QUERY_PAYMENT)
-            return self._order_state(out_trade_no, TradeState.NOTPAY)
+            return self._order_state(out_trade_no, PaymentState.PENDING)
 
         async def close(out_trade_no: str) -> PaymentCheck:
             await self._enter(Steps.CLOSE_PAYMENT_ORDER)
@@ -219,12 +215,15 @@ class FakeSteps:
             fake(Steps.RECORD_STATUS, record_status),
         ]
 
-    def _order_state(self, out_trade_no: str, unpaid: TradeState) -> PaymentCheck:
+    def _order_state(self, out_trade_no: str, unpaid: PaymentState) -> PaymentCheck:
         """What the channel says of the order: paid once the payer paid, else `unpaid`."""
-        paid = self.paid or unpaid == TradeState.SUCCESS
+        paid = self.paid or unpaid == PaymentState.PAID
+        state = PaymentState.PAID if paid else unpaid
+        words = {PaymentState.PAID: "SUCCESS", PaymentState.PENDING: "NOTPAY"}
         return PaymentCheck(
             out_trade_no=out_trade_no,
-            trade_state=TradeState.SUCCESS if paid else unpaid,
+            state=state,
+            provider_state=words.get(state, state.value),
             transaction_id="wx_tx" if paid else None,
             amount_fen=TOTAL_FEN if paid else 0,
             paid_at=activity.info().current_attempt_scheduled_time if paid else None,
@@ -283,7 +282,8 @@ class Policies:
             PaymentNotice(
                 event_id="EV1",
                 out_trade_no=order.out_trade_no,
-                trade_state=TradeState.SUCCESS,
+                state=PaymentState.PAID,
+                provider_state="SUCCESS",
                 transaction_id="wx_tx",
                 amount_fen=TOTAL_FEN,
                 success_time=datetime.combine(date(2026, 1, 5), datetime.min.time()),

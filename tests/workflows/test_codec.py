@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import os
-from typing import Any
 
 import pytest
 from temporalio.api.common.v1 import Payload
@@ -13,7 +12,6 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from settings import Settings
 from workflows.cleartext import ClearText
 from workflows.codec import (
-    DEV_CODEC_KEYS,
     ENCODING,
     KEY_ID,
     EncryptionCodec,
@@ -86,21 +84,6 @@ def test_malformed_keyring_is_refused_without_echoing_key_material(text: str) ->
 def test_duplicate_key_ids_are_refused() -> None:
     with pytest.raises(KeyringError):
         Keyring.parse(f"{key('k1')},{key('k1')}")
-
-
-def test_production_refuses_a_missing_or_dev_codec_key() -> None:
-    secrets: dict[str, Any] = {
-        "operator_token": "op-" + "x" * 20,
-        "payer_ref_key": "ref-" + "y" * 20,
-        "database_url": "postgresql+asyncpg://shebao@db.internal/shebao",
-    }
-    with pytest.raises(ValueError, match="SHEBAO_CODEC_KEYS"):
-        Settings(env="production", **secrets)
-    with pytest.raises(ValueError, match="SHEBAO_CODEC_KEYS"):
-        Settings(env="production", codec_keys=DEV_CODEC_KEYS, **secrets)
-    with pytest.raises(ValueError, match="CODEC_TRUST_UI_ORIGIN"):
-        Settings(env="production", codec_keys=key("p1"), codec_trust_ui_origin=True, **secrets)
-    assert Settings(env="production", codec_keys=key("p1"), **secrets).env == "production"
 
 
 async def test_the_converter_encrypts_with_the_configured_newest_key() -> None:

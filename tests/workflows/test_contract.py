@@ -10,12 +10,14 @@ import pytest
 from temporalio import activity, workflow
 
 from activities.contribution import ContributionActivities
+from activities.purge import PurgeActivities
 from activities.reconciliation import ReconciliationActivities
 from settings import REPO_ROOT
 from workflows.contract import (
     PAYMENT_NOTIFIED,
     REFUND_NOTIFIED,
     ContributionSteps,
+    PurgeSteps,
     ReconciliationSteps,
     ReviewAction,
     steps_of,
@@ -25,6 +27,7 @@ from workflows.contribution import ContributionWorkflow
 PAIRS = [
     (ContributionSteps, ContributionActivities),
     (ReconciliationSteps, ReconciliationActivities),
+    (PurgeSteps, PurgeActivities),
 ]
 
 

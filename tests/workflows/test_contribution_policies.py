@@ -16,13 +16,8 @@ from temporalio.client import WorkflowUpdateFailedError, WorkflowUpdateStage
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
 
-from domain.vocabulary import (
-    ContributionStatus,
-    PostingState,
-    RefundState,
-    RejectReason,
-    TradeState,
-)
+from domain.payments import PaymentState, RefundState
+from domain.vocabulary import ContributionStatus, PostingState, RejectReason
 from tests.workflows.fake_steps import FakeSteps, Policies, contribution_input, policies
 from workflows.contract import CancelRequest, ContributionView, ResolveReview, ReviewAction
 from workflows.contract import ContributionSteps as Steps
@@ -75,7 +70,7 @@ async def test_an_unpaid_order_expires_closed_then_queried_and_frees_the_months(
 async def test_a_payment_in_the_last_second_is_kept_not_expired(
     time_skipping_env: WorkflowEnvironment,
 ) -> None:
-    steps = FakeSteps(state_at_close=TradeState.SUCCESS)
+    steps = FakeSteps(state_at_close=PaymentState.PAID)
     async with policies(time_skipping_env, steps) as p:
         view = await (await p.start()).result()
     assert view.status == S.COMPLETED

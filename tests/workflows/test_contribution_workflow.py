@@ -12,7 +12,8 @@ from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.testing import WorkflowEnvironment
 
 from domain.months import Month
-from domain.vocabulary import ContributionStatus, Insurance, RefundState, RejectReason
+from domain.payments import RefundState
+from domain.vocabulary import ContributionStatus, Insurance, RejectReason
 from storage import contributions, payments, policies, refunds
 from storage.policy_book import load_policy_book
 from tests.support import steps_run
@@ -89,7 +90,7 @@ async def test_happy_path_reaches_completed_after_treasury_wait_across_a_public_
             row = await contributions.get_contribution(session, inp.contribution_id)
             assert row is not None and row.status == S.COMPLETED
             payment = await payments.get_payment(session, order.out_trade_no)
-            assert payment is not None and payment.trade_state == "SUCCESS"
+            assert payment is not None and payment.provider_state == "SUCCESS"
         assert (await held(stack))[inp.months[0]][0] == inp.contribution_id
         # Priced once, by the verdict, with the policy book it checked the months against.
         steps = steps_run(await handle.fetch_history())
@@ -110,7 +111,7 @@ async def test_never_paid_expires_closes_the_order_and_releases_the_months(stack
     assert await held(stack) == {}
     sim = stack.systems.simulators.payments
     assert sim is not None
-    assert (await sim.query_order(order.out_trade_no)).trade_state == "CLOSED"
+    assert (await sim.query_order(order.out_trade_no)).provider_state == "CLOSED"
 
 
 async def test_paid_in_the_last_second_before_close_continues_to_completed(stack: Stack) -> None:
@@ -157,7 +158,8 @@ async def test_duplicate_callback_has_no_effect(stack: Stack) -> None:
             __import__("workflows.contract", fromlist=["PaymentNotice"]).PaymentNotice(
                 event_id=n.event_id,
                 out_trade_no=n.out_trade_no,
-                trade_state=n.trade_state,
+                state=n.state,
+                provider_state=n.provider_state,
                 transaction_id=n.transaction_id,
                 amount_fen=n.amount_fen,
                 success_time=n.success_time,
@@ -251,7 +253,7 @@ async def test_cancel_before_payment_closes_order_and_releases_months(stack: Sta
     assert await held(stack) == {}
     sim = stack.systems.simulators.payments
     assert sim is not None
-    assert (await sim.query_order(order.out_trade_no)).trade_state == "CLOSED"
+    assert (await sim.query_order(order.out_trade_no)).provider_state == "CLOSED"
 
 
 async def test_cancel_after_payment_is_refused(stack: Stack) -> None:

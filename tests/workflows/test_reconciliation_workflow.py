@@ -16,10 +16,12 @@ from temporalio.worker import Worker
 
 from activities.reconciliation import ReconciliationActivities
 from adapters.payments.interface import CreateOrder
+from adapters.payments.wechatpay.states import TradeState
 from domain.order_numbers import payment_order_no
+from domain.payments import RefundState
 from domain.reconciliation import ReconciliationReport
 from domain.reconciliation_messages import ReconciliationInput, ReconciliationSummary
-from domain.vocabulary import Channel, ContributionStatus, RefundState, TradeState
+from domain.vocabulary import Channel, ContributionStatus
 from simulators.store import orders
 from storage import reconciliation as repo
 from tests.workflows.conftest import Stack, make_stack

@@ -11,7 +11,7 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
 
-from adapters.payments.interface import EVENT_TRANSACTION_SUCCESS, PaymentNotification
+from adapters.payments.interface import CallbackRejected, PaymentNotification, VerifiedCallback
 from adapters.payments.wechatpay.client import WeChatPayConfig
 from adapters.payments.wechatpay.crypto import (
     SIGNATURE_TYPE,
@@ -20,26 +20,17 @@ from adapters.payments.wechatpay.crypto import (
     response_message,
     verify,
 )
-from domain.vocabulary import RefundState, TradeState
+from adapters.payments.wechatpay.states import (
+    EVENT_TRANSACTION_SUCCESS,
+    payment_state,
+    refund_state,
+)
 
 # WeChat's own rule for callbacks and responses: older than five minutes is a replay.
 MAX_AGE_S = 5 * 60
 
 
-class CallbackRejected(Exception):
-    """Not a genuine, fresh, decryptable callback for this merchant; `status` is the answer."""
-
-    def __init__(self, status: int, reason: str) -> None:
-        super().__init__(status, reason)
-        self.status = status
-        self.reason = reason
-
-
-@dataclass(frozen=True)
-class VerifiedCallback:
-    notification: PaymentNotification
-    # The order's total as WeChat states it, to compare with ours before acting.
-    order_total_fen: int
+__all__ = ["CallbackRejected", "CallbackVerifier", "VerifiedCallback"]
 
 
 @dataclass(frozen=True)
@@ -130,7 +121,8 @@ class CallbackVerifier:
                 out_trade_no=str(data["out_trade_no"]),
                 out_refund_no=None,
                 transaction_id=data.get("transaction_id"),
-                trade_state=TradeState(data["trade_state"]),
+                state=payment_state(data["trade_state"]),
+                provider_state=str(data["trade_state"]),
                 refund_status=None,
                 amount_fen=total,
                 success_time=success_time,
@@ -146,8 +138,9 @@ class CallbackVerifier:
             out_trade_no=str(data["out_trade_no"]),
             out_refund_no=str(data["out_refund_no"]),
             transaction_id=data.get("transaction_id"),
-            trade_state=None,
-            refund_status=RefundState(data["refund_status"]),
+            state=None,
+            provider_state=None,
+            refund_status=refund_state(data["refund_status"]),
             amount_fen=int(amount["refund"]),
             success_time=success_time,
             bank_type=None,

@@ -44,7 +44,7 @@ from adapters.payments.wechatpay.crypto import (
     key_id,
     public_pem_of,
 )
-from domain.vocabulary import RefundState, TradeState
+from adapters.payments.wechatpay.states import payment_state, refund_state
 
 if TYPE_CHECKING:
     from settings import Settings
@@ -266,7 +266,8 @@ class WeChatPayChannel(PaymentChannel):
         try:
             return OrderStatus(
                 out_trade_no=str(data["out_trade_no"]),
-                trade_state=TradeState(data["trade_state"]),
+                state=payment_state(data["trade_state"]),
+                provider_state=str(data["trade_state"]),
                 transaction_id=data.get("transaction_id") or None,
                 amount_fen=int(amount["total"]),
                 payer_total_fen=amount.get("payer_total"),
@@ -288,7 +289,7 @@ class WeChatPayChannel(PaymentChannel):
             return RefundStatus(
                 out_refund_no=str(data["out_refund_no"]),
                 refund_id=data.get("refund_id") or None,
-                status=RefundState(data["status"]),
+                status=refund_state(data["status"]),
                 amount_fen=int((data.get("amount") or {})["refund"]),
                 success_time=_when(data.get("success_time")),
                 user_received_account=data.get("user_received_account") or None,

@@ -103,11 +103,43 @@
   }
 
   function identity(form) {
-    return {
+    var trio = {
       id_type: form.querySelector("[name=id_type]").value,
       id_number: form.querySelector("[name=id_number]").value.trim(),
       name: form.querySelector("[name=name]").value.trim()
     };
+    var block = form.querySelector("[data-captcha]");
+    if (block && !block.hidden) {
+      trio.captcha_id = block.dataset.captchaId || "";
+      trio.captcha_answer = block.querySelector("[name=captcha_answer]").value.trim();
+    }
+    return trio;
+  }
+
+  async function refreshCaptcha(form) {
+    var block = form.querySelector("[data-captcha]");
+    var r = await api("GET", "/api/v1/captcha");
+    if (!r.ok) { showError(form, Object.assign({}, r.data, { field: "captcha_answer" })); return; }
+    block.dataset.captchaId = r.data.captcha_id;
+    block.querySelector("[data-captcha-image]").src = r.data.image;
+    block.querySelector("[name=captcha_answer]").value = "";
+  }
+
+  // After a request that carried the trio: past the identity's budget of failures the server
+  // asks for a captcha (428); once shown, every further attempt needs a fresh one (single use).
+  async function identityAnswered(form, r) {
+    var block = form.querySelector("[data-captcha]");
+    if (!block || r.ok) return;
+    var code = r.data && r.data.code;
+    if (block.hidden && code !== "CAPTCHA_REQUIRED") return;
+    if (block.hidden) {
+      block.hidden = false;
+      block.querySelector("[data-captcha-image]").addEventListener("click", function () {
+        refreshCaptcha(form);
+      });
+    }
+    await refreshCaptcha(form);
+    showError(form, r.data);
   }
 
   function text(id, value) {
@@ -123,6 +155,6 @@
     store: store, getJSON: getJSON, setJSON: setJSON, newKey: newKey, api: api,
     clearErrors: clearErrors, showError: showError, yuan: yuan, monthLabel: monthLabel,
     dateTime: dateTime, idTypeLabel: idTypeLabel, requireSession: requireSession,
-    identity: identity, text: text, ready: ready
+    identity: identity, identityAnswered: identityAnswered, text: text, ready: ready
   };
 })();

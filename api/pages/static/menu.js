@@ -10,7 +10,9 @@
   sub.className = "sub";
   sub.textContent = SB.idTypeLabel(me.id_type) + " " + (me.id_number_masked || "");
   who.append(name, sub);
-  document.getElementById("sign-out").addEventListener("click", function () {
+  document.getElementById("sign-out").addEventListener("click", async function () {
+    // End the session on the server too: a token copied from this tab stops working.
+    await SB.api("DELETE", "/api/v1/session");
     SB.store.clear();
     window.location.href = "/h5/";
   });

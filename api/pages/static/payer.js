@@ -10,7 +10,7 @@
     button.disabled = true;
     var r = await SB.api("POST", "/api/v1/payers/lookup", SB.identity(form));
     button.disabled = false;
-    if (!r.ok) { SB.showError(form, r.data); return; }
+    if (!r.ok) { SB.showError(form, r.data); await SB.identityAnswered(form, r); return; }
     SB.setJSON("sb.other", { payer_ref: r.data.payer_ref, person: r.data.person });
     window.location.href = "/h5/pay/confirm?for=other";
   });

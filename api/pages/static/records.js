@@ -56,17 +56,19 @@
 
   async function query() {
     SB.clearErrors(form);
-    var params = new URLSearchParams({ from: year.value + "-01", to: year.value + "-12" });
-    if (other.checked) {
-      var who = SB.identity(form);
-      params.set("id_type", who.id_type);
-      params.set("id_number", who.id_number);
-      params.set("name", who.name);
-    }
+    var period = { from: year.value + "-01", to: year.value + "-12" };
     search.disabled = true;
-    var r = await SB.api("GET", "/api/v1/records?" + params.toString());
+    // Another person's trio goes in a POST body, never in a URL (logs, history).
+    var r = other.checked
+      ? await SB.api("POST", "/api/v1/records/query", Object.assign(SB.identity(form), period))
+      : await SB.api("GET", "/api/v1/records?" + new URLSearchParams(period).toString());
     search.disabled = false;
-    if (!r.ok) { SB.showError(form, r.data); render([]); return; }
+    if (!r.ok) {
+      SB.showError(form, r.data);
+      if (other.checked) await SB.identityAnswered(form, r);
+      render([]);
+      return;
+    }
     render(r.data);
   }
 

@@ -9,7 +9,7 @@
     button.disabled = true;
     var r = await SB.api("POST", "/api/v1/session", SB.identity(form));
     button.disabled = false;
-    if (!r.ok) { SB.showError(form, r.data); return; }
+    if (!r.ok) { SB.showError(form, r.data); await SB.identityAnswered(form, r); return; }
     // A new person: forget every trace of the previous flow in this tab.
     SB.store.clear();
     SB.store.setItem("sb.token", r.data.token);

@@ -1,4 +1,8 @@
-"""POST /api/v1/payments/wechatpay/notify: verified, de-duplicated WeChat Pay callbacks."""
+"""POST /api/v1/payments/{provider}/notify: verified, de-duplicated callbacks of any provider.
+
+Each provider's package names its path (WeChat Pay: /api/v1/payments/wechatpay/notify) and
+verifies its callbacks; the answers are WeChat Pay's, which the others accept as well.
+"""
 
 from __future__ import annotations
 
@@ -8,30 +12,33 @@ import logging
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 
-from adapters.payments.wechatpay.callback import CallbackRejected, VerifiedCallback
+from adapters.payments.interface import CallbackRejected, VerifiedCallback
 from api.state import State
 from services.context import AppState
 from services.errors import log_unexpected
 from services.notifications import Intake, intake_callback
 
 router = APIRouter(tags=["payments"])
-log = logging.getLogger("shebao.api.wechatpay_notify")
+log = logging.getLogger("shebao.api.payment_notify")
 
-# WeChat counts an answer after 5 s as a failure; leave room for the network.
+# WeChat counts an answer after 5 s as a failure; leave room for the network (the strictest
+# provider sets the budget for all).
 PROCESSING_BUDGET_S = 4.0
 
 
 def _fail(status: int, message: str) -> JSONResponse:
-    """WeChat's failure answer: it retries on its schedule."""
+    """The failure answer (WeChat's shape): the provider retries on its schedule."""
     return JSONResponse({"code": "FAIL", "message": message}, status_code=status)
 
 
-@router.post("/api/v1/payments/wechatpay/notify", status_code=204, response_class=Response)
-async def wechatpay_notify(request: Request, state: State) -> Response:
-    """204 once handled (or already handled); 401 forged/stale; 400 not ours; 5xx retry later."""
-    verifier = state.adapters.wechatpay_callbacks if state.adapters is not None else None
+@router.post("/api/v1/payments/{provider}/notify", status_code=204, response_class=Response)
+async def payment_notify(provider: str, request: Request, state: State) -> Response:
+    """204 once handled (or already handled); 401 forged/stale; 400 not ours; 5xx retry later;
+    404 when no provider of that name takes callbacks here."""
+    registered = state.adapters.payments.find(provider) if state.adapters is not None else None
+    verifier = registered.callbacks if registered is not None else None
     if verifier is None:
-        return _fail(404, "未启用微信支付")
+        return _fail(404, "未启用该支付渠道")
     body = await request.body()
     try:
         verified = verifier.verify(request.headers, body)
@@ -48,7 +55,7 @@ async def wechatpay_notify(request: Request, state: State) -> Response:
         return _fail(503, "处理超时")
     except Exception as exc:
         # A database or Temporal hiccup: WeChat retries on its schedule.
-        log_unexpected(exc, "wechatpay notify")
+        log_unexpected(exc, "payment notify")
         return _fail(500, "处理失败")
 
 
