@@ -5,18 +5,19 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import date, datetime
-from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from adapters.errors import (
+    AdapterError,
     AuthError,
     ConflictError,
     InvalidRequestError,
     NotFoundError,
     OutcomeUnknownError,
+    UnknownCodeError,
 )
 from adapters.payments.interface import CreateOrder, RefundRequest
 from adapters.payments.registry import PaymentProviders, Provider, UnknownProvider
@@ -26,6 +27,7 @@ from domain.assessment import assess as assess_months
 from domain.calendar import BusinessCalendar
 from domain.eligibility import check_months
 from domain.errors import DomainError
+from domain.localtime import SHANGHAI, shanghai_date
 from domain.months import Month
 from domain.payments import PaymentState, RefundState
 from domain.policy import PolicyBook
@@ -40,6 +42,7 @@ from storage import contributions, payments, persons, postings, refunds, treasur
 from storage.models import Contribution
 from storage.policy_book import load_policy_book
 from workflows.contract import (
+    REFUND_UNSETTLED,
     AssessOutcome,
     CertifyRequest,
     ChargeRequest,
@@ -63,8 +66,16 @@ from workflows.contract import (
 from workflows.contract import ContributionSteps as Steps
 
 S = ContributionStatus
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 log = logging.getLogger(__name__)
+
+
+# A refund answer retrying the same call cannot be expected to change: the workflow bounds it.
+_UNSETTLED_REFUND = (ConflictError, OutcomeUnknownError, UnknownCodeError, NotFoundError)
+
+
+def _refund_unsettled(err: AdapterError) -> ApplicationError:
+    """Ends the attempt; the workflow counts these and hands a stuck refund to an operator."""
+    return ApplicationError(str(err), err.code, type=REFUND_UNSETTLED, non_retryable=True)
 
 
 def _non_retryable(err: Exception) -> ApplicationError:
@@ -140,7 +151,7 @@ class ContributionActivities:
                     facts,
                     months,
                     c.back_payment,
-                    req.at.astimezone(SHANGHAI).date(),
+                    shanghai_date(req.at),
                     book,
                     set(held.paid),
                     set(held.in_flight),
@@ -150,7 +161,10 @@ class ContributionActivities:
                 if reason == RejectReason.MONTH_IN_FLIGHT:
                     holder = held.holder_of(months)
         lag = book.for_year(Month.parse(c.months[0]).year).treasury_lag_business_days
-        assessment = _assessment(book, c.months, c.grade, req.at.date()) if reason is None else None
+        # Priced on the same Asia/Shanghai date as the quote: the UTC date is the day before
+        # from 00:00 to 08:00, which moves interest a month on the 1st of every month.
+        on = shanghai_date(req.at)
+        assessment = _assessment(book, c.months, c.grade, on) if reason is None else None
         async with self._sessions.begin() as session:
             stored = await contributions.create_contribution(
                 session,
@@ -215,7 +229,9 @@ class ContributionActivities:
         return VerifyOutcome(
             accepted=True,
             treasury_lag_business_days=lag,
-            assessment=_assessment(book, contribution.months, contribution.grade, at.date()),
+            assessment=_assessment(
+                book, contribution.months, contribution.grade, shanghai_date(at)
+            ),
         )
 
     # ---- charge and await payment --------------------------------------------------------------
@@ -440,12 +456,15 @@ class ContributionActivities:
             notify_url=provider.notify_url(self._base_url),
         )
         try:
-            status = await provider.channel.refund(request)
-        except OutcomeUnknownError:
-            # Same refund number: the channel refunds at most once, so asking again is safe.
-            status = await provider.channel.query_refund(req.out_refund_no)
+            try:
+                status = await provider.channel.refund(request)
+            except OutcomeUnknownError:
+                # Same refund number: the channel refunds at most once, so asking is safe.
+                status = await provider.channel.query_refund(req.out_refund_no)
         except (InvalidRequestError, AuthError) as err:
             raise _non_retryable(err) from err
+        except _UNSETTLED_REFUND as err:
+            raise _refund_unsettled(err) from err
         return await self._store_refund(
             req.contribution_id, status.out_refund_no, status.status, status.refund_id, req.at
         )
@@ -453,7 +472,10 @@ class ContributionActivities:
     @activity.defn(name=Steps.CHECK_REFUND.name)
     async def check_refund(self, req: RefundCheckRequest) -> RefundCheck:
         provider = await self._provider_of_refund(req.out_refund_no)
-        status = await provider.channel.query_refund(req.out_refund_no)
+        try:
+            status = await provider.channel.query_refund(req.out_refund_no)
+        except _UNSETTLED_REFUND as err:
+            raise _refund_unsettled(err) from err
         return await self._store_refund(
             req.contribution_id, req.out_refund_no, status.status, status.refund_id, req.at
         )
@@ -519,7 +541,7 @@ class ContributionActivities:
                 change.at,
                 change.detail,
                 reject_reason=change.reject_reason,
-                review_reason=_review_reason(change),
+                review_reason=change.review_reason or _review_reason(change),
             )
             if change.release_months:
                 await contributions.release_months(session, change.contribution_id)
@@ -535,7 +557,7 @@ def _review_reason(change: StatusChange) -> str | None:
 def _assessment(book: PolicyBook, months: Sequence[str], grade: int, on: date) -> AssessOutcome:
     """The amount due per month under the book, as the verdict carries it.
 
-    The verdict prices on its time's UTC date, as the workflow's `workflow.now().date()` did."""
+    `on` is the verdict's Asia/Shanghai date, the date the quote priced on."""
     result = assess_months(book, [Month.parse(m) for m in months], grade, on)
     return AssessOutcome(
         lines=[QuoteLine.model_validate(line.model_dump()) for line in result.lines],

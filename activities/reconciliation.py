@@ -108,6 +108,7 @@ class ReconciliationActivities:
                 session, req.out_trade_nos, paid_from=start, paid_to=end
             )
             refunds = await repo.processing_refunds(session, requested_before=req.stuck_before)
+            approved = await repo.approved_refunds(session, req.out_trade_nos)
         return OurSide(
             payments=[
                 OurPayment(
@@ -131,6 +132,7 @@ class ReconciliationActivities:
                 )
                 for r in refunds
             ],
+            approved_refunds=approved,
         )
 
     @activity.defn(name=Steps.SIGNAL_MISSED_CALLBACK.name)
@@ -228,3 +230,22 @@ class ReconciliationActivities:
                 report=report.model_dump(mode="json"),
                 at=activity_clock(),
             )
+            # Paid orders storage does not hold wait for an operator: never refunded here.
+            await repo.queue_reviews(
+                session,
+                [u.model_dump() for u in report.unknown_orders],
+                bill_date=report.bill_date,
+                at=activity_clock(),
+            )
+            # An approved refund the channel took leaves the queue (an unknown order's refund
+            # is the only one without a contribution).
+            for action in report.actions:
+                requested = action.outcome != "REFUSED" and action.out_refund_no is not None
+                if action.kind == "refund" and action.contribution_id is None and requested:
+                    assert action.out_refund_no is not None
+                    await repo.record_review_refund(
+                        session,
+                        action.out_trade_no,
+                        out_refund_no=action.out_refund_no,
+                        refund_status=action.outcome,
+                    )

@@ -29,6 +29,11 @@ class TransientError(AdapterError):
     retryable = True
 
 
+class UnknownCodeError(TransientError):
+    """A code the provider never documented: retried like a transient error, but a step that
+    keeps getting one (a refund, say) hands it to an operator instead of retrying for ever."""
+
+
 class OutcomeUnknownError(AdapterError):
     """A create/close/refund call timed out: it may have taken effect; query before retrying."""
 
@@ -88,4 +93,6 @@ def error_for_code(code: str, message: str = "") -> AdapterError:
         return NotFoundError(code, message)
     # An unknown code is more likely a provider hiccup than a permanent refusal; retrying
     # with back-off and letting the retry budget alert is safer than failing a payment.
-    return TransientError(code, message)
+    if code in TRANSIENT_CODES:
+        return TransientError(code, message)
+    return UnknownCodeError(code, message)

@@ -95,6 +95,7 @@ def create_app(
     app.include_router(contributions.router)
     app.include_router(operator.router)
     app.include_router(reconciliation_routes.router)
+    app.include_router(reconciliation_routes.reviews_router)
     app.include_router(record_routes.router)
     app.include_router(payment_notify_routes.router)
     app.include_router(captcha_routes.router)

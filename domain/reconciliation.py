@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta
 from typing import Final, Literal
 
 from pydantic import BaseModel, ConfigDict
 
+from domain.localtime import SHANGHAI
+from domain.order_numbers import is_our_order_no
 from domain.payments import CHARGED_STATES, PaymentState, RefundState
 from domain.vocabulary import ContributionStatus
 
@@ -21,6 +23,9 @@ AWAITING: Final = frozenset({S.VERIFYING, S.AWAITING_PAYMENT})
 _PAID: Final = CHARGED_STATES
 
 OrphanReason = Literal["UNKNOWN_ORDER", "CONTRIBUTION_ENDED"]
+# A paid order storage does not hold: another system's on a shared merchant account, or ours
+# but lost (a database restored from a backup). Either way the money may be posted elsewhere.
+UnknownReason = Literal["FOREIGN_ORDER", "OUR_ORDER_NOT_STORED"]
 
 
 def orphan_refund_no(out_trade_no: str) -> str:
@@ -98,6 +103,17 @@ class OrphanPayment(_Value):
     out_refund_no: str
 
 
+class UnknownOrder(_Value):
+    """Paid at the channel, unknown to storage: never refunded automatically, an operator
+    decides (the review queue, storage.reconciliation_reviews)."""
+
+    out_trade_no: str
+    transaction_id: str | None
+    amount_fen: int
+    trade_time: datetime
+    reason: UnknownReason
+
+
 class AmountMismatch(_Value):
     out_trade_no: str
     contribution_id: str
@@ -154,6 +170,7 @@ class ReconciliationReport(_Value):
     totals: Totals
     missed_callbacks: list[MissedCallback] = []
     orphan_payments: list[OrphanPayment] = []
+    unknown_orders: list[UnknownOrder] = []
     amount_mismatches: list[AmountMismatch] = []
     stuck_refunds: list[StuckRefund] = []
     missing_from_bill: list[MissingFromBill] = []
@@ -164,6 +181,7 @@ class ReconciliationReport(_Value):
         return not (
             self.missed_callbacks
             or self.orphan_payments
+            or self.unknown_orders
             or self.amount_mismatches
             or self.stuck_refunds
             or self.missing_from_bill
@@ -211,13 +229,22 @@ def reconcile(
 
     missed: list[MissedCallback] = []
     orphans: list[OrphanPayment] = []
+    unknown: list[UnknownOrder] = []
     mismatches: list[AmountMismatch] = []
     matched = 0
     for no in sorted(paid_lines):
         line = paid_lines[no]
         mine = ours.get(no)
         if mine is None:
-            orphans.append(_orphan(line, "UNKNOWN_ORDER", None))
+            unknown.append(
+                UnknownOrder(
+                    out_trade_no=no,
+                    transaction_id=line.transaction_id,
+                    amount_fen=line.amount_fen,
+                    trade_time=line.trade_time,
+                    reason="OUR_ORDER_NOT_STORED" if is_our_order_no(no) else "FOREIGN_ORDER",
+                )
+            )
             continue
         if line.amount_fen != mine.amount_fen:
             # Neither signal nor refund on a wrong amount: a person must look at it.
@@ -287,10 +314,28 @@ def reconcile(
         totals=totals,
         missed_callbacks=missed,
         orphan_payments=orphans,
+        unknown_orders=unknown,
         amount_mismatches=mismatches,
         stuck_refunds=stuck,
         missing_from_bill=missing,
     )
+
+
+def approved_orphans(report: ReconciliationReport, approved: Sequence[str]) -> list[OrphanPayment]:
+    """Unknown orders an operator decided to refund, as orphans the run refunds in full."""
+    chosen = set(approved)
+    return [
+        OrphanPayment(
+            out_trade_no=u.out_trade_no,
+            transaction_id=u.transaction_id,
+            amount_fen=u.amount_fen,
+            trade_time=u.trade_time,
+            reason="UNKNOWN_ORDER",
+            out_refund_no=orphan_refund_no(u.out_trade_no),
+        )
+        for u in report.unknown_orders
+        if u.out_trade_no in chosen
+    ]
 
 
 def _orphan(line: BillEntry, reason: OrphanReason, mine: OurPayment | None) -> OrphanPayment:
@@ -304,11 +349,6 @@ def _orphan(line: BillEntry, reason: OrphanReason, mine: OurPayment | None) -> O
         contribution_status=mine.contribution_status if mine else None,
         out_refund_no=orphan_refund_no(line.out_trade_no),
     )
-
-
-# China has had no daylight saving since 1991: a fixed offset is exact (and workflow-safe).
-_UTC8 = timedelta(hours=8)
-SHANGHAI = timezone(_UTC8, "Asia/Shanghai")
 
 
 def _shanghai_date(moment: datetime) -> date:

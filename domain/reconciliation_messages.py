@@ -38,6 +38,8 @@ class OurSideRequest(_Message):
 class OurSide(_Message):
     payments: list[OurPayment]
     refunds: list[OurRefund]
+    # Orders storage does not hold that an operator decided to refund (the review queue).
+    approved_refunds: list[str] = []
 
 
 class StoreReport(_Message):
@@ -53,6 +55,7 @@ class ReconciliationSummary(_Message):
     bill_payment_fen: int
     missed_callbacks: int
     orphan_payments: int
+    unknown_orders: int = 0
     amount_mismatches: int
     stuck_refunds: int
     missing_from_bill: int

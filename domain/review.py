@@ -12,3 +12,8 @@ def refund_review_reason(state: RefundState) -> str:
     the status page reads the same words from either.
     """
     return f"退款状态 {state.value}，需人工处理"
+
+
+def refund_unsettled_reason(code: str) -> str:
+    """A refund the channel kept answering with a conflict or an unknown code (its code only)."""
+    return f"退款请求多次未果（{code}），需人工处理"

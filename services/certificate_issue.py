@@ -17,6 +17,7 @@ from domain.certificate import (
     verify_code_hash,
 )
 from domain.identity import mask_id
+from domain.localtime import SHANGHAI
 from domain.months import Month
 from domain.vocabulary import ID_TYPE_LABELS, INSURANCE_LABELS, PAID_STATUSES, Insurance
 from services.captchas import check
@@ -25,7 +26,7 @@ from services.cjk_fonts import FontsMissing, cjk_fonts
 from services.context import AppState
 from services.errors import ServiceError, log_unexpected
 from services.periods import period
-from services.timefmt import SHANGHAI, utc_now
+from services.timefmt import utc_now
 from storage import certificates, contributions, treasury
 from storage.models import Person
 

@@ -19,6 +19,8 @@ from workflows.contribution import ContributionWorkflow
 
 S = ContributionStatus
 BEFORE_PAYMENT = frozenset({S.VERIFYING, S.AWAITING_PAYMENT})
+# The cancel update's refusals: storage then says which answer the payer gets.
+UPDATE_REFUSALS = frozenset({"ALREADY_PAID", "ALREADY_FINISHED"})
 
 
 def already_finished() -> ServiceError:
@@ -52,17 +54,30 @@ async def cancel_contribution(
     row, _payer = await find_contribution(state, contribution_id, viewer)
     if row.status not in BEFORE_PAYMENT:
         raise _cannot_cancel(row.status)
+    await cancel_in_workflow(state, contribution_id, "payer")
+    return await load_contribution(state, contribution_id, viewer)
+
+
+async def cancel_in_workflow(state: AppState, contribution_id: str, reason: str) -> None:
+    """The workflow's cancel path: close the order at the channel, then ask it once more.
+
+    Answers once storage holds CANCELLED; 409 ALREADY_PAID when the payment came first,
+    409 ALREADY_FINISHED when it ended otherwise, 503 when Temporal cannot be reached.
+    """
     client = await state.temporal.client()
     handle = client.get_workflow_handle(workflow_id(contribution_id))
     try:
         await handle.execute_update(
             ContributionWorkflow.cancel,
-            CancelRequest(reason="payer"),
+            CancelRequest(reason=reason),
             rpc_timeout=UPDATE_TIMEOUT,
         )
     except WorkflowUpdateFailedError as err:
         cause = err.cause
-        if isinstance(cause, ApplicationError) and cause.type == "ALREADY_PAID":
+        if isinstance(cause, ApplicationError) and cause.type in {
+            "ALREADY_PAID",
+            "ALREADY_FINISHED",
+        }:
             raise _cannot_cancel(await _stored_status(state, contribution_id)) from None
         raise
     except (RPCError, RPCTimeoutOrCancelledError):
@@ -71,4 +86,3 @@ async def cancel_contribution(
         if status is None or status in BEFORE_PAYMENT:
             raise unavailable() from None
         raise _cannot_cancel(status) from None
-    return await load_contribution(state, contribution_id, viewer)

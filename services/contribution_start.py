@@ -21,10 +21,12 @@ from temporalio.service import RPCError
 from domain.errors import MESSAGES, DomainError
 from domain.vocabulary import Channel, ContributionStatus, RejectReason
 from services.context import AppState
+from services.contribution_cancel import cancel_in_workflow
 from services.contribution_handles import UPDATE_TIMEOUT
 from services.contribution_view import stored_view
 from services.errors import ServiceError, domain_error, month_in_flight, unavailable
 from services.limits import start_allowed
+from services.payer_facts import started_by_others
 from services.timefmt import local_iso, utc_now
 from settings import Settings
 from storage import contributions, idempotency, persons, quotes
@@ -53,6 +55,10 @@ _REJECT_MESSAGES: dict[str, tuple[int, str]] = {
     ContributionStatus.CANCELLED: (409, "该缴费已取消"),
     ContributionStatus.EXPIRED: (409, "该缴费已超时关闭"),
 }
+
+
+def paid_by_another() -> ServiceError:
+    return ServiceError(409, "ALREADY_PAID", "该月份已由他人代为缴纳成功，无需重复缴费", None)
 
 
 def new_contribution_id() -> str:
@@ -211,8 +217,48 @@ class ContributionStarter:
             )
         if check_expiry and quote.expires_at <= utc_now():
             raise ServiceError(422, "QUOTE_EXPIRED", "应缴费额确认已过期，请重新确认", "quote_id")
+        # One live unpaid order per quote: another key for the same quote gets that one, so
+        # a loop of starts cannot open channel orders one after another.
+        live = await self._live_order(quote.id)
+        if live is not None:
+            return live
+        if payer.id == me.id:
+            await self._take_precedence(me, quote)
         inp = self._input(me, payer, quote, contribution_id, channel)
         return await self._update_with_start(inp)
+
+    async def _live_order(self, quote_id: str) -> tuple[int, dict[str, Any]] | None:
+        """The answer of the quote's contribution still awaiting payment, if there is one."""
+        async with self._state.sessions() as db:
+            live = await contributions.live_for_quote(db, quote_id)
+        if live is None:
+            return None
+        handle = self._client.get_workflow_handle(workflow_id(live.id))
+        try:
+            order: PaymentOrder = await handle.execute_update(
+                ContributionWorkflow.payment_details, rpc_timeout=UPDATE_TIMEOUT
+            )
+        except (WorkflowUpdateFailedError, RPCError, RPCTimeoutOrCancelledError):
+            # It ended meanwhile (or cannot be asked): a start of its own decides.
+            return None
+        return 201, _order_body(live.id, order, live.total_fen)
+
+    async def _take_precedence(self, me: Person, quote: Quote) -> None:
+        """The person's own start comes first: unpaid orders someone else started for their
+        months are closed at the channel (the workflow's cancel path) before this one starts.
+
+        One of them paid meanwhile: the months are paid, so this start is refused.
+        """
+        async with self._state.sessions() as db:
+            others = await started_by_others(db, me, quote.insurance, quote.months)
+        for other in others:
+            try:
+                await cancel_in_workflow(self._state, other.id, "payer_precedence")
+            except ServiceError as err:
+                if err.code == "ALREADY_PAID":
+                    raise paid_by_another() from None
+                if err.code != "ALREADY_FINISHED":
+                    raise
 
     def _input(
         self, me: Person, payer: Person, quote: Quote, contribution_id: str, channel: Channel

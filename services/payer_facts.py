@@ -11,7 +11,7 @@ from domain.eligibility import PayerFacts
 from domain.months import Month
 from domain.vocabulary import PAID_STATUSES, Insurance
 from storage import contributions, persons
-from storage.models import REGISTRATION_ACTIVE, Person, Registration
+from storage.models import REGISTRATION_ACTIVE, Contribution, Person, Registration
 
 
 @dataclass(frozen=True)
@@ -60,3 +60,15 @@ async def held_months(
         if status not in PAID_STATUSES
     }
     return HeldMonths(paid=paid, in_flight=in_flight)
+
+
+async def started_by_others(
+    db: AsyncSession, person: Person, insurance: Insurance, months: Iterable[str]
+) -> list[Contribution]:
+    """Unpaid contributions someone else started for the person that hold any of these months.
+
+    The person's own start comes first: it closes these at the channel (contribution_start),
+    and so their own quote is not refused because of them.
+    """
+    holders = await contributions.live_holders(db, person.id, insurance, list(months))
+    return [c for c in holders if c.requested_by_person_id not in (None, person.id)]

@@ -13,7 +13,7 @@ from domain.vocabulary import Insurance
 from services.context import AppState
 from services.errors import month_in_flight
 from services.limits import quote_allowed
-from services.payer_facts import held_months, payer_facts
+from services.payer_facts import held_months, payer_facts, started_by_others
 from services.people import resolve_payer
 from services.timefmt import utc_now
 from storage import quotes
@@ -50,9 +50,15 @@ async def make_quote(
             raise DomainError.of(NOT_REGISTERED)
         book = await load_policy_book(db)
         held = await held_months(db, person, insurance)
+        in_flight = set(held.in_flight)
+        if person.id == me.id:
+            # Months someone else holds with an unpaid order are the person's to take back.
+            others = await started_by_others(db, person, insurance, [str(m) for m in months])
+            yielding = {c.id for c in others}
+            in_flight = {m for m, holder in held.in_flight.items() if holder not in yielding}
     await quote_allowed(state, me, person)
     try:
-        check_months(facts, months, back_payment, today, book, held.paid, set(held.in_flight))
+        check_months(facts, months, back_payment, today, book, held.paid, in_flight)
     except DomainError as err:
         if err.code == MONTH_IN_FLIGHT:
             raise month_in_flight(held.holder_of(months)) from None

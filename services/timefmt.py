@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 from typing import Annotated
-from zoneinfo import ZoneInfo
 
 from pydantic import PlainSerializer
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
+from domain.localtime import SHANGHAI
 
 
 def local_iso(moment: datetime) -> str:

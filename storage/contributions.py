@@ -6,7 +6,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from functools import cache
-from typing import Any
+from typing import Any, Final
 
 from sqlalchemy import bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -512,3 +512,36 @@ async def get_record(session: AsyncSession, record_id: int) -> RecordRow | None:
     result = await session.execute(_records_query().where(ContributionMonth.id == record_id))
     records = await _to_records(session, result.all())
     return records[0] if records else None
+
+
+# --- live (unpaid) contributions: one per quote, and who holds a payer's months -------------
+
+LIVE_UNPAID: Final = (ContributionStatus.VERIFYING, ContributionStatus.AWAITING_PAYMENT)
+
+
+async def live_for_quote(session: AsyncSession, quote_id: str) -> Contribution | None:
+    """The contribution still awaiting payment that was started from this quote, if any."""
+    result = await session.execute(
+        select(Contribution)
+        .where(Contribution.quote_id == quote_id, Contribution.status.in_(LIVE_UNPAID))
+        .order_by(Contribution.created_at)
+        .limit(1)
+    )
+    return result.scalars().first()
+
+
+async def live_holders(
+    session: AsyncSession, person_id: str, insurance: Insurance, months: Sequence[str]
+) -> list[Contribution]:
+    """The unpaid contributions holding any of these months of the person, oldest first."""
+    holding = select(MonthReservation.contribution_id).where(
+        MonthReservation.person_id == person_id,
+        MonthReservation.insurance == insurance,
+        MonthReservation.month.in_(list(months)),
+    )
+    result = await session.execute(
+        select(Contribution)
+        .where(Contribution.id.in_(holding), Contribution.status.in_(LIVE_UNPAID))
+        .order_by(Contribution.created_at, Contribution.id)
+    )
+    return list(result.scalars())

@@ -416,6 +416,32 @@ class ReconciliationReportRow(Base):
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
+class ReconciliationReview(Base):
+    """对账待复核: a paid order storage does not hold, waiting for an operator's decision.
+
+    Reconciliation never refunds such an order itself (it may be another system's on a shared
+    merchant account, or ours but lost in a restore); the operator refunds or dismisses it.
+    """
+
+    __tablename__ = "reconciliation_reviews"
+
+    out_trade_no: Mapped[str] = mapped_column(String(64), primary_key=True)
+    transaction_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    amount_fen: Mapped[int] = _fen()
+    trade_time: Mapped[datetime] = mapped_column(UtcDateTime())
+    bill_date: Mapped[date] = mapped_column(Date)
+    # domain.reconciliation.UnknownReason: FOREIGN_ORDER | OUR_ORDER_NOT_STORED
+    reason: Mapped[str] = mapped_column(String(32))
+    # OPEN, then REFUNDED or DISMISSED by an operator.
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    out_refund_no: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    refund_status: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    decided_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    note: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    decided_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+
+
 class LimitCounter(Base):
     """One fixed window of a limit (failures of an identity, requests of an address, …).
 

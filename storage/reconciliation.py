@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Mapping, Sequence
 from datetime import date, datetime
 from typing import Any, Final
 
@@ -10,7 +10,14 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.payments import CHARGED_STATES, RefundState
-from storage.models import Contribution, Payment, ReconciliationReportRow, Refund
+from storage._sql import insert_ignore
+from storage.models import (
+    Contribution,
+    Payment,
+    ReconciliationReportRow,
+    ReconciliationReview,
+    Refund,
+)
 
 # Keeps each IN (...) list well under every backend's bound-parameter limit.
 _CHUNK: Final = 500
@@ -110,3 +117,99 @@ async def list_reports(
         query = query.where(ReconciliationReportRow.clean.is_(False))
     query = query.order_by(ReconciliationReportRow.bill_date.desc()).limit(limit)
     return list((await session.execute(query)).scalars())
+
+
+# ---- the review queue of paid orders storage does not hold -------------------------------------
+
+# OPEN → DISMISSED, or OPEN → REFUND_APPROVED (by an operator) → REFUNDED (by the next run of
+# reconciliation, which refunds through the worker's channel under a fixed refund number).
+REVIEW_OPEN: Final = "OPEN"
+REVIEW_REFUND_APPROVED: Final = "REFUND_APPROVED"
+REVIEW_REFUNDED: Final = "REFUNDED"
+REVIEW_DISMISSED: Final = "DISMISSED"
+REVIEW_STATUSES: Final = (REVIEW_OPEN, REVIEW_REFUND_APPROVED, REVIEW_REFUNDED, REVIEW_DISMISSED)
+
+
+async def queue_reviews(
+    session: AsyncSession, items: Sequence[Mapping[str, Any]], *, bill_date: date, at: datetime
+) -> int:
+    """Queue unknown paid orders (out_trade_no, transaction_id, amount_fen, trade_time, reason)
+    for an operator; one entry per order, so a re-run of reconciliation adds nothing."""
+    rows = [
+        {
+            "out_trade_no": item["out_trade_no"],
+            "transaction_id": item["transaction_id"],
+            "amount_fen": item["amount_fen"],
+            "trade_time": item["trade_time"],
+            "reason": item["reason"],
+            "bill_date": bill_date,
+            "status": REVIEW_OPEN,
+            "created_at": at,
+        }
+        for item in items
+    ]
+    return await insert_ignore(session, ReconciliationReview, rows)
+
+
+async def list_reviews(
+    session: AsyncSession, *, status: str | None = REVIEW_OPEN, limit: int = 100
+) -> list[ReconciliationReview]:
+    """Oldest first: the queue in the order the money arrived."""
+    query = select(ReconciliationReview)
+    if status is not None:
+        query = query.where(ReconciliationReview.status == status)
+    query = query.order_by(ReconciliationReview.trade_time, ReconciliationReview.out_trade_no)
+    return list((await session.execute(query.limit(limit))).scalars())
+
+
+async def review_for_update(
+    session: AsyncSession, out_trade_no: str
+) -> ReconciliationReview | None:
+    return await session.get(
+        ReconciliationReview, out_trade_no, with_for_update=True, populate_existing=True
+    )
+
+
+async def approved_refunds(session: AsyncSession, out_trade_nos: Collection[str]) -> list[str]:
+    """Which of these orders an operator decided to refund (and are not refunded yet)."""
+    numbers = sorted(set(out_trade_nos))
+    approved: list[str] = []
+    for i in range(0, len(numbers), _CHUNK):
+        result = await session.execute(
+            select(ReconciliationReview.out_trade_no).where(
+                ReconciliationReview.out_trade_no.in_(numbers[i : i + _CHUNK]),
+                ReconciliationReview.status == REVIEW_REFUND_APPROVED,
+            )
+        )
+        approved.extend(result.scalars())
+    return sorted(approved)
+
+
+async def record_review_refund(
+    session: AsyncSession, out_trade_no: str, *, out_refund_no: str, refund_status: str
+) -> None:
+    """The approved refund was requested: the entry leaves the queue (REFUNDED)."""
+    row = await review_for_update(session, out_trade_no)
+    if row is None or row.status not in (REVIEW_REFUND_APPROVED, REVIEW_REFUNDED):
+        return
+    row.status = REVIEW_REFUNDED
+    row.out_refund_no = out_refund_no
+    row.refund_status = refund_status
+    await session.flush()
+
+
+async def decide_review(
+    session: AsyncSession,
+    row: ReconciliationReview,
+    *,
+    status: str,
+    actor: str,
+    note: str,
+    at: datetime,
+) -> None:
+    """An operator's decision on an OPEN entry (the caller holds the row's lock)."""
+    row.status = status
+    row.decided_by = actor
+    row.note = note
+    row.decided_at = at
+    await session.flush()

@@ -53,6 +53,13 @@ PAYMENT_NOTIFIED = "payment_notified"
 REFUND_NOTIFIED = "refund_notified"
 
 
+# The error type a refund step fails with when the channel answers with a conflict, an unknown
+# code or an outcome it cannot tell (its details: the channel's code). Retrying the same call
+# cannot be expected to help, so the workflow retries it a bounded number of times itself and
+# then hands the refund to an operator (MANUAL_REVIEW).
+REFUND_UNSETTLED = "RefundUnsettled"
+
+
 class ReviewAction(StrEnum):
     """An operator's way out of MANUAL_REVIEW (the resolve route takes exactly these strings)."""
 
@@ -125,7 +132,7 @@ class VerifyOutcome(Message):
     # The live contribution that already holds one of the months (MONTH_IN_FLIGHT).
     holder_contribution_id: str | None = None
     treasury_lag_business_days: int = 3
-    # The amount due under the policy book the verdict read, on the verdict's (UTC) date;
+    # The amount due under the policy book the verdict read, on the verdict's Asia/Shanghai date;
     # set whenever the verdict is accepted.
     assessment: AssessOutcome | None = None
 
@@ -241,6 +248,8 @@ class StatusChange(Message):
     detail: str | None = None
     reject_reason: RejectReason | None = None
     release_months: bool = False
+    # MANUAL_REVIEW's reason when the workflow names it (else derived from a refund state).
+    review_reason: str | None = None
 
 
 class CertifyRequest(Message):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import contextlib
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime, time, timedelta
 from typing import TypeVar
 
 from temporalio import workflow
@@ -11,8 +11,10 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
+    from domain.localtime import SHANGHAI
+    from domain.order_numbers import payment_order_no
     from domain.payments import PaymentState, RefundState
-    from domain.review import refund_review_reason
+    from domain.review import refund_review_reason, refund_unsettled_reason
     from domain.vocabulary import (
         INSURANCE_LABELS,
         ContributionStatus,
@@ -24,6 +26,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.contract import (
         PAYMENT_NOTIFIED,
         REFUND_NOTIFIED,
+        REFUND_UNSETTLED,
         CancelRequest,
         CertifyRequest,
         ChargeRequest,
@@ -86,10 +89,24 @@ LOCAL_STEPS = frozenset(
 # WeChat Pay asks merchants to poll refunds after 1, 5, 10, 20 and 30 minutes, then steadily.
 REFUND_POLL_SCHEDULE_S = (60, 4 * 60, 5 * 60, 10 * 60, 10 * 60)
 
+# A refund step the channel keeps answering with a conflict or an unknown code (REFUND_UNSETTLED)
+# is tried again this many times, waiting longer each time, and within this long; then an
+# operator decides. Transient errors are not counted: the step's own retry policy keeps at them.
+REFUND_UNSETTLED_ATTEMPTS = 6
+REFUND_UNSETTLED_WAIT_S = (60, 5 * 60, 15 * 60, 30 * 60, 60 * 60)
+REFUND_UNSETTLED_DEADLINE = timedelta(hours=6)
+
 # Before the expected treasury date there is little point asking more often than this.
 TREASURY_MAX_BACKOFF = timedelta(hours=6)
-# China has had no daylight saving since 1991: a fixed offset is exact (and sandbox-safe).
-SHANGHAI = timezone(timedelta(hours=8), "Asia/Shanghai")
+
+
+class RefundUnsettled(Exception):
+    """The bounded retries of a refund step ran out (the channel's code, no personal data)."""
+
+    def __init__(self, code: str) -> None:
+        super().__init__(code)
+        self.code = code
+
 
 STATUSES_BEFORE_PAYMENT = frozenset({S.VERIFYING, S.AWAITING_PAYMENT})
 ENDED_UNPAID = frozenset({S.REJECTED, S.EXPIRED, S.CANCELLED})
@@ -108,7 +125,8 @@ class ContributionWorkflow:
         self._order: PaymentOrder | None = None
         self._payment: PaymentCheck | None = None
         self._seen_events: set[str] = set()
-        self._paid_notice: PaymentNotice | None = None
+        # A callback said SUCCESS: the channel is asked before anything is recorded.
+        self._notified = False
         self._refund: RefundView | None = None
         self._refund_notice: RefundNotice | None = None
         self._posting: PostingCheck | None = None
@@ -154,7 +172,7 @@ class ContributionWorkflow:
         now = workflow.now()
         order_request = ChargeRequest(
             contribution_id=cid,
-            out_trade_no=f"SB{cid}01",
+            out_trade_no=payment_order_no(cid),
             amount_fen=inp.total_fen,
             expires_at=now + timedelta(seconds=inp.timings.payment_window_s),
             channel=inp.channel,
@@ -216,17 +234,15 @@ class ContributionWorkflow:
         assert self._order is not None and self._input is not None
         interval = timedelta(seconds=self._input.timings.payment_poll_interval_s)
         while True:
-            if self._paid_notice is not None:
-                n = self._paid_notice
-                return PaymentCheck(
-                    out_trade_no=n.out_trade_no,
-                    state=n.state,
-                    provider_state=n.provider_state,
-                    transaction_id=n.transaction_id,
-                    amount_fen=n.amount_fen,
-                    paid_at=n.success_time,
-                    bank_type=n.bank_type,
-                )
+            if self._notified:
+                # Anyone who reaches the Temporal frontend can send this signal: the channel's
+                # own answer, not the notice, decides whether the order is paid.
+                self._notified = False
+                confirmed = await self._paid_at_channel("confirm the notified payment")
+                if confirmed is not None:
+                    return confirmed
+                workflow.logger.warning("a payment notice the channel does not confirm: ignored")
+                continue
             now = workflow.now()
             if self._cancel_requested or now >= expires_at:
                 # Closing first, then asking: a payer may have paid in the very last second.
@@ -239,17 +255,21 @@ class ContributionWorkflow:
             try:
                 self._announce()
                 await workflow.wait_condition(
-                    lambda: self._paid_notice is not None or self._cancel_requested,
+                    lambda: self._notified or self._cancel_requested,
                     timeout=min(interval, expires_at - now),
                 )
             except TimeoutError:
-                check: PaymentCheck = await self._step(
-                    Steps.QUERY_PAYMENT,
-                    self._order.out_trade_no,
-                    summary="query payment (no callback yet)",
-                )
-                if check.state == PaymentState.PAID:
+                check = await self._paid_at_channel("query payment (no callback yet)")
+                if check is not None:
                     return check
+
+    async def _paid_at_channel(self, summary: str) -> PaymentCheck | None:
+        """The channel's word on the order: its payment when PAID, else None."""
+        assert self._order is not None
+        check: PaymentCheck = await self._step(
+            Steps.QUERY_PAYMENT, self._order.out_trade_no, summary=summary
+        )
+        return check if check.state == PaymentState.PAID else None
 
     async def _post(self, paid: PaymentCheck) -> bool:
         """Submit to the social-insurance agency and wait for its verdict."""
@@ -308,13 +328,17 @@ class ContributionWorkflow:
                 requested_at=order.at,
             )
             self._enter(S.REFUNDING)
+            review_reason: str | None = None
             try:
-                check: RefundCheck = await self._step(
+                check: RefundCheck = await self._refund_step(
                     Steps.REQUEST_REFUND, order, summary="request refund"
                 )
                 # The step stored REFUNDING (REFUNDED if the channel was quick): a retry is in.
                 self._resolution_stored = True
                 check = await self._follow_refund(check)
+            except RefundUnsettled as err:
+                review_reason = refund_unsettled_reason(err.code)
+                check = RefundCheck(out_refund_no=order.out_refund_no, status=RefundState.ABNORMAL)
             except ActivityError as err:
                 workflow.logger.warning("refund refused by the channel: %s", err.cause)
                 check = RefundCheck(out_refund_no=order.out_refund_no, status=RefundState.ABNORMAL)
@@ -323,8 +347,10 @@ class ContributionWorkflow:
                 self._enter(S.REFUNDED)
                 return
             # CLOSED or ABNORMAL: never dropped silently — an operator decides.
-            self._review_reason = refund_review_reason(check.status)
-            await self._record(S.MANUAL_REVIEW, detail=check.status.value)
+            self._review_reason = review_reason or refund_review_reason(check.status)
+            await self._record(
+                S.MANUAL_REVIEW, detail=check.status.value, review_reason=review_reason
+            )
             self._resolution_stored = True  # a retry the channel refused is back in review
             self._resolution = None
             self._announce()
@@ -349,7 +375,7 @@ class ContributionWorkflow:
                 await workflow.wait_condition(
                     lambda: self._refund_notice is not None, timeout=timedelta(seconds=wait_s)
                 )
-            check = await self._step(
+            check = await self._refund_step(
                 Steps.CHECK_REFUND,
                 RefundCheckRequest(
                     contribution_id=self._input.contribution_id,
@@ -359,6 +385,30 @@ class ContributionWorkflow:
                 summary="check refund",
             )
         return check
+
+    async def _refund_step(
+        self, step: Step[In, RefundCheck], arg: In, *, summary: str
+    ) -> RefundCheck:
+        """A refund step, tried again on REFUND_UNSETTLED answers until the bound runs out."""
+        started = workflow.now()
+        waits = list(REFUND_UNSETTLED_WAIT_S)
+        attempt = 1
+        while True:
+            try:
+                return await self._step(step, arg, summary=summary)
+            except ActivityError as err:
+                cause = err.cause
+                if not isinstance(cause, ApplicationError) or cause.type != REFUND_UNSETTLED:
+                    raise
+                code = str(cause.details[0]) if cause.details else "UNKNOWN"
+                spent = workflow.now() - started
+                if attempt >= REFUND_UNSETTLED_ATTEMPTS or spent >= REFUND_UNSETTLED_DEADLINE:
+                    raise RefundUnsettled(code) from err
+                workflow.logger.warning("refund step %s unsettled (%s), retrying", step.name, code)
+                attempt += 1
+                self._announce()
+                wait_s = waits.pop(0) if len(waits) > 1 else waits[0]
+                await workflow.sleep(timedelta(seconds=wait_s))
 
     async def _await_treasury(self, paid: PaymentCheck, lag_days: int) -> None:
         """Poll the treasury (入库): backing off until the expected date, then steadily.
@@ -397,7 +447,10 @@ class ContributionWorkflow:
 
     @workflow.signal(name=PAYMENT_NOTIFIED)
     def payment_notified(self, notice: PaymentNotice) -> None:
-        """A verified channel callback; duplicates, foreign and failed events are ignored."""
+        """A channel callback: only a reason to ask the channel (_await_payment), never proof.
+
+        Duplicates, foreign and failed events are ignored without asking.
+        """
         if notice.event_id in self._seen_events:
             return
         self._seen_events.add(notice.event_id)
@@ -407,10 +460,10 @@ class ContributionWorkflow:
             or notice.state != PaymentState.PAID
             or self._input is None
             or notice.amount_fen != self._input.total_fen
-            or self._paid_notice is not None
+            or self._payment is not None
         ):
             return
-        self._paid_notice = notice
+        self._notified = True
 
     @workflow.signal(name=REFUND_NOTIFIED)
     def refund_notified(self, notice: RefundNotice) -> None:
@@ -440,13 +493,16 @@ class ContributionWorkflow:
         await workflow.wait_condition(
             lambda: self._stored in ENDED_UNPAID or self._stored == S.PAID
         )
+        if self._stored in ENDED_UNPAID and self._stored != S.CANCELLED:
+            # Rejected (say, while VERIFYING) before the cancel could take effect.
+            raise ApplicationError("already ended", type="ALREADY_FINISHED", non_retryable=True)
         if self._stored != S.CANCELLED:
             raise ApplicationError("already paid", type="ALREADY_PAID", non_retryable=True)
         return self.status()
 
     @cancel.validator
     def _validate_cancel(self, request: CancelRequest) -> None:
-        if self._status not in STATUSES_BEFORE_PAYMENT or self._paid_notice is not None:
+        if self._status not in STATUSES_BEFORE_PAYMENT or self._payment is not None:
             raise ApplicationError("already paid", type="ALREADY_PAID")
 
     @workflow.update
@@ -537,7 +593,12 @@ class ContributionWorkflow:
             self._announced = self._status
 
     async def _record(
-        self, status: ContributionStatus, *, detail: str | None = None, release: bool = False
+        self,
+        status: ContributionStatus,
+        *,
+        detail: str | None = None,
+        release: bool = False,
+        review_reason: str | None = None,
     ) -> None:
         """Persist a status that no step activity records on its own, then enter it.
 
@@ -553,6 +614,7 @@ class ContributionWorkflow:
                 detail=detail,
                 reject_reason=self._reject_reason,
                 release_months=release,
+                review_reason=review_reason,
             ),
             summary=f"record {status.value}",
         )

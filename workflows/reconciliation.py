@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta
 from typing import TypeVar
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
 
 with workflow.unsafe.imports_passed_through():
-    from domain.reconciliation import HealingAction, ReconciliationReport, reconcile
+    from domain.localtime import shanghai_date
+    from domain.reconciliation import (
+        HealingAction,
+        ReconciliationReport,
+        approved_orphans,
+        reconcile,
+    )
     from domain.reconciliation_messages import (
         BillFetched,
         OurSide,
@@ -23,8 +29,6 @@ with workflow.unsafe.imports_passed_through():
 
 In = TypeVar("In")
 Out = TypeVar("Out")
-# China has had no daylight saving since 1991: a fixed offset is exact (and sandbox-safe).
-SHANGHAI = timezone(timedelta(hours=8), "Asia/Shanghai")
 
 STEP_TIMEOUT = timedelta(seconds=60)
 STEP_RETRY = RetryPolicy(
@@ -44,7 +48,7 @@ BILL_RETRY = RetryPolicy(
 
 def yesterday_in_shanghai(now: datetime) -> date:
     """The bill date a run at `now` reconciles when none is given."""
-    return now.astimezone(SHANGHAI).date() - timedelta(days=1)
+    return shanghai_date(now) - timedelta(days=1)
 
 
 @workflow.defn
@@ -88,7 +92,8 @@ class ReconciliationWorkflow:
                     summary="signal a contribution whose callback never came",
                 )
             )
-        for orphan in report.orphan_payments:
+        # Orders storage does not hold are refunded only once an operator said so.
+        for orphan in [*report.orphan_payments, *approved_orphans(report, ours.approved_refunds)]:
             actions.append(
                 await self._step(
                     A.REFUND_ORPHAN,
@@ -126,6 +131,7 @@ def _summary(report: ReconciliationReport) -> ReconciliationSummary:
         bill_payment_fen=report.totals.bill_payment_fen,
         missed_callbacks=len(report.missed_callbacks),
         orphan_payments=len(report.orphan_payments),
+        unknown_orders=len(report.unknown_orders),
         amount_mismatches=len(report.amount_mismatches),
         stuck_refunds=len(report.stuck_refunds),
         missing_from_bill=len(report.missing_from_bill),

@@ -1,4 +1,4 @@
-"""Operator side of daily reconciliation (对账): read the stored reports, start a run now."""
+"""Operator side of daily reconciliation (对账): the reports, a run now, the review queue."""
 
 from __future__ import annotations
 
@@ -6,13 +6,15 @@ from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from api.auth import Operator
 from api.state import State
 from services import reconciliation_reports as reports
+from services import reconciliation_reviews as reviews
+from services.reconciliation_reviews import ReviewDecision
 from services.timefmt import LocalDateTime
-from storage.models import ReconciliationReportRow
+from storage.models import ReconciliationReportRow, ReconciliationReview
 
 router = APIRouter(prefix="/api/v1/operator/reconciliations", tags=["operator"])
 
@@ -85,3 +87,54 @@ async def run_now(bill_date: date, state: State, actor: Operator) -> RunOut:
     """Start reconciling that day now; while a run of that day is going, its handle is returned."""
     wid, run_id = await reports.run_now(state, actor, bill_date)
     return RunOut(bill_date=bill_date, workflow_id=wid, run_id=run_id)
+
+
+# ---- the review queue of paid orders storage does not hold -------------------------------------
+
+reviews_router = APIRouter(prefix="/api/v1/operator/reconciliation-reviews", tags=["operator"])
+
+
+class ReviewOut(BaseModel):
+    """A paid order reconciliation could not match to ours: ids, money and the decision."""
+
+    out_trade_no: str
+    transaction_id: str | None
+    amount_fen: int
+    trade_time: LocalDateTime
+    bill_date: date
+    reason: str
+    status: str
+    out_refund_no: str | None
+    refund_status: str | None
+    decided_by: str | None
+    note: str | None
+    decided_at: LocalDateTime | None
+
+
+class ReviewDecisionIn(BaseModel):
+    action: ReviewDecision
+    note: str = Field(min_length=1, max_length=500)
+
+
+def _review(r: ReconciliationReview) -> ReviewOut:
+    return ReviewOut.model_validate(r, from_attributes=True)
+
+
+@reviews_router.get("", response_model=list[ReviewOut])
+async def list_reviews(
+    state: State,
+    actor: Operator,
+    status: str | None = "OPEN",
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> list[ReviewOut]:
+    """The queue (OPEN by default), oldest payment first."""
+    return [_review(r) for r in await reviews.list_reviews(state, status or None, limit)]
+
+
+@reviews_router.post("/{out_trade_no}/resolve", response_model=ReviewOut)
+async def resolve_review(
+    out_trade_no: str, body: ReviewDecisionIn, state: State, actor: Operator
+) -> ReviewOut:
+    """Refund (by a reconciliation run of its bill date) or dismiss, as the operator decides."""
+    row = await reviews.resolve_review(state, actor, out_trade_no, body.action, body.note)
+    return _review(row)

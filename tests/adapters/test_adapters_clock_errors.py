@@ -18,6 +18,7 @@ from adapters.errors import (
     NotFoundError,
     OutcomeUnknownError,
     TransientError,
+    UnknownCodeError,
     error_for_code,
 )
 
@@ -54,6 +55,8 @@ def test_errors_are_classified_by_provider_code() -> None:
         "NO_AUTH": AuthError,
         "ORDER_NOT_EXIST": NotFoundError,
         "RESOURCE_NOT_EXISTS": NotFoundError,
+        # Undocumented: retried like a transient error, but a refund bounds it (a subclass).
+        "SOMETHING_NEW": UnknownCodeError,
     }
     for code, cls in expected.items():
         error = error_for_code(code, "说明")

@@ -6,6 +6,7 @@ from datetime import UTC, date, datetime, timedelta
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from domain.order_numbers import is_our_order_no, payment_order_no
 from domain.payments import PaymentState, RefundState
 from domain.reconciliation import (
     AWAITING,
@@ -14,6 +15,7 @@ from domain.reconciliation import (
     OurPayment,
     OurRefund,
     ReconciliationReport,
+    approved_orphans,
     day_bounds,
     orphan_refund_no,
     reconcile,
@@ -98,12 +100,30 @@ def test_a_paid_order_still_awaiting_payment_is_a_missed_callback():
     assert not report.clean
 
 
-def test_a_payment_for_an_unknown_order_is_an_orphan_with_a_fixed_refund_number():
-    report = run([line("XX9")])
-    (orphan,) = report.orphan_payments
+def test_a_payment_for_an_order_storage_does_not_hold_is_queued_never_refunded():
+    ours_lost = payment_order_no("0123456789abcdef01234567")
+    report = run([line("XX9"), line(ours_lost)])
+    assert report.orphan_payments == [] and not report.clean
+    assert {(u.out_trade_no, u.reason) for u in report.unknown_orders} == {
+        ("XX9", "FOREIGN_ORDER"),
+        (ours_lost, "OUR_ORDER_NOT_STORED"),
+    }
+
+
+def test_an_unknown_order_an_operator_approved_is_refunded_under_a_fixed_number():
+    report = run([line("XX9"), line("XX8")])
+    (orphan,) = approved_orphans(report, ["XX9"])
     assert (orphan.reason, orphan.contribution_id) == ("UNKNOWN_ORDER", None)
     assert orphan.out_refund_no == orphan_refund_no("XX9") == "RCXX9"
-    assert run([line("XX9")]).orphan_payments[0].out_refund_no == orphan.out_refund_no
+    assert approved_orphans(report, ["XX9"])[0].out_refund_no == orphan.out_refund_no
+    assert approved_orphans(report, ["YY1"]) == []
+
+
+def test_our_order_numbers_are_recognised_by_their_form():
+    no = payment_order_no("0123456789abcdef01234567")
+    assert no == "SB0123456789abcdef0123456701" and is_our_order_no(no)
+    for other in ("XX9", "SB1", no + "0", no.upper(), "ZZ" + no[2:]):
+        assert not is_our_order_no(other)
 
 
 def test_a_payment_whose_contribution_ended_unpaid_is_an_orphan():
@@ -191,6 +211,7 @@ def test_every_paid_line_lands_in_exactly_one_bucket_and_totals_add_up(day):
     buckets = (
         [m.out_trade_no for m in report.missed_callbacks]
         + [o.out_trade_no for o in report.orphan_payments]
+        + [u.out_trade_no for u in report.unknown_orders]
         + [m.out_trade_no for m in report.amount_mismatches]
     )
     assert len(buckets) == len(set(buckets))
@@ -198,7 +219,11 @@ def test_every_paid_line_lands_in_exactly_one_bucket_and_totals_add_up(day):
     assert report.totals.bill_payment_fen == sum(fen for fen, _ in day.values())
     for orphan in report.orphan_payments:
         mine = day[orphan.out_trade_no][1]
-        assert mine is None or mine[0] in ENDED_UNPAID
+        assert mine is not None and mine[0] in ENDED_UNPAID
+    # Nothing storage does not hold is ever refunded without an operator.
+    assert {u.out_trade_no for u in report.unknown_orders} == {
+        no for no, (_, mine) in day.items() if mine is None
+    }
     for missed in report.missed_callbacks:
         status, fen = day[missed.out_trade_no][1] or (None, None)
         assert status in AWAITING and fen == day[missed.out_trade_no][0]

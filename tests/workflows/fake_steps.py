@@ -19,13 +19,15 @@ from typing import Any, TypeVar
 
 from temporalio import activity
 from temporalio.client import WorkflowHandle
+from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from domain.payments import PaymentState, RefundState
-from domain.vocabulary import Channel, ContributionStatus, Insurance, PostingState
+from domain.vocabulary import Channel, ContributionStatus, Insurance, PostingState, RejectReason
 from tests.workflows.starting import start_contribution
 from workflows.contract import (
+    REFUND_UNSETTLED,
     AssessOutcome,
     CertifyRequest,
     ChargeRequest,
@@ -94,12 +96,20 @@ class FakeSteps:
 
     # The amount the verdict prices: another one than the quote's is a policy change.
     priced_fen: int = TOTAL_FEN
+    # The verdict rejects for this reason (None: accepted).
+    reject: RejectReason | None = None
+    # Whether the payer paid: the channel's queries answer SUCCESS from then on.
+    paid: bool = False
     # query_payment answers NOTPAY until the payer paid; close_payment_order then says this.
     state_at_close: PaymentState = PaymentState.CLOSED
     # The agency's answers: submit_posting gives the first, each check_posting the next.
     posting: list[PostingState] = field(default_factory=lambda: [PostingState.ACCEPTED])
     # The channel's refund answers, one per request_refund / check_refund, in order.
     refunds: list[RefundState] = field(default_factory=lambda: [RefundState.SUCCESS])
+    # Refund steps fail this many times first: with REFUND_UNSETTLED (a conflict, an unknown
+    # code; -1: for ever), then with a plain error the step's retry policy retries.
+    refund_unsettled: int = 0
+    refund_transient: int = 0
     # The treasury has the money from this check on (1: the first).
     treasury_on_check: int = 1
     # While set and not released, this step waits before it stores anything.
@@ -120,6 +130,9 @@ class FakeSteps:
     def activities(self) -> list[Callable[..., Awaitable[object]]]:
         async def verify(req: VerifyRequest) -> VerifyOutcome:
             await self._enter(Steps.VERIFY_AND_RESERVE)
+            if self.reject is not None:
+                self.stored.append(S.REJECTED)
+                return VerifyOutcome(accepted=False, reason=self.reject)
             lines = req.contribution.lines
             return VerifyOutcome(
                 accepted=True, assessment=AssessOutcome(lines=lines, total_fen=self.priced_fen)
@@ -138,21 +151,11 @@ class FakeSteps:
 
         async def query(out_trade_no: str) -> PaymentCheck:
             await self._enter(Steps.QUERY_PAYMENT)
-            return PaymentCheck(
-                out_trade_no=out_trade_no, state=PaymentState.PENDING, provider_state="NOTPAY"
-            )
+            return self._order_state(out_trade_no, PaymentState.PENDING)
 
         async def close(out_trade_no: str) -> PaymentCheck:
             await self._enter(Steps.CLOSE_PAYMENT_ORDER)
-            paid = self.state_at_close == PaymentState.PAID
-            return PaymentCheck(
-                out_trade_no=out_trade_no,
-                state=self.state_at_close,
-                provider_state="SUCCESS" if paid else "CLOSED",
-                transaction_id="wx_tx" if paid else None,
-                amount_fen=TOTAL_FEN if paid else 0,
-                paid_at=activity.info().current_attempt_scheduled_time if paid else None,
-            )
+            return self._order_state(out_trade_no, self.state_at_close)
 
         async def record_payment(req: RecordPaymentRequest) -> PaymentRecorded:
             await self._enter(Steps.RECORD_PAYMENT)
@@ -172,10 +175,12 @@ class FakeSteps:
             await self._enter(Steps.REQUEST_REFUND)
             self.refund_numbers.append(req.out_refund_no)
             self.stored.append(S.REFUNDING)
+            self._refund_fault()
             return self._refund(req.out_refund_no)
 
         async def check_refund(req: RefundCheckRequest) -> RefundCheck:
             await self._enter(Steps.CHECK_REFUND)
+            self._refund_fault()
             return self._refund(req.out_refund_no)
 
         async def check_treasury(req: TreasuryCheckRequest) -> TreasuryResult | None:
@@ -210,6 +215,30 @@ class FakeSteps:
             fake(Steps.RECORD_STATUS, record_status),
         ]
 
+    def _order_state(self, out_trade_no: str, unpaid: PaymentState) -> PaymentCheck:
+        """What the channel says of the order: paid once the payer paid, else `unpaid`."""
+        paid = self.paid or unpaid == PaymentState.PAID
+        state = PaymentState.PAID if paid else unpaid
+        words = {PaymentState.PAID: "SUCCESS", PaymentState.PENDING: "NOTPAY"}
+        return PaymentCheck(
+            out_trade_no=out_trade_no,
+            state=state,
+            provider_state=words.get(state, state.value),
+            transaction_id="wx_tx" if paid else None,
+            amount_fen=TOTAL_FEN if paid else 0,
+            paid_at=activity.info().current_attempt_scheduled_time if paid else None,
+        )
+
+    def _refund_fault(self) -> None:
+        if self.refund_unsettled != 0:
+            self.refund_unsettled -= 1 if self.refund_unsettled > 0 else 0
+            raise ApplicationError(
+                "TRADE_ERROR: 交易错误", "TRADE_ERROR", type=REFUND_UNSETTLED, non_retryable=True
+            )
+        if self.refund_transient > 0:
+            self.refund_transient -= 1
+            raise RuntimeError("SYSTEM_ERROR")
+
     def _posted(self) -> PostingCheck:
         state = self.posting.pop(0) if len(self.posting) > 1 else self.posting[0]
         if state == PostingState.ACCEPTED:
@@ -242,6 +271,11 @@ class Policies:
 
     async def pay(self, handle: WorkflowHandle[ContributionWorkflow, Any]) -> PaymentOrder:
         """The payer pays and the channel's callback arrives."""
+        self.steps.paid = True
+        return await self.notify(handle)
+
+    async def notify(self, handle: WorkflowHandle[ContributionWorkflow, Any]) -> PaymentOrder:
+        """A SUCCESS notice for the order reaches the workflow (whether or not anyone paid)."""
         order = await handle.execute_update(ContributionWorkflow.payment_details)
         await handle.signal(
             ContributionWorkflow.payment_notified,

@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import asyncio
 from datetime import timedelta
+from typing import Any
 
 import pytest
+from temporalio.client import WorkflowUpdateFailedError, WorkflowUpdateStage
+from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
 
 from domain.payments import PaymentState, RefundState
@@ -18,7 +21,7 @@ from domain.vocabulary import ContributionStatus, PostingState, RejectReason
 from tests.workflows.fake_steps import FakeSteps, Policies, contribution_input, policies
 from workflows.contract import CancelRequest, ContributionView, ResolveReview, ReviewAction
 from workflows.contract import ContributionSteps as Steps
-from workflows.contribution import ContributionWorkflow
+from workflows.contribution import REFUND_UNSETTLED_ATTEMPTS, ContributionWorkflow
 
 S = ContributionStatus
 
@@ -201,3 +204,107 @@ async def test_a_retry_answers_once_the_refund_request_is_stored(
         assert view.status == S.REFUNDING
         assert steps.stored[steps.stored.index(S.MANUAL_REVIEW) + 1] == S.REFUNDING
         await p.until(handle, S.MANUAL_REVIEW)
+
+
+# ---- guards: what a forged signal, a stuck refund and a late cancel cannot do ------------------
+
+
+async def test_a_forged_payment_notice_the_channel_does_not_confirm_is_not_recorded(
+    time_skipping_env: WorkflowEnvironment,
+) -> None:
+    steps = FakeSteps()
+    async with policies(time_skipping_env, steps) as p:
+        handle = await p.start()
+        # SUCCESS sent straight to the workflow for an order nobody paid (the channel: NOTPAY).
+        await p.notify(handle)
+        view = await handle.result()
+    assert view.status == S.EXPIRED
+    assert Steps.RECORD_PAYMENT.name not in steps.calls and S.PAID not in steps.stored
+    # The notice only led to asking the channel, right after it arrived.
+    after_order = steps.calls[steps.calls.index(Steps.CREATE_PAYMENT_ORDER.name) + 1]
+    assert after_order == Steps.QUERY_PAYMENT.name
+
+
+async def test_a_payment_notice_is_confirmed_with_the_channel_before_it_is_recorded(
+    time_skipping_env: WorkflowEnvironment,
+) -> None:
+    steps = FakeSteps()
+    async with policies(time_skipping_env, steps) as p:
+        handle = await p.start()
+        await p.pay(handle)
+        view = await handle.result()
+    assert view.status == S.COMPLETED
+    order_at = steps.calls.index(Steps.CREATE_PAYMENT_ORDER.name)
+    assert steps.calls[order_at + 1 : order_at + 3] == [
+        Steps.QUERY_PAYMENT.name,
+        Steps.RECORD_PAYMENT.name,
+    ]
+
+
+async def _cancel_while_verifying(p: Policies, steps: FakeSteps) -> tuple[Any, Any]:
+    """Start with verification held, have a cancel accepted meanwhile, then let it finish."""
+    steps.hold = Steps.VERIFY_AND_RESERVE.name
+    # A short task timeout: the held local activity does not keep the update from the workflow.
+    handle = await p.start(task_timeout=timedelta(seconds=1))
+    update = await handle.start_update(
+        ContributionWorkflow.cancel, CancelRequest(), wait_for_stage=WorkflowUpdateStage.ACCEPTED
+    )
+    steps.released.set()
+    return handle, update
+
+
+async def test_a_cancel_during_verifying_then_a_rejection_answers_instead_of_hanging(
+    time_skipping_env: WorkflowEnvironment,
+) -> None:
+    steps = FakeSteps(reject=RejectReason.NOT_ELIGIBLE)
+    async with policies(time_skipping_env, steps) as p:
+        handle, update = await _cancel_while_verifying(p, steps)
+        with pytest.raises(WorkflowUpdateFailedError) as refused:
+            await update.result()
+        assert isinstance(refused.value.cause, ApplicationError)
+        assert refused.value.cause.type == "ALREADY_FINISHED"
+        assert (await handle.result()).status == S.REJECTED
+
+
+async def test_a_cancel_during_verifying_ends_it_before_any_order(
+    time_skipping_env: WorkflowEnvironment,
+) -> None:
+    steps = FakeSteps()
+    async with policies(time_skipping_env, steps) as p:
+        handle, update = await _cancel_while_verifying(p, steps)
+        assert (await update.result()).status == S.CANCELLED
+        assert (await handle.result()).status == S.CANCELLED
+    assert Steps.CREATE_PAYMENT_ORDER.name not in steps.calls
+
+
+async def test_a_refund_the_channel_keeps_refusing_goes_to_review_not_round_for_ever(
+    time_skipping_env: WorkflowEnvironment,
+) -> None:
+    steps = FakeSteps(posting=[PostingState.REJECTED], refund_unsettled=-1)
+    async with policies(time_skipping_env, steps) as p:
+        handle = await p.in_review()
+        waiting = await handle.query(ContributionWorkflow.status)
+    assert waiting.review_reason and "TRADE_ERROR" in waiting.review_reason
+    assert steps.stored[-1] == S.MANUAL_REVIEW
+    assert steps.calls.count(Steps.REQUEST_REFUND.name) == REFUND_UNSETTLED_ATTEMPTS
+    # Tried again under the same number: the channel refunds at most once per number.
+    assert len(set(steps.refund_numbers)) == 1
+
+
+async def test_a_refund_refused_a_few_times_then_accepted_is_refunded(
+    time_skipping_env: WorkflowEnvironment,
+) -> None:
+    steps = FakeSteps(posting=[PostingState.REJECTED], refund_unsettled=2)
+    _, view = await _run(time_skipping_env, steps)
+    assert view.status == S.REFUNDED and S.MANUAL_REVIEW not in steps.stored
+    assert steps.calls.count(Steps.REQUEST_REFUND.name) == 3
+
+
+async def test_transient_refund_errors_are_retried_not_sent_to_review(
+    time_skipping_env: WorkflowEnvironment,
+) -> None:
+    steps = FakeSteps(
+        posting=[PostingState.REJECTED], refund_transient=REFUND_UNSETTLED_ATTEMPTS + 2
+    )
+    _, view = await _run(time_skipping_env, steps)
+    assert view.status == S.REFUNDED and S.MANUAL_REVIEW not in steps.stored

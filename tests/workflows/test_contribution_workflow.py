@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -13,7 +14,8 @@ from temporalio.testing import WorkflowEnvironment
 from domain.months import Month
 from domain.payments import RefundState
 from domain.vocabulary import ContributionStatus, Insurance, RejectReason
-from storage import contributions, payments, refunds
+from storage import contributions, payments, policies, refunds
+from storage.policy_book import load_policy_book
 from tests.support import steps_run
 from tests.workflows.conftest import Stack, keep_history, make_stack
 from workflows.contract import (
@@ -303,3 +305,39 @@ async def test_a_month_in_flight_rejects_a_second_contribution(stack: Stack) -> 
     result: ContributionView = await second.result()
     assert result.status == S.REJECTED
     assert result.holder_contribution_id == first.id.removeprefix(workflow_id(""))
+
+
+async def test_back_payment_with_interest_on_the_1st_before_8am_is_priced_as_quoted(
+    time_skipping_env: WorkflowEnvironment, tmp_path: Path
+) -> None:
+    """From 00:00 to 08:00 on the 1st the UTC date is still last month: interest must not be."""
+    env = time_skipping_env
+    now = await env.get_current_time()
+    local = now.astimezone(SHANGHAI)
+    first = Month.from_date(local.date()).add(1)
+    target = datetime(first.year, first.month, 1, 1, 0, tzinfo=SHANGHAI)
+    await env.sleep(target - now)
+    async with make_stack(env, tmp_path) as stack:
+        # Last year's months may be back-paid, with interest for every month late.
+        last_year = first.year - 1
+        async with stack.sessions.begin() as session:
+            book = await load_policy_book(session)
+            doc = (
+                book.for_year(last_year)
+                .model_copy(
+                    update={
+                        "back_payment_prior_years_allowed": True,
+                        "interest_rate_per_annum": Decimal("0.05"),
+                    }
+                )
+                .model_dump(mode="json")
+            )
+            await policies.put_policy_document(session, last_year, doc, True, "tests")
+        # Priced as the API quotes: on today's Asia/Shanghai date (the 1st).
+        inp = await stack.contribution([f"{last_year}-06"], back_payment=True)
+        assert inp.lines[0].interest_fen > 0
+        handle = await stack.start(inp)
+        order = await order_of(handle)  # a QUOTE_CHANGED rejection fails here
+        assert order.out_trade_no
+        cancelled = await handle.execute_update(ContributionWorkflow.cancel, CancelRequest())
+        assert cancelled.status == S.CANCELLED

@@ -17,6 +17,7 @@ from temporalio.worker import Worker
 from activities.reconciliation import ReconciliationActivities
 from adapters.payments.interface import CreateOrder
 from adapters.payments.wechatpay.states import TradeState
+from domain.order_numbers import payment_order_no
 from domain.payments import RefundState
 from domain.reconciliation import ReconciliationReport
 from domain.reconciliation_messages import ReconciliationInput, ReconciliationSummary
@@ -100,7 +101,7 @@ async def _paid_after_close(stack: Stack, out_trade_no: str, at: datetime) -> No
         )
 
 
-async def test_reconciliation_completes_a_lost_callback_and_refunds_orphan_payments(
+async def test_reconciliation_heals_a_lost_callback_refunds_ended_ones_and_queues_unknown_ones(
     time_skipping_env: WorkflowEnvironment, tmp_path: Path
 ) -> None:
     bill_date = await _to_ten_in_the_morning(time_skipping_env)
@@ -127,36 +128,51 @@ async def test_reconciliation_completes_a_lost_callback_and_refunds_orphan_payme
         view: ContributionView = await handle.query(ContributionWorkflow.status)
         assert view.status == S.AWAITING_PAYMENT
 
-        # 3. An order created at the channel by something other than a contribution, and paid.
+        # 3. An order another system on the merchant account created, and one of ours that
+        # storage lost (a restore from backup): both paid, neither known to storage.
         now = await stack.now()
         stray = "ZZ" + uuid.uuid4().hex[:20]
-        await sim.create_order(
-            CreateOrder(
-                out_trade_no=stray,
-                description="not ours",
-                amount_fen=4321,
-                time_expire=now + timedelta(hours=1),
-                channel=Channel.WECHAT_BALANCE,
-                notify_url="http://127.0.0.1:8000/api/v1/payments/wechatpay/notify",
+        lost = payment_order_no(uuid.uuid4().hex[:24])
+        for no, fen in ((stray, 4321), (lost, 1234)):
+            await sim.create_order(
+                CreateOrder(
+                    out_trade_no=no,
+                    description="not in storage",
+                    amount_fen=fen,
+                    time_expire=now + timedelta(hours=1),
+                    channel=Channel.WECHAT_BALANCE,
+                    notify_url="http://127.0.0.1:8000/api/v1/payments/wechatpay/notify",
+                )
             )
-        )
-        await sim.pay(stray, "success", at=now)
+            await sim.pay(no, "success", at=now)
 
         summary = await _reconcile(stack, bill_date)
 
         assert (summary.missed_callbacks, summary.signalled) == (1, 1)
-        assert (summary.orphan_payments, summary.refunds_requested) == (2, 2)
-        assert summary.bill_payments == 3
-        assert summary.bill_payment_fen == inp.total_fen + ended_inp.total_fen + 4321
-        # The lost callback is healed: the contribution goes all the way, without polling.
+        assert (summary.orphan_payments, summary.refunds_requested) == (1, 1)
+        assert summary.unknown_orders == 2
+        assert summary.bill_payments == 4
+        assert summary.bill_payment_fen == inp.total_fen + ended_inp.total_fen + 4321 + 1234
+        # The lost callback is healed: the contribution goes all the way, without polling (the
+        # one query confirms the relayed notice with the channel).
         result: ContributionView = await handle.result()
         assert result.status == S.COMPLETED
         scheduled = await _scheduled_activities(handle)
-        assert "query_payment" not in scheduled and "close_payment_order" not in scheduled
-        # Both orphans are refunded in full under their fixed numbers.
-        for no, fen in ((ended_order.out_trade_no, ended_inp.total_fen), (stray, 4321)):
-            refunds = (await sim.order(no)).refunds
-            assert [(r.out_refund_no, r.amount_fen) for r in refunds] == [(f"RC{no}", fen)]
+        assert scheduled.count("query_payment") == 1 and "close_payment_order" not in scheduled
+        # The ended contribution's payment is refunded in full under its fixed number; the
+        # orders storage does not hold are not refunded but queued for an operator.
+        refunds = (await sim.order(ended_order.out_trade_no)).refunds
+        assert [(r.out_refund_no, r.amount_fen) for r in refunds] == [
+            (f"RC{ended_order.out_trade_no}", ended_inp.total_fen)
+        ]
+        for no in (stray, lost):
+            assert (await sim.order(no)).refunds == []
+        async with stack.sessions() as session:
+            queued = await repo.list_reviews(session)
+        assert {(q.out_trade_no, q.reason, q.status) for q in queued} == {
+            (stray, "FOREIGN_ORDER", "OPEN"),
+            (lost, "OUR_ORDER_NOT_STORED", "OPEN"),
+        }
         # The report is stored, with each action.
         async with stack.sessions() as session:
             row = await repo.get_report(session, bill_date)
@@ -164,19 +180,33 @@ async def test_reconciliation_completes_a_lost_callback_and_refunds_orphan_payme
         report = ReconciliationReport.model_validate(row.report)
         assert {(o.out_trade_no, o.reason) for o in report.orphan_payments} == {
             (ended_order.out_trade_no, "CONTRIBUTION_ENDED"),
-            (stray, "UNKNOWN_ORDER"),
         }
+        assert {u.out_trade_no for u in report.unknown_orders} == {stray, lost}
         assert [(a.kind, a.out_trade_no, a.outcome) for a in report.actions] == [
             ("signal", order.out_trade_no, "SIGNALLED"),
-            ("refund", min(ended_order.out_trade_no, stray), RefundState.PROCESSING.value),
-            ("refund", max(ended_order.out_trade_no, stray), RefundState.PROCESSING.value),
+            ("refund", ended_order.out_trade_no, RefundState.PROCESSING.value),
         ]
 
-        # A second run of the same day refunds nothing twice and finds the healed one matched.
+        # An operator decides the foreign one is to be refunded: the next run refunds it, once.
+        async with stack.sessions.begin() as session:
+            entry = await repo.review_for_update(session, stray)
+            assert entry is not None
+            await repo.decide_review(
+                session, entry, status=repo.REVIEW_REFUND_APPROVED, actor="op", note="ok", at=now
+            )
         again = await _reconcile(stack, bill_date)
-        assert (again.missed_callbacks, again.orphan_payments) == (0, 2)
-        for no in (ended_order.out_trade_no, stray):
-            assert len((await sim.order(no)).refunds) == 1
+        assert (again.missed_callbacks, again.orphan_payments, again.unknown_orders) == (0, 1, 2)
+        assert [r.out_refund_no for r in (await sim.order(stray)).refunds] == [f"RC{stray}"]
+        assert (await sim.order(lost)).refunds == []
+        assert len((await sim.order(ended_order.out_trade_no)).refunds) == 1
+        async with stack.sessions() as session:
+            decided = await repo.list_reviews(session, status=None)
+        assert {(q.out_trade_no, q.status) for q in decided} == {
+            (stray, "REFUNDED"),
+            (lost, "OPEN"),
+        }
+        await _reconcile(stack, bill_date)
+        assert len((await sim.order(stray)).refunds) == 1
 
 
 async def test_without_a_date_the_run_reconciles_yesterday_in_shanghai(
