@@ -282,6 +282,8 @@ class ContributionActivities:
             time_expire=req.expires_at,
             channel=req.channel,
             product=req.product,
+            payer_openid=req.payer_openid,
+            payer_client_ip=req.payer_client_ip,
             notify_url=provider.notify_url(self._base_url),
         )
         try:
@@ -307,6 +309,7 @@ class ContributionActivities:
             prepay_id=created.prepay_id,
             expires_at=created.expires_at,
             provider_state=provider.pending_state,
+            jsapi=created.jsapi,
         )
 
     async def _query(self, provider: Provider, out_trade_no: str) -> PaymentCheck:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from adapters.payments.registry import PaymentProviders
 from adapters.posting.interface import PostingSystem
 from adapters.treasury.interface import Treasury
+from adapters.wechat.oauth import WeChatOAuth
 
 
 @dataclass
@@ -17,3 +18,5 @@ class Adapters:
     payments: PaymentProviders
     posting: PostingSystem
     treasury: Treasury
+    # 网页授权 of the 公众号 (None: the pages never redirect payers inside WeChat).
+    wechat_oauth: WeChatOAuth | None = None

@@ -108,6 +108,10 @@ class ContributionInput(Message):
     # kept for the contribution's life: changing settings never moves one in flight.
     provider: str
     product: str
+    # Who pays, as the channel needs it: the payer's openid (JSAPI, inside WeChat) or address
+    # (H5). Personal data: only in the (encrypted) payloads, never in IDs or attributes.
+    payer_openid: str | None = None
+    payer_client_ip: str | None = None
     lines: list[QuoteLine]
     total_fen: int
     timings: Timings = Field(default_factory=Timings)
@@ -147,6 +151,8 @@ class ChargeRequest(Message):
     product: str
     description: str
     at: datetime
+    payer_openid: str | None = None
+    payer_client_ip: str | None = None
 
 
 class PaymentOrder(Message):
@@ -156,6 +162,8 @@ class PaymentOrder(Message):
     expires_at: datetime
     # The provider's own word for an unpaid order (WeChat: NOTPAY), for the status view.
     provider_state: str | None = None
+    # JSAPI orders: what the WeChat page passes to WeixinJSBridge (paySign included).
+    jsapi: dict[str, str] | None = None
 
 
 class PaymentCheck(Message):

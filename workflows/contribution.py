@@ -178,6 +178,8 @@ class ContributionWorkflow:
             channel=inp.channel,
             provider=inp.provider,
             product=inp.product,
+            payer_openid=inp.payer_openid,
+            payer_client_ip=inp.payer_client_ip,
             description=f"{INSURANCE_LABELS[inp.insurance]} {inp.months[0]}~{inp.months[-1]}",
             at=now,
         )

@@ -37,6 +37,7 @@ from adapters.payments.wechatpay.crypto import (
 )
 from domain.vocabulary import Channel
 from simulators.payments import ForceKind, PaymentSimulator
+from simulators.wechat.oauth import oauth_router
 from simulators.wechatpay_gateway import resources
 from simulators.wechatpay_gateway.config import GatewayConfig, Stats, Switches
 from simulators.wechatpay_gateway.notifier import Deliverer
@@ -102,6 +103,8 @@ def create_gateway_app(
                         await task
 
     app = FastAPI(title="WeChat Pay v3 gateway (local)", lifespan=lifespan)
+    # The gateway plays WeChat's 网页授权 too, at WeChat's own paths.
+    app.include_router(oauth_router(config.appid, config.app_secret))
     app.state.switches = switches
     app.state.stats = stats
 
@@ -328,6 +331,15 @@ def create_gateway_app(
         except AdapterError as err:
             return admin_error(err)
         return Response(order.model_dump_json(), media_type="application/json")
+
+    @app.get("/sim/prepay/{prepay_id}")
+    async def admin_prepay(prepay_id: str) -> Response:
+        """Which order a JSAPI package names (for the WeixinJSBridge shim's cashier)."""
+        try:
+            out_trade_no = await sim.out_trade_no_of(prepay_id)
+        except AdapterError as err:
+            return admin_error(err)
+        return Response(json.dumps({"out_trade_no": out_trade_no}), media_type="application/json")
 
     @app.post("/sim/orders/{out_trade_no}/pay")
     async def admin_pay(out_trade_no: str, body: PayIn) -> Response:

@@ -26,6 +26,7 @@ from adapters.payments.wechatpay.crypto import (
     public_pem_of,
     response_message,
     verify,
+    verify_jsapi_pay_params,
 )
 from adapters.payments.wechatpay.states import TradeState
 from domain.payments import PaymentState, RefundState
@@ -95,6 +96,10 @@ async def test_jsapi_order_returns_a_pay_sign_made_with_the_merchant_key(
     message = f"{p['appId']}\n{p['timeStamp']}\n{p['nonceStr']}\n{p['package']}\n"
     assert verify(merchant_public, message, p["paySign"])
     assert not verify(merchant_public, message.replace("prepay_id", "prepay_iD"), p["paySign"])
+    # What WeChat (and the shim of the pages) checks before it shows its cashier.
+    assert verify_jsapi_pay_params(merchant_public, p)
+    assert not verify_jsapi_pay_params(merchant_public, {**p, "package": "prepay_id=other"})
+    assert not verify_jsapi_pay_params(merchant_public, {**p, "signType": "MD5"})
     stored = await gw.sim.order(order.out_trade_no)
     assert stored.payer_openid == "o-test-openid"
 

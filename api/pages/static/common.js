@@ -148,6 +148,9 @@
     return el;
   }
 
+  // WeChat's own browser (公众号 pages): its user agent says MicroMessenger.
+  function inWeChat() { return /MicroMessenger/i.test(window.navigator.userAgent); }
+
   // Marks the page as wired (handlers attached, data loaded): tests and slow phones tap after it.
   function ready() { document.documentElement.dataset.ready = "true"; }
 
@@ -155,6 +158,7 @@
     store: store, getJSON: getJSON, setJSON: setJSON, newKey: newKey, api: api,
     clearErrors: clearErrors, showError: showError, yuan: yuan, monthLabel: monthLabel,
     dateTime: dateTime, idTypeLabel: idTypeLabel, requireSession: requireSession,
-    identity: identity, identityAnswered: identityAnswered, text: text, ready: ready
+    identity: identity, identityAnswered: identityAnswered, text: text, ready: ready,
+    inWeChat: inWeChat
   };
 })();

@@ -1,5 +1,7 @@
 // 缴款方式: start the contribution once per quote (Idempotency-Key kept in sessionStorage), then
-// hand over to the cashier, which comes back to 支付结果.
+// hand over to the cashier, which comes back to 支付结果. Inside WeChat the order is a JSAPI one:
+// WeChat's own cashier opens over this page (WeixinJSBridge), and 支付结果 follows the
+// contribution whatever the bridge answers (its "ok" is no proof of payment).
 (function () {
   "use strict";
   if (!SB.requireSession()) return;
@@ -22,6 +24,30 @@
 
   function resultUrl(id) { return "/h5/pay/result/" + encodeURIComponent(id); }
 
+  function bridge() {
+    if (window.WeixinJSBridge) return Promise.resolve(window.WeixinJSBridge);
+    return new Promise(function (resolve) {
+      document.addEventListener("WeixinJSBridgeReady", function () {
+        resolve(window.WeixinJSBridge);
+      }, { once: true });
+    });
+  }
+
+  async function payInWeChat(params, back) {
+    var jsBridge = await bridge();
+    jsBridge.invoke("getBrandWCPayRequest", params, function (res) {
+      var msg = (res && res.err_msg) || "";
+      if (/:cancel$/.test(msg)) {
+        // The payer closed WeChat's cashier: the order stays open until it expires.
+        inFlight = false;
+        pay.disabled = false;
+        SB.showError(form, { message: "已取消支付，可再次点击下一步继续支付" });
+        return;
+      }
+      window.location.href = back;
+    });
+  }
+
   form.addEventListener("submit", async function (event) {
     event.preventDefault();
     if (inFlight) return;
@@ -36,6 +62,10 @@
       var started = r.data;
       SB.setJSON("sb.started." + q.quote_id, started);
       var back = resultUrl(started.contribution_id);
+      if (started.payment && started.payment.jsapi) {
+        await payInWeChat(started.payment.jsapi, back);
+        return;
+      }
       var cashier = started.payment && started.payment.cashier_url;
       window.location.href = cashier
         ? cashier + (cashier.indexOf("?") < 0 ? "?" : "&") + "return=" + encodeURIComponent(back)
