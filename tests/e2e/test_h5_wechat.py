@@ -111,3 +111,82 @@ async def sign_in_here(page: Page, person: Person) -> None:
     await page.fill("#name", person.name)
     await page.click("#submit")
     await at(page, "社保费功能列表")
+
+
+async def test_a_returning_payer_is_recognised_until_they_unbind(
+    stack: Stack, wechat_tab: NewTab
+) -> None:
+    person = await stack.register("微信乙")
+    other = await stack.register("微信丙")
+    openid, others_openid = "oE2eWeChatPayerB0000000000001", "oE2eWeChatPayerC0000000000001"
+    first = await wechat_tab(openid)
+    await _through_oauth(first)
+    await sign_in_here(first, person)
+    await expect(first.locator("#wechat-unbind")).to_be_visible()
+    # Another WeChat user on another phone is not this payer.
+    stranger = await wechat_tab(others_openid)
+    await _through_oauth(stranger)
+    await sign_in_here(stranger, other)
+    await expect(stranger.locator("#who strong")).to_have_text("微**")
+
+    # Next visit from the 公众号 menu (a new tab, no session): signed in without the form.
+    again = await wechat_tab(openid)
+    await _through_oauth(again)
+    await at(again, "社保费功能列表")
+    await expect(again.locator("#who strong")).to_have_text("微**")
+    assert await again.evaluate("sessionStorage.getItem('sb.me')") is not None
+    me = await again.evaluate("JSON.parse(sessionStorage.getItem('sb.me')).payer_ref")
+    assert me == person.payer_ref
+
+    await again.click("#wechat-unbind")
+    await expect(again.locator("#wechat-note")).to_have_text("已解除微信绑定")
+    await expect(again.locator("#wechat-unbind")).to_be_hidden()
+    later = await wechat_tab(openid)
+    await _through_oauth(later)
+    await at(later, "用户认证")
+    # The other payer's binding is untouched.
+    theirs = await wechat_tab(others_openid)
+    await _through_oauth(theirs)
+    await at(theirs, "社保费功能列表")
+    me = await theirs.evaluate("JSON.parse(sessionStorage.getItem('sb.me')).payer_ref")
+    assert me == other.payer_ref
+
+
+async def test_a_callback_without_this_browsers_state_and_a_forged_pay_sign_are_refused(
+    stack: Stack, wechat_tab: NewTab
+) -> None:
+    forged = await stack.http.get("/h5/oauth/callback", params={"code": "c", "state": "s"})
+    assert forged.status_code == 400
+    assert forged.json()["code"] == "OAUTH_STATE_INVALID"
+    # Outside WeChat the pages answer at once, as before.
+    plain = await stack.http.get("/h5/", headers={"User-Agent": "Mozilla/5.0 Chrome/126"})
+    assert plain.status_code == 200 and "jsbridge.js" not in plain.text
+    inside = await stack.http.get("/h5/menu", headers={"User-Agent": WECHAT_UA})
+    assert inside.status_code == 302
+    assert "/connect/oauth2/authorize?" in inside.headers["location"]
+    assert inside.headers["location"].endswith("#wechat_redirect")
+
+    person = await stack.register("微信丁")
+    page = await wechat_tab("oE2eWeChatPayerD0000000000001")
+    await _through_oauth(page)
+    await sign_in_here(page, person)
+    token = await page.evaluate("sessionStorage.getItem('sb.token')")
+    auth = {"Authorization": f"Bearer {token}"}
+    body = {"payer_ref": "me", "months": [this_month()], "back_payment": False, "grade": 60}
+    quote = await page.request.post("/api/v1/quotes", data=body, headers=auth)
+    started = await page.request.post(
+        "/api/v1/contributions",
+        data={"quote_id": (await quote.json())["quote_id"], "channel": "wechat_balance"},
+        headers={**auth, "Idempotency-Key": "wechat-forged-1"},
+    )
+    assert started.status == 201
+    params = (await started.json())["payment"]["jsapi"]
+    assert set(params) == {"appId", "timeStamp", "nonceStr", "package", "signType", "paySign"}
+    ok = await stack.http.post("/sim/wechat/jsapi/order", json={"params": params})
+    assert ok.status_code == 200 and ok.json()["payable"] is True
+    tampered = {**params, "timeStamp": str(int(params["timeStamp"]) + 1)}
+    refused = await stack.http.post(
+        "/sim/wechat/jsapi/pay", json={"params": tampered, "method": "balance"}
+    )
+    assert refused.status_code == 400
+    assert refused.json()["code"] == "SIGN_ERROR"
