@@ -317,6 +317,8 @@ class PaymentView(Message):
     provider_state: str | None = None
     transaction_id: str | None = None
     paid_at: datetime | None = None
+    # What actually paid (WeChat: from the notification's bank_type), once known.
+    paid_with: Channel | None = None
 
 
 class RefundView(Message):

@@ -84,6 +84,8 @@ async def test_a_payer_inside_wechat_is_authorised_silently_signs_in_and_pays_by
     await choose_and_quote(page, grade=60, months=[this_month()])
     await page.click("#next")
     await at(page, "缴款方式")
+    await expect(page.locator("#wechat-choice")).to_be_visible()
+    await expect(page.locator("#channels")).to_be_hidden()
     await page.click("#pay")
     # WeChat's cashier opens over our page (the shim, with the simulators on).
     cashier = page.get_by_role("dialog", name="微信支付")
@@ -94,6 +96,8 @@ async def test_a_payer_inside_wechat_is_authorised_silently_signs_in_and_pays_by
     await page.click("#wx-pay")
     await at(page, "支付结果")
     await wait_for_status(page, "COMPLETED")
+    # What actually paid, as WeChat's notification said (bank_type), not a choice on our page.
+    await expect(page.locator("#channel")).to_have_text("银行卡")
 
     contribution_id = page.url.rsplit("/", 1)[-1]
     sim = stack.systems.simulators.payments

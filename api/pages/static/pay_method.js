@@ -12,6 +12,12 @@
   var pay = document.getElementById("pay");
   var inFlight = false;
   SB.text("total", SB.yuan(q.total_fen));
+  if (SB.inWeChat()) {
+    // WeChat's cashier asks for 零钱 or a bank card itself; asking here too would only mislead.
+    document.getElementById("channel-title").hidden = true;
+    document.getElementById("channels").hidden = true;
+    document.getElementById("wechat-choice").hidden = false;
+  }
 
   // One key per quote, made once: a double tap, a refresh or a second visit sends the same key,
   // and the API answers with the same contribution instead of charging again.
