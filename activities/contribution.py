@@ -322,6 +322,7 @@ class ContributionActivities:
             amount_fen=status.amount_fen,
             paid_at=status.success_time,
             bank_type=status.bank_type,
+            paid_with=provider.paid_with(status.bank_type),
         )
         async with self._sessions.begin() as session:
             await payments.update_payment_state(

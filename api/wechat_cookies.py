@@ -17,30 +17,26 @@ def _secure(state: AppState) -> bool:
     return state.settings.base_url.startswith("https://")
 
 
-def set_openid(response: Response, state: AppState, sealed: str) -> None:
+def _set(response: Response, state: AppState, name: str, sealed: str, max_age: int) -> None:
     # HttpOnly: page scripts never see it; Lax: sent on WeChat's redirect back and same-site
     # requests, never on another site's POST.
     response.set_cookie(
-        OPENID_COOKIE,
+        name,
         sealed,
-        max_age=openid_ttl_s(state),
+        max_age=max_age,
         httponly=True,
         samesite="lax",
         secure=_secure(state),
         path="/",
     )
+
+
+def set_openid(response: Response, state: AppState, sealed: str) -> None:
+    _set(response, state, OPENID_COOKIE, sealed, openid_ttl_s(state))
 
 
 def set_state(response: Response, state: AppState, sealed: str) -> None:
-    response.set_cookie(
-        STATE_COOKIE,
-        sealed,
-        max_age=STATE_TTL_S,
-        httponly=True,
-        samesite="lax",
-        secure=_secure(state),
-        path="/",
-    )
+    _set(response, state, STATE_COOKIE, sealed, STATE_TTL_S)
 
 
 def clear_state(response: Response) -> None:

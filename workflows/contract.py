@@ -175,6 +175,8 @@ class PaymentCheck(Message):
     amount_fen: int = 0
     paid_at: datetime | None = None
     bank_type: str | None = None
+    # What actually paid, as the provider reads its bank_type (None: it did not say).
+    paid_with: Channel | None = None
 
 
 class RecordPaymentRequest(Message):

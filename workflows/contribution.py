@@ -538,6 +538,7 @@ class ContributionWorkflow:
                 provider_state=paid.provider_state if paid else self._order.provider_state,
                 transaction_id=paid.transaction_id if paid else None,
                 paid_at=paid.paid_at if paid else None,
+                paid_with=paid.paid_with if paid else None,
             )
         return ContributionView(
             contribution_id=inp.contribution_id,
