@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import gzip
 import hashlib
+import ipaddress
 import json
 import secrets
 import time
@@ -64,6 +65,14 @@ class ForceIn(BaseModel):
     amount_fen: int
     outcome: str
     times: int | None = None
+
+
+def _is_ip(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True
 
 
 def _status_of(err: AdapterError) -> int:
@@ -185,8 +194,11 @@ def create_gateway_app(
         payer = data.get("payer") or {}
         if kind == "jsapi" and not payer.get("openid"):
             raise _Refused(400, "PARAM_ERROR", "JSAPI 下单须提供 payer.openid")
-        if kind == "h5" and not (data.get("scene_info") or {}).get("payer_client_ip"):
+        client_ip = str((data.get("scene_info") or {}).get("payer_client_ip") or "")
+        if kind == "h5" and not client_ip:
             raise _Refused(400, "PARAM_ERROR", "H5 下单须提供 scene_info.payer_client_ip")
+        if kind == "h5" and not _is_ip(client_ip):
+            raise _Refused(400, "PARAM_ERROR", "scene_info.payer_client_ip 格式错误")
         attach = data.get("attach")
         channel = (
             Channel(attach) if attach in {c.value for c in Channel} else Channel.WECHAT_BALANCE
@@ -200,6 +212,7 @@ def create_gateway_app(
                 channel=channel,
                 notify_url=data.get("notify_url"),
                 payer_openid=payer.get("openid") if kind == "jsapi" else None,
+                payer_client_ip=client_ip or None,
             )
         except (ValidationError, ValueError, TypeError):
             raise _Refused(400, "PARAM_ERROR", "参数错误") from None
