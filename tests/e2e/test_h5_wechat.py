@@ -169,6 +169,11 @@ async def test_a_callback_without_this_browsers_state_and_a_forged_pay_sign_are_
     assert inside.status_code == 302
     assert "/connect/oauth2/authorize?" in inside.headers["location"]
     assert inside.headers["location"].endswith("#wechat_redirect")
+    # An openid cookie the browser made up (or altered) is no openid.
+    made_up = {"User-Agent": WECHAT_UA, "Cookie": "sb_wx=b3BlbmlkfDk5OTk5OTk5OTl8b0Zha2U.AAAA"}
+    assert (await stack.http.get("/h5/menu", headers=made_up)).status_code == 302
+    silent = await stack.http.post("/api/v1/session/wechat", headers=made_up)
+    assert silent.status_code == 404 and silent.json()["code"] == "WECHAT_NOT_BOUND"
 
     person = await stack.register("微信丁")
     page = await wechat_tab("oE2eWeChatPayerD0000000000001")
