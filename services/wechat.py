@@ -9,7 +9,6 @@ import hmac
 import logging
 import secrets
 import time
-from urllib.parse import urlsplit
 
 from adapters.errors import AdapterError, TransientError
 from services.context import AppState
@@ -148,8 +147,7 @@ async def oauth_callback(
 
 def return_path_of(path: str, query: str) -> str:
     """The page's own path and query, to come back to after 网页授权."""
-    target = f"{path}?{query}" if query else path
-    return safe_return(urlsplit(target).geturl())
+    return safe_return(f"{path}?{query}" if query else path)
 
 
 async def sign_in(
