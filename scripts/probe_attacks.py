@@ -406,7 +406,8 @@ def production_refusal(env_extra: dict[str, str] | None = None) -> Outcome:
     except subprocess.TimeoutExpired:
         return Outcome(attack, "still running after 120 s", "FAIL")
     problems = [line for line in done.stderr.splitlines() if line.startswith("- SHEBAO_")]
-    answered = f"exit {done.returncode}, {len(problems)} problems listed"
+    names = ", ".join(line.split()[1].removeprefix("SHEBAO_") for line in problems)
+    answered = f"exit {done.returncode}, {len(problems)} problems listed: {names}"
     refused = done.returncode != 0 and "refusing to start in production" in done.stderr
     return Outcome(attack, answered, "PASS" if refused and problems else "FAIL")
 

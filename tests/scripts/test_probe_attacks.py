@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import socket
 import uuid
 from collections.abc import AsyncIterator
@@ -12,7 +11,6 @@ from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from temporalio.testing import WorkflowEnvironment
 
 from api.__main__ import uvicorn_options
@@ -21,7 +19,7 @@ from scripts.seed import seed
 from settings import Settings
 from tests.deployment import app_and_worker
 from tests.pg import fresh_databases
-from tests.support import open_policy_all_year
+from tests.support import open_policy_all_year, served
 
 OPERATOR_TOKEN = "probe-operator-token"
 BYPASS = "probe-captcha-answer"
@@ -51,20 +49,11 @@ async def serving(client: Any, tmp: Path, **overrides: Any) -> AsyncIterator[str
         async with (
             app_and_worker(client, settings) as deployed,
             deployed.app.router.lifespan_context(deployed.app),
+            served(deployed.app, sock, **options),
         ):
-            server = uvicorn.Server(uvicorn.Config(deployed.app, lifespan="off", **options))
-            task = asyncio.create_task(server.serve(sockets=[sock]))
-            while not server.started:
-                if task.done():
-                    task.result()  # re-raises why uvicorn stopped
-                await asyncio.sleep(0.05)
-            try:
-                async with httpx.AsyncClient(base_url=base) as http:
-                    await open_policy_all_year(http, OPERATOR_TOKEN)
-                yield base
-            finally:
-                server.should_exit = True
-                await task
+            async with httpx.AsyncClient(base_url=base) as http:
+                await open_policy_all_year(http, OPERATOR_TOKEN)
+            yield base
     finally:
         sock.close()
 
