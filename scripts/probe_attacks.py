@@ -188,9 +188,11 @@ class Probe:
         shown = "; ".join(f"{name}: {code}" for name, code in answers)
         return shown, all(code == "400 INVALID_JSON" for _, code in answers)
 
-    async def quote_body_for_victim(self, http: httpx.AsyncClient, auth: dict[str, str]) -> Any:
+    async def quote_body_for_victim(
+        self, http: httpx.AsyncClient, auth: dict[str, str], victim: DemoPerson | None = None
+    ) -> Any:
         """A quote request a stranger makes for the victim (this month, pension)."""
-        lookup = await http.post("/api/v1/payers/lookup", json=trio(self.a), headers=auth)
+        lookup = await http.post("/api/v1/payers/lookup", json=trio(victim or self.a), headers=auth)
         if lookup.status_code != 200:
             raise Inconclusive(f"lookup answered {code_of(lookup)}")
         return {
@@ -234,7 +236,45 @@ class Probe:
         answered = (
             f"{', '.join(codes)}; {len(opened)} contribution(s) opened, cancelled: {cancelled}"
         )
-        return answered, codes[-1] == "429 TOO_MANY_STARTS"
+        # One quote, one live order: the repeated starts answer the live one, never a second.
+        return answered, codes[-1] == "429 TOO_MANY_STARTS" and len(opened) <= 1
+
+    async def own_start_comes_first(self) -> tuple[str, bool]:
+        """A stranger leaves an unpaid order for the victim's month; the victim's own start
+        still goes ahead (the stranger's order is closed first), never 409 MONTH_IN_FLIGHT."""
+        victim = self.c
+        stranger = await self.sign_in(self.d)
+        http = self.client()
+        body = await self.quote_body_for_victim(http, stranger, victim)
+        quote = await http.post("/api/v1/quotes", json=body, headers=stranger)
+        theirs = await http.post(
+            "/api/v1/contributions",
+            json={"quote_id": quote.json().get("quote_id"), "channel": "wechat_balance"},
+            headers={**stranger, "Idempotency-Key": uuid.uuid4().hex},
+        )
+        if theirs.status_code != 201:
+            raise Inconclusive(f"the stranger's start answered {code_of(theirs)}")
+        own_auth = await self.sign_in(victim)
+        me = self.client()
+        own_quote = await me.post(
+            "/api/v1/quotes", json={**body, "payer_ref": "me"}, headers=own_auth
+        )
+        own = await me.post(
+            "/api/v1/contributions",
+            json={"quote_id": own_quote.json().get("quote_id"), "channel": "wechat_balance"},
+            headers={**own_auth, "Idempotency-Key": uuid.uuid4().hex},
+        )
+        their_id = theirs.json()["contribution_id"]
+        status = (await http.get(f"/api/v1/contributions/{their_id}", headers=stranger)).json()
+        if own.status_code == 201:
+            await me.post(
+                f"/api/v1/contributions/{own.json()['contribution_id']}/cancel", headers=own_auth
+            )
+        answered = (
+            f"stranger's start 201; own quote {code_of(own_quote)}, own start {code_of(own)}; "
+            f"the stranger's order then {status.get('status')}"
+        )
+        return answered, own.status_code == 201 and status.get("status") == "CANCELLED"
 
     async def quote_loop_for_another(self) -> tuple[str, bool]:
         """A stranger quotes for the victim in a loop; the victim's own quote still works."""
@@ -375,6 +415,7 @@ ATTACKS: list[tuple[str, Callable[[Probe], Awaitable[tuple[str, bool]]]]] = [
     ("a signed-out token still works", Probe.sign_out_ends_the_token),
     ("deep/cut-off/non-UTF-8 JSON answers 500", Probe.unparsable_json),
     ("a stranger starts a person's quote in a loop", Probe.start_loop_for_another),
+    ("a stranger's unpaid order blocks the person's own start", Probe.own_start_comes_first),
     ("a stranger quotes for a person in a loop", Probe.quote_loop_for_another),
     ("POST /session?id_number=<random>: a fresh budget per try", Probe.query_string_id_number),
     ("full-width digits / lower-case x: another budget", Probe.full_width_digits),
