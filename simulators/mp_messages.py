@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from typing import Any
 
 from sqlalchemy import insert, select
@@ -23,7 +24,8 @@ class MessageSimulator:
         self._clock = clock
 
     async def send(self, message: TemplateMessage) -> str:
-        msgid = new_digits(16)
+        # WeChat's msgid is a number: no leading zero, so it reads back the same.
+        msgid = str(1 + secrets.randbelow(9)) + new_digits(15)
         async with self._engine.begin() as conn:
             await conn.execute(
                 insert(mp_messages).values(
