@@ -3,18 +3,26 @@
 from __future__ import annotations
 
 import asyncio
+import uuid
+from datetime import date
 from typing import Any
 
 import pytest
+from temporalio.client import ScheduleActionStartWorkflow
 
 from tests.api.conftest import ApiStack, Payer
-from tests.support import this_month
+from tests.support import SHANGHAI, this_month, today
+from workflows.contract import REMINDER_SCHEDULE_ID
+from workflows.reconciliation_schedule import ensure_schedule, reminder_schedule
+from workflows.reminders import PayerRemindersWorkflow
 
 
 @pytest.fixture(scope="module")
 def api_settings() -> dict[str, Any]:
-    # Refunds end soon, so a refunded contribution's messages are all there within a test.
-    return {"sim_refund_delay_s": 0.5}
+    # Refunds end soon, so a refunded contribution's messages are all there within a test; and
+    # today is a reminder day (the tests' policy closes the year on 31 December).
+    days_left = (date(today().year, 12, 31) - today()).days
+    return {"sim_refund_delay_s": 0.5, "reminder_days_before_cutoff": (days_left,)}
 
 
 async def _messages(api: ApiStack, payer: Payer) -> list[dict[str, Any]]:
@@ -107,3 +115,46 @@ async def test_a_setting_that_is_not_a_plain_yes_or_no_is_refused(
     assert r.status_code == 422 and r.json()["code"] == "VALIDATION_ERROR"
     r = await api.http.get("/api/v1/messages/settings", headers=payer.auth)
     assert r.json() == {"reminders": False}
+
+
+async def _remind(api: ApiStack) -> int:
+    return await api.env.client.execute_workflow(
+        PayerRemindersWorkflow.run,
+        id=f"reminders-{uuid.uuid4().hex}",
+        task_queue=api.settings.task_queue,
+    )
+
+
+async def test_on_a_reminder_day_opted_in_payers_with_open_months_are_reminded_once(
+    api: ApiStack,
+) -> None:
+    wanting = await api.register("王五")
+    silent = await api.register("赵六")
+    r = await api.http.put(
+        "/api/v1/messages/settings", json={"reminders": True}, headers=wanting.auth
+    )
+    assert r.status_code == 200, r.text
+    assert await _remind(api) >= 1
+    await _remind(api)  # the schedule's run retried, or run twice: still one reminder
+    [reminder] = await _messages(api, wanting)
+    assert reminder["kind"] == "reminder" and reminder["title"] == "缴费提醒"
+    assert f"{today().year}-12-31" in reminder["body"] and this_month() in reminder["body"]
+    assert reminder["link"] == "/h5/pay/confirm?for=me"
+    assert await _messages(api, silent) == []
+
+
+async def test_reminders_run_daily_at_ten_shanghai(api: ApiStack) -> None:
+    client = api.env.client
+    await ensure_schedule(client, REMINDER_SCHEDULE_ID, reminder_schedule("first-queue"))
+    await ensure_schedule(client, REMINDER_SCHEDULE_ID, reminder_schedule(api.settings.task_queue))
+    handle = client.get_schedule_handle(REMINDER_SCHEDULE_ID)
+    try:
+        desc = await handle.describe()
+        action = desc.schedule.action
+        assert isinstance(action, ScheduleActionStartWorkflow)
+        assert action.workflow == "PayerRemindersWorkflow"
+        assert action.task_queue == api.settings.task_queue
+        next_run = desc.info.next_action_times[0].astimezone(SHANGHAI)
+        assert (next_run.hour, next_run.minute) == (10, 0)
+    finally:
+        await handle.delete()
