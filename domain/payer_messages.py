@@ -71,6 +71,30 @@ def _yuan(fen: int) -> str:
     return f"{fen_to_yuan_str(fen)}元"
 
 
+# The kinds after the payment: title, amount label, the note, and whether the link is the
+# certificates page (else the contribution's result page).
+_AFTER_PAYMENT: dict[MessageKind, tuple[str, str, str, bool]] = {
+    MessageKind.REFUND_STARTED: (
+        "记账未成功，已发起退款",
+        "退款金额",
+        "社保经办机构记账未成功，款项将按原支付渠道退回",
+        False,
+    ),
+    MessageKind.REFUND_ARRIVED: (
+        "退款已到账",
+        "退款金额",
+        "款项已按原支付渠道退回，可重新缴费",
+        False,
+    ),
+    MessageKind.CERTIFICATE_AVAILABLE: (
+        "完税证明可开具",
+        "金额",
+        "款项已入库，可在“完税证明查询”中开具",
+        True,
+    ),
+}
+
+
 def contribution_draft(kind: MessageKind, facts: ContributionFacts) -> Draft:
     """The wording of a contribution's message of this kind."""
     label = INSURANCE_LABELS.get(facts.insurance, facts.insurance.value)
@@ -88,43 +112,23 @@ def contribution_draft(kind: MessageKind, facts: ContributionFacts) -> Draft:
             ),
             result,
         )
-    if kind == MessageKind.REFUND_STARTED:
-        return Draft(
-            kind,
-            "记账未成功，已发起退款",
-            (
-                ("险种", label),
-                ("所属期", _months(facts.months)),
-                ("退款金额", _yuan(facts.refund_fen or facts.total_fen)),
-                ("说明", "社保经办机构记账未成功，款项将按原支付渠道退回"),
-            ),
-            result,
-        )
-    if kind == MessageKind.REFUND_ARRIVED:
-        return Draft(
-            kind,
-            "退款已到账",
-            (
-                ("险种", label),
-                ("所属期", _months(facts.months)),
-                ("退款金额", _yuan(facts.refund_fen or facts.total_fen)),
-                ("说明", "款项已按原支付渠道退回，可重新缴费"),
-            ),
-            result,
-        )
-    if kind == MessageKind.CERTIFICATE_AVAILABLE:
-        return Draft(
-            kind,
-            "完税证明可开具",
-            (
-                ("险种", label),
-                ("所属期", _months(facts.months)),
-                ("金额", _yuan(facts.total_fen)),
-                ("说明", "款项已入库，可在“完税证明查询”中开具"),
-            ),
-            "/h5/certificates",
-        )
-    raise ValueError(f"{kind.value} is not a contribution message")
+    if kind not in _AFTER_PAYMENT:
+        raise ValueError(f"{kind.value} is not a contribution message")
+    title, amount_label, note, to_certificates = _AFTER_PAYMENT[kind]
+    amount = facts.total_fen
+    if kind != MessageKind.CERTIFICATE_AVAILABLE and facts.refund_fen is not None:
+        amount = facts.refund_fen  # what went back, as the refund recorded it
+    return Draft(
+        kind,
+        title,
+        (
+            ("险种", label),
+            ("所属期", _months(facts.months)),
+            (amount_label, _yuan(amount)),
+            ("说明", note),
+        ),
+        "/h5/certificates" if to_certificates else result,
+    )
 
 
 def reminder_draft(year: int, unpaid_months: list[str], cutoff: date) -> Draft:
