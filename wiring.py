@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.clock import Clock
+from adapters.mp_messages.client import MpConfig, WeChatMpMessenger
 from adapters.payments.registry import PaymentProviders
 from adapters.payments.wechatpay import provider as wechatpay
 from adapters.payments.wechatpay.callback import CallbackVerifier
@@ -16,6 +17,7 @@ from adapters.payments.wechatpay.client import WeChatPayChannel, WeChatPayConfig
 from adapters.seams import Adapters
 from simulators.cashier.backend import SimCashier
 from simulators.config import SimConfig
+from simulators.mp_messages import MessageSimulator
 from simulators.payments import PaymentSimulator
 from simulators.posting import PostingSimulator
 from simulators.store import create_sim_tables
@@ -106,7 +108,12 @@ async def build_simulators(
     # the provider, not whether a simulator carried it.
     providers = PaymentProviders(wechatpay.provider(payments), default=settings.payment_provider)
     return Systems(
-        adapters=Adapters(payments=providers, posting=posting, treasury=treasury),
+        adapters=Adapters(
+            payments=providers,
+            posting=posting,
+            treasury=treasury,
+            messages=MessageSimulator(sim_engine, clock),
+        ),
         simulators=Simulators(
             engine=sim_engine,
             posting=posting,
@@ -134,6 +141,8 @@ async def build_adapters(
         systems.adapters.payments.register(
             wechatpay.provider(WeChatPayChannel(config), CallbackVerifier.from_config(config))
         )
+        # Messages go through the 公众号 API (the local gateway's when its URL is set).
+        systems.adapters.messages = WeChatMpMessenger(MpConfig.from_settings(settings))
         # The gateway owns the payment simulator (and delivers its callbacks over HTTP).
         systems.simulators.payments = None
         systems.simulators.cashier = (

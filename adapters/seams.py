@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from adapters.mp_messages.interface import PayerMessenger
 from adapters.payments.registry import PaymentProviders
 from adapters.posting.interface import PostingSystem
 from adapters.treasury.interface import Treasury
@@ -17,3 +18,5 @@ class Adapters:
     payments: PaymentProviders
     posting: PostingSystem
     treasury: Treasury
+    # The 公众号's template messages to payers (a simulator, or the WeChat client).
+    messages: PayerMessenger

@@ -126,6 +126,12 @@ async def certificates(request: Request) -> HTMLResponse:
     return _page(request, "certificates.html", "完税证明查询")
 
 
+@router.get("/h5/messages", response_class=HTMLResponse)
+async def messages(request: Request) -> HTMLResponse:
+    """我的消息: payment results, refunds, certificates available, reminders."""
+    return _page(request, "messages.html", "我的消息")
+
+
 @router.get("/h5/verify/{certificate_no}", response_class=HTMLResponse)
 async def verify(request: Request, certificate_no: str) -> HTMLResponse:
     """Public: is this certificate genuine (verification code from the query string)."""
