@@ -17,6 +17,8 @@ REPO_ROOT = Path(__file__).resolve().parent
 # The databases' names when only the server is given (make dev's local PostgreSQL).
 APP_DATABASE = "shebao"
 SIM_DATABASE = "shebao_simulators"
+# The 公众号 API (access token, template messages).
+WECHAT_MP_API_BASE = "https://api.weixin.qq.com"
 
 
 # Operator token, payer-ref key, APIv3 key: at least this long (and never a dev default).
@@ -168,6 +170,15 @@ class Settings(BaseSettings):
     wechatpay_gateway_host: str = "127.0.0.1"
     wechatpay_gateway_port: int = 8010
     wechatpay_notify_speedup: float = 1.0
+    # Messages to payers (the 公众号's 模板消息): its API base ("" means the local gateway when
+    # wechatpay_gateway_url is set, else WeChat's), its AppSecret, and a template id per kind
+    # (domain/payer_messages.py's MessageKind values; unset kinds use the local gateway's ids).
+    wechat_mp_api_base: str = ""
+    wechat_mp_secret: str = Field(default="", repr=False)
+    wechat_mp_templates: dict[str, str] = Field(default_factory=dict)
+    # Reminders: the days before the year's cut-off on which opted-in payers with open months
+    # of this year are reminded (the daily reminder schedule sends on these days only).
+    reminder_days_before_cutoff: tuple[int, ...] = (30, 7, 1)
 
     def production_problems(self) -> list[str]:
         """Every reason this configuration must not serve real payers, all at once ([] outside
@@ -227,6 +238,10 @@ class Settings(BaseSettings):
 
     def _dev_postgres(self, database: str) -> str:
         return f"postgresql+asyncpg://postgres@127.0.0.1:{self.dev_postgres_port}/{database}"
+
+    @cached_property
+    def resolved_mp_api_base(self) -> str:
+        return self.wechat_mp_api_base or self.wechatpay_gateway_url or WECHAT_MP_API_BASE
 
     @cached_property
     def wechatpay_dir(self) -> Path:

@@ -14,6 +14,7 @@ from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey, RSAPubl
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.clock import Clock
+from adapters.mp_messages.client import MpConfig, WeChatMpMessenger
 from adapters.payments.registry import PaymentProviders
 from adapters.payments.wechatpay import provider as wechatpay
 from adapters.payments.wechatpay.callback import CallbackVerifier
@@ -28,6 +29,7 @@ from adapters.seams import Adapters
 from adapters.wechat.oauth import OAuthConfig, WeChatOAuthClient
 from simulators.cashier.backend import SimCashier
 from simulators.config import SimConfig
+from simulators.mp_messages import MessageSimulator
 from simulators.payments import PaymentSimulator
 from simulators.posting import PostingSimulator
 from simulators.store import create_sim_tables
@@ -168,6 +170,7 @@ async def build_simulators(
             payments=providers,
             posting=posting,
             treasury=treasury,
+            messages=MessageSimulator(sim_engine, clock),
             wechat_oauth=wechat_oauth(settings),
         ),
         simulators=Simulators(
@@ -197,6 +200,8 @@ async def build_adapters(
         systems.adapters.payments.register(
             wechatpay.provider(WeChatPayChannel(config), CallbackVerifier.from_config(config))
         )
+        # Messages go through the 公众号 API (the local gateway's when its URL is set).
+        systems.adapters.messages = WeChatMpMessenger(MpConfig.from_settings(settings))
         # The gateway owns the payment simulator (and delivers its callbacks over HTTP).
         systems.simulators.payments = None
         systems.simulators.cashier = (

@@ -19,10 +19,12 @@ from activities.classified_errors import ClassifiedErrors
 from activities.contribution import ContributionActivities
 from activities.purge import PurgeActivities
 from activities.reconciliation import ReconciliationActivities
+from activities.reminders import ReminderActivities
 from adapters.clock import activity_clock
 from adapters.seams import Adapters
 from observability import log_startup, setup_logging
 from process_heap import freeze_startup_heap
+from services.payer_messages import PayerMessages
 from settings import Settings
 from storage.db import POOL_OVERFLOW, POOL_SIZE, make_engine, make_sessionmaker
 from wiring import build_adapters, make_sim_engine
@@ -31,8 +33,14 @@ from workflows.converter import connect
 from workflows.purge import PurgeWorkflow
 from workflows.reconciliation import ReconciliationWorkflow
 from workflows.reconciliation_schedule import ensure_schedules
+from workflows.reminders import PayerRemindersWorkflow
 
-WORKFLOWS: Sequence[type] = (ContributionWorkflow, ReconciliationWorkflow, PurgeWorkflow)
+WORKFLOWS: Sequence[type] = (
+    ContributionWorkflow,
+    ReconciliationWorkflow,
+    PurgeWorkflow,
+    PayerRemindersWorkflow,
+)
 
 
 def build_worker(
@@ -44,6 +52,7 @@ def build_worker(
     fail_workflows_on_bugs: bool = False,
     reconciliation: ReconciliationActivities | None = None,
     purge: PurgeActivities | None = None,
+    reminders: ReminderActivities | None = None,
 ) -> Worker:
     """The worker for the contribution task queue, with every workflow and activity."""
     return Worker(
@@ -54,6 +63,7 @@ def build_worker(
             *activities.all(),
             *(reconciliation.all() if reconciliation else []),
             *(purge.all() if purge else []),
+            *(reminders.all() if reminders else []),
         ],
         # Every activity is async (I/O bound), so no thread pool is needed.
         max_concurrent_activities=100,
@@ -115,6 +125,16 @@ def build_activities(
         adapters.posting,
         adapters.treasury,
         base_url=settings.base_url,
+        messages=payer_messages(settings, adapters, sessions),
+    )
+
+
+def payer_messages(
+    settings: Settings, adapters: Adapters, sessions: async_sessionmaker[AsyncSession]
+) -> PayerMessages:
+    """Messages to payers, through the 公众号's messenger the adapters carry."""
+    return PayerMessages(
+        sessions, adapters.messages, settings.base_url, dict(settings.wechat_mp_templates)
     )
 
 
@@ -167,6 +187,9 @@ async def main() -> None:
         build_activities(settings, adapters, sessions),
         reconciliation=ReconciliationActivities(sessions, adapters.payments),
         purge=PurgeActivities(sessions),
+        reminders=ReminderActivities(
+            payer_messages(settings, adapters, sessions), settings.reminder_days_before_cutoff
+        ),
     )
     logging.getLogger("shebao.worker").info("worker polling task queue %s", settings.task_queue)
     freeze_startup_heap()

@@ -17,6 +17,7 @@ from adapters.errors import (
     InvalidRequestError,
     NotFoundError,
     OutcomeUnknownError,
+    TransientError,
     UnknownCodeError,
 )
 from adapters.payments.interface import CreateOrder, RefundRequest
@@ -38,6 +39,7 @@ from domain.vocabulary import (
     RejectReason,
 )
 from services.payer_facts import held_months, payer_facts
+from services.payer_messages import PayerMessages
 from storage import contributions, payments, persons, postings, refunds, treasury
 from storage.models import Contribution
 from storage.policy_book import load_policy_book
@@ -46,6 +48,7 @@ from workflows.contract import (
     AssessOutcome,
     CertifyRequest,
     ChargeRequest,
+    PayerNotice,
     PaymentCheck,
     PaymentOrder,
     PaymentRecorded,
@@ -95,6 +98,7 @@ class ContributionActivities:
         *,
         base_url: str,
         calendar: BusinessCalendar | None = None,
+        messages: PayerMessages | None = None,
     ) -> None:
         self._sessions = sessions
         self._providers = providers
@@ -103,6 +107,8 @@ class ContributionActivities:
         # The public base URL: each provider's notify route hangs under it.
         self._base_url = base_url
         self._calendar = calendar or BusinessCalendar()
+        # Without a messenger, the payer's messages are kept for the pages only.
+        self._messages = messages or PayerMessages(sessions, None, base_url)
 
     def all(self) -> list[Callable[..., Awaitable[object]]]:
         """Every activity, for the worker's registration."""
@@ -119,6 +125,7 @@ class ContributionActivities:
             self.check_treasury,
             self.issue_certificate_eligibility,
             self.record_status,
+            self.notify_payer,
         ]
 
     # ---- verify and assess ---------------------------------------------------------------------
@@ -549,6 +556,18 @@ class ContributionActivities:
             )
             if change.release_months:
                 await contributions.release_months(session, change.contribution_id)
+
+    # ---- messages to the payer -----------------------------------------------------------------
+
+    @activity.defn(name=Steps.NOTIFY_PAYER.name)
+    async def notify_payer(self, notice: PayerNotice) -> None:
+        """The payer's message of this kind: recorded once (its key), sent to WeChat once."""
+        try:
+            await self._messages.notify_contribution(notice.contribution_id, notice.kind, notice.at)
+        except TransientError:
+            raise  # left PENDING; the workflow's bounded retries try again
+        except AdapterError as err:
+            raise _non_retryable(err) from err
 
 
 def _review_reason(change: StatusChange) -> str | None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from adapters.mp_messages.interface import PayerMessenger
 from adapters.payments.registry import PaymentProviders
 from adapters.posting.interface import PostingSystem
 from adapters.treasury.interface import Treasury
@@ -18,5 +19,7 @@ class Adapters:
     payments: PaymentProviders
     posting: PostingSystem
     treasury: Treasury
+    # The 公众号's template messages to payers (a simulator, or the WeChat client).
+    messages: PayerMessenger
     # 网页授权 of the 公众号 (None: the pages never redirect payers inside WeChat).
     wechat_oauth: WeChatOAuth | None = None

@@ -19,6 +19,7 @@ from api.pages import routes as pages
 from api.routes import captcha as captcha_routes
 from api.routes import certificates as certificate_routes
 from api.routes import contributions, health, operator, payers, quotes, session
+from api.routes import messages as message_routes
 from api.routes import payment_notify as payment_notify_routes
 from api.routes import reconciliation as reconciliation_routes
 from api.routes import records as record_routes
@@ -103,6 +104,7 @@ def create_app(
     app.include_router(payment_notify_routes.router)
     app.include_router(captcha_routes.router)
     app.include_router(certificate_routes.router)
+    app.include_router(message_routes.router)
     app.include_router(pages.router)
     if settings.simulators:
         app.include_router(cashier_router(_cashier_of))

@@ -155,6 +155,19 @@ treasury_receipts = Table(
 )
 
 
+# 模板消息 the 公众号 was asked to send (the local gateway's, or the in-process simulator's).
+mp_messages = Table(
+    "sim_mp_messages",
+    metadata,
+    Column("msgid", String(32), primary_key=True),
+    Column("openid", String(128), nullable=False, index=True),
+    Column("template_id", String(64), nullable=False),
+    Column("url", String(512), nullable=False),
+    Column("data", JSON, nullable=False),
+    Column("received_at", UTCDateTime, nullable=False),
+)
+
+
 async def create_sim_tables(engine: AsyncEngine) -> None:
     """Create the simulator tables if missing (idempotent)."""
     try:

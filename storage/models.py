@@ -470,3 +470,40 @@ class LimitCounter(Base):
     count: Mapped[int] = mapped_column(Integer)
     # When the window ends: the daily purge deletes rows past it.
     expires_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
+
+
+class PayerMessage(Base):
+    """A message to a payer (消息): kept for the pages, and sent to WeChat when an openid is known.
+
+    `key` makes each message once-only (a contribution and kind, or a person, year and reminder
+    round): a retried step finds its message already there and does not send it twice.
+    """
+
+    __tablename__ = "messages"
+    __table_args__ = (Index("ix_messages_person_id_created_at", "person_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    key: Mapped[str] = mapped_column(String(96), unique=True)
+    person_id: Mapped[str] = _person_fk()
+    kind: Mapped[str] = mapped_column(String(32))
+    title: Mapped[str] = mapped_column(String(64))
+    # `label：value` lines; never an ID number or a full name.
+    body: Mapped[str] = mapped_column(String(1000))
+    link: Mapped[str] = mapped_column(String(200))
+    contribution_id: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    # PENDING, SENT, NO_OPENID, FAILED (refused for good) or UNKNOWN (a send that timed out).
+    wechat_state: Mapped[str] = mapped_column(String(16))
+    wechat_msgid: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    wechat_error: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    wechat_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+
+
+class MessageSettings(Base):
+    """A payer's choice about reminders (opt-in: no row means no reminders)."""
+
+    __tablename__ = "message_settings"
+
+    person_id: Mapped[str] = mapped_column(String(32), ForeignKey("persons.id"), primary_key=True)
+    reminders: Mapped[bool] = mapped_column(Boolean)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime())

@@ -12,12 +12,13 @@ from temporalio.client import Client
 
 from activities.purge import PurgeActivities
 from activities.reconciliation import ReconciliationActivities
+from activities.reminders import ReminderActivities
 from adapters.clock import Clock, activity_clock, system_clock
 from api.app import create_app
 from settings import Settings
 from storage.db import make_engine, make_sessionmaker, upgrade_database
 from wiring import Systems, build_simulators
-from worker import build_activities, build_worker
+from worker import build_activities, build_worker, payer_messages
 
 SystemsFactory = Callable[[Settings, Clock], Awaitable[Systems]]
 
@@ -61,6 +62,10 @@ async def app_and_worker(
                 else None
             ),
             purge=PurgeActivities(sessions),
+            reminders=ReminderActivities(
+                payer_messages(settings, worker_systems.adapters, sessions),
+                settings.reminder_days_before_cutoff,
+            ),
         )
         app = create_app(settings, client=client, sessions=sessions, systems=api_systems)
         async with worker:

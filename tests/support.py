@@ -1,14 +1,19 @@
-"""Helpers shared by the test stacks: today's date, a policy open all year, the steps a run took."""
+"""Helpers shared by the test stacks: today's date, a policy open all year, the steps a run took,
+uvicorn serving an app on a socket."""
 
 from __future__ import annotations
 
+import asyncio
 import json
+import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import date, datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import httpx
+import uvicorn
 from fastapi import FastAPI
 from temporalio.client import WorkflowHistory
 
@@ -68,3 +73,20 @@ async def app_client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
         ) as http,
     ):
         yield http
+
+
+@asynccontextmanager
+async def served(app: FastAPI, sock: socket.socket, **config: Any) -> AsyncIterator[None]:
+    """uvicorn serving the app on the bound socket until the block ends; the app's lifespan
+    is the caller's to enter (uvicorn runs without one), as production's is."""
+    server = uvicorn.Server(uvicorn.Config(app, lifespan="off", **config))
+    serving = asyncio.create_task(server.serve(sockets=[sock]))
+    try:
+        while not server.started:
+            if serving.done():
+                serving.result()  # re-raises why uvicorn stopped
+            await asyncio.sleep(0.01)
+        yield
+    finally:
+        server.should_exit = True
+        await serving

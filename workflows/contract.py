@@ -9,6 +9,7 @@ from typing import Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from domain.payer_messages import MessageKind
 from domain.payments import PaymentState, RefundState
 from domain.reconciliation import HealingAction, MissedCallback, OrphanPayment
 from domain.reconciliation_messages import BillFetched, OurSide, OurSideRequest, StoreReport
@@ -39,6 +40,9 @@ def reconciliation_workflow_id(bill_date: date) -> str:
 # The daily schedule, and the prefix of the runs it starts (Temporal appends the start time).
 RECONCILIATION_SCHEDULE_ID = "reconciliation-daily"
 RECONCILIATION_SCHEDULED_WORKFLOW_ID = "reconciliation-scheduled"
+# The daily reminder run (workflows/reminders.py), and the prefix of its runs.
+REMINDER_SCHEDULE_ID = "payer-reminders-daily"
+REMINDER_SCHEDULED_WORKFLOW_ID = "payer-reminders-scheduled"
 # The daily purge of expired rows (workflows/purge.py), and the prefix of its runs.
 PURGE_SCHEDULE_ID = "purge-daily"
 PURGE_SCHEDULED_WORKFLOW_ID = "purge-scheduled"
@@ -267,6 +271,14 @@ class CertifyRequest(Message):
     at: datetime
 
 
+class PayerNotice(Message):
+    """Tell the payer about their contribution (消息, and WeChat when bound): once per kind."""
+
+    contribution_id: str
+    kind: MessageKind
+    at: datetime
+
+
 # ---- signals and updates -----------------------------------------------------------------------
 
 
@@ -398,6 +410,7 @@ class ContributionSteps:
     CHECK_TREASURY = Step.maybe("check_treasury", TreasuryCheckRequest, TreasuryResult)
     ISSUE_CERTIFICATE_ELIGIBILITY = Step("issue_certificate_eligibility", CertifyRequest, NOTHING)
     RECORD_STATUS = Step("record_status", StatusChange, NOTHING)
+    NOTIFY_PAYER = Step("notify_payer", PayerNotice, NOTHING)
 
 
 class ReconciliationSteps:
@@ -426,6 +439,13 @@ class PurgeSteps:
     """The activity of PurgeWorkflow (activities/purge.py implements it): as of a moment."""
 
     PURGE_EXPIRED = Step("purge_expired", datetime, PurgeCounts)
+
+
+class ReminderSteps:
+    """The activity of PayerRemindersWorkflow (activities/reminders.py): as of a moment, how
+    many reminders were recorded."""
+
+    SEND_REMINDERS = Step("send_payer_reminders", datetime, int)
 
 
 def steps_of(namespace: type) -> list[Step[object, object]]:

@@ -13,6 +13,7 @@ from temporalio.exceptions import ActivityError, ApplicationError
 with workflow.unsafe.imports_passed_through():
     from domain.localtime import SHANGHAI
     from domain.order_numbers import payment_order_no
+    from domain.payer_messages import MessageKind
     from domain.payments import PaymentState, RefundState
     from domain.review import refund_review_reason, refund_unsettled_reason
     from domain.vocabulary import (
@@ -32,6 +33,7 @@ with workflow.unsafe.imports_passed_through():
         ChargeRequest,
         ContributionInput,
         ContributionView,
+        PayerNotice,
         PaymentCheck,
         PaymentNotice,
         PaymentOrder,
@@ -71,6 +73,14 @@ STEP_RETRY = RetryPolicy(
     maximum_interval=timedelta(minutes=1),
 )
 STEP_TIMEOUT = timedelta(seconds=30)
+# A message to the payer is tried a few times, then left on the 消息 page: WeChat being down
+# must never hold up posting, a refund or the certificate.
+NOTIFY_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=1),
+    backoff_coefficient=2.0,
+    maximum_interval=timedelta(minutes=1),
+    maximum_attempts=5,
+)
 
 # Steps that only touch our own database run as local activities: in the worker, recorded as a
 # marker with the next workflow task, with no round trip through the server's task queues. Every
@@ -213,6 +223,7 @@ class ContributionWorkflow:
         self._expected_treasury = recorded.expected_treasury_date
         self._stored = S.PAID
         self._enter(S.PAID)
+        await self._notify(MessageKind.PAYMENT_SUCCEEDED)
 
         posted = await self._post(paid)
         if not posted:
@@ -229,6 +240,7 @@ class ContributionWorkflow:
             summary="issue certificate eligibility",
         )
         self._enter(S.COMPLETED)
+        await self._notify(MessageKind.CERTIFICATE_AVAILABLE)
         return await self._finish()
 
     async def _await_payment(self, expires_at: datetime) -> PaymentCheck | None:
@@ -337,6 +349,8 @@ class ContributionWorkflow:
                 )
                 # The step stored REFUNDING (REFUNDED if the channel was quick): a retry is in.
                 self._resolution_stored = True
+                if attempt == 1:
+                    await self._notify(MessageKind.REFUND_STARTED)
                 check = await self._follow_refund(check)
             except RefundUnsettled as err:
                 review_reason = refund_unsettled_reason(err.code)
@@ -347,6 +361,7 @@ class ContributionWorkflow:
             self._refund = self._refund.model_copy(update={"status": check.status})
             if check.status == RefundState.SUCCESS:
                 self._enter(S.REFUNDED)
+                await self._notify(MessageKind.REFUND_ARRIVED)
                 return
             # CLOSED or ABNORMAL: never dropped silently — an operator decides.
             self._review_reason = review_reason or refund_review_reason(check.status)
@@ -363,6 +378,7 @@ class ContributionWorkflow:
                     S.REFUNDED, detail="operator: refunded outside the channel", release=True
                 )
                 self._resolution_stored = True
+                await self._notify(MessageKind.REFUND_ARRIVED)
                 return
             attempt += 1
 
@@ -577,6 +593,24 @@ class ContributionWorkflow:
             summary=ClearText(summary),
         )
         return result
+
+    async def _notify(self, kind: MessageKind) -> None:
+        """Tell the payer (消息, and WeChat when bound); a message that fails is only logged."""
+        assert self._input is not None
+        self._announce()
+        try:
+            await workflow.execute_activity(
+                Steps.NOTIFY_PAYER.name,
+                PayerNotice(
+                    contribution_id=self._input.contribution_id, kind=kind, at=workflow.now()
+                ),
+                result_type=Steps.NOTIFY_PAYER.result_type,
+                start_to_close_timeout=STEP_TIMEOUT,
+                retry_policy=NOTIFY_RETRY,
+                summary=ClearText(f"notify payer: {kind.value}"),
+            )
+        except ActivityError as err:
+            workflow.logger.warning("payer message %s not delivered: %s", kind.value, err.cause)
 
     def _enter(self, status: ContributionStatus) -> None:
         """Move the in-memory state machine and what operators see (no personal data)."""

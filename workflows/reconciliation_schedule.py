@@ -1,4 +1,5 @@
-"""The Temporal Schedules: reconciliation daily at 10:30 and the purge at 03:30, Asia/Shanghai."""
+"""The Temporal Schedules, Asia/Shanghai: reconciliation daily at 10:30, the purge at 03:30,
+payer reminders at 10:00."""
 
 from __future__ import annotations
 
@@ -24,9 +25,12 @@ from workflows.contract import (
     PURGE_SCHEDULED_WORKFLOW_ID,
     RECONCILIATION_SCHEDULE_ID,
     RECONCILIATION_SCHEDULED_WORKFLOW_ID,
+    REMINDER_SCHEDULE_ID,
+    REMINDER_SCHEDULED_WORKFLOW_ID,
 )
 from workflows.purge import PurgeWorkflow
 from workflows.reconciliation import ReconciliationWorkflow
+from workflows.reminders import PayerRemindersWorkflow
 
 SCHEDULE_ID = RECONCILIATION_SCHEDULE_ID
 # WeChat Pay's trade bill of a day is ready after 10:00 the next day.
@@ -34,6 +38,9 @@ CRON = "30 10 * * *"
 TIME_ZONE = "Asia/Shanghai"
 # The quietest hour for payers.
 PURGE_CRON = "30 3 * * *"
+# Mid-morning: a reminder read when the payer can act on it. The run itself decides whether
+# today is one of the reminder days before the cut-off.
+REMINDER_CRON = "0 10 * * *"
 
 log = logging.getLogger("shebao.reconciliation")
 
@@ -64,6 +71,20 @@ def purge_schedule(task_queue: str) -> Schedule:
     )
 
 
+def reminder_schedule(task_queue: str) -> Schedule:
+    """Payer reminders, daily at 10:00 (sent only on the reminder days before the cut-off)."""
+    return Schedule(
+        action=ScheduleActionStartWorkflow(
+            PayerRemindersWorkflow.run, id=REMINDER_SCHEDULED_WORKFLOW_ID, task_queue=task_queue
+        ),
+        spec=ScheduleSpec(cron_expressions=[REMINDER_CRON], time_zone_name=TIME_ZONE),
+        # A missed day is not caught up later: a reminder day passed is passed.
+        policy=SchedulePolicy(
+            overlap=ScheduleOverlapPolicy.SKIP, catchup_window=timedelta(hours=6)
+        ),
+    )
+
+
 async def ensure_schedule(client: Client, schedule_id: str, schedule: Schedule) -> None:
     """Create the schedule, or bring an existing one up to date (safe on every start)."""
     try:
@@ -84,9 +105,10 @@ async def ensure_reconciliation_schedule(client: Client, task_queue: str) -> Non
 
 
 async def ensure_schedules(client: Client, task_queue: str) -> None:
-    """Every schedule the worker's workflows need (reconciliation, purge)."""
+    """Every schedule the worker's workflows need (reconciliation, purge, reminders)."""
     await ensure_reconciliation_schedule(client, task_queue)
     await ensure_schedule(client, PURGE_SCHEDULE_ID, purge_schedule(task_queue))
+    await ensure_schedule(client, REMINDER_SCHEDULE_ID, reminder_schedule(task_queue))
 
 
 async def main() -> None:

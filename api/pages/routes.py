@@ -152,6 +152,12 @@ async def certificates(request: Request) -> Response:
     return _page(request, "certificates.html", "完税证明查询")
 
 
+@router.get("/h5/messages", response_class=HTMLResponse)
+async def messages(request: Request) -> Response:
+    """我的消息: payment results, refunds, certificates available, reminders."""
+    return _page(request, "messages.html", "我的消息")
+
+
 @router.get("/h5/verify/{certificate_no}", response_class=HTMLResponse)
 async def verify(request: Request, certificate_no: str) -> Response:
     """Public: is this certificate genuine (verification code from the query string)."""

@@ -13,10 +13,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.clock import Clock, system_clock
 from simulators.config import SimConfig
+from simulators.mp_messages import MessageSimulator
 from simulators.payments import PaymentSimulator
 from simulators.store import create_sim_tables
 from simulators.wechatpay_gateway.app import create_gateway_app
 from simulators.wechatpay_gateway.config import GatewayConfig, GatewayKeys
+from simulators.wechatpay_gateway.mp import mp_router
 
 if TYPE_CHECKING:
     from settings import Settings
@@ -46,7 +48,11 @@ async def gateway_app(
     sim = PaymentSimulator(
         engine, clock, SimConfig.from_settings(settings), base_url=settings.base_url
     )
-    return create_gateway_app(gateway_config(settings, **overrides), sim, clock=clock)
+    app = create_gateway_app(gateway_config(settings, **overrides), sim, clock=clock)
+    # The 公众号's message API beside WeChat Pay's, as payers' WeChat sees both.
+    messages = MessageSimulator(engine, clock)
+    app.include_router(mp_router(settings.wechatpay_appid, settings.wechat_mp_secret, messages))
+    return app
 
 
 @contextlib.asynccontextmanager

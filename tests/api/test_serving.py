@@ -5,11 +5,11 @@ from __future__ import annotations
 import asyncio
 import socket
 
-import uvicorn
 from fastapi import FastAPI
 
 from api.__main__ import uvicorn_options
 from settings import Settings
+from tests.support import served
 
 REQUEST = b"GET /ping HTTP/1.1\r\nHost: shebao\r\n\r\n"
 
@@ -31,22 +31,15 @@ async def test_a_connection_idle_for_a_payers_pause_is_still_open() -> None:
     del options["host"], options["port"]
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
-    server = uvicorn.Server(uvicorn.Config(app, lifespan="off", log_level="warning", **options))
-    serving = asyncio.create_task(server.serve(sockets=[sock]))
     try:
-        while not server.started:
-            if serving.done():
-                serving.result()  # re-raises why uvicorn stopped
-            await asyncio.sleep(0.01)
-        reader, writer = await asyncio.open_connection(*sock.getsockname())
-        writer.write(REQUEST)
-        assert (await _answer(reader)).startswith(b"HTTP/1.1 200")
-        # Longer than uvicorn's default keep-alive (5 s), as long as a payer reads a page.
-        await asyncio.sleep(6)
-        writer.write(REQUEST)
-        assert (await _answer(reader)).startswith(b"HTTP/1.1 200")
-        writer.close()
+        async with served(app, sock, log_level="warning", **options):
+            reader, writer = await asyncio.open_connection(*sock.getsockname())
+            writer.write(REQUEST)
+            assert (await _answer(reader)).startswith(b"HTTP/1.1 200")
+            # Longer than uvicorn's default keep-alive (5 s), as long as a payer reads a page.
+            await asyncio.sleep(6)
+            writer.write(REQUEST)
+            assert (await _answer(reader)).startswith(b"HTTP/1.1 200")
+            writer.close()
     finally:
-        server.should_exit = True
-        await serving
         sock.close()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import itertools
 import os
 import socket
@@ -16,7 +15,6 @@ from typing import Any
 import httpx
 import pytest
 import pytest_asyncio
-import uvicorn
 from playwright.async_api import Browser, BrowserContext, Page, ViewportSize, async_playwright
 from temporalio.testing import WorkflowEnvironment
 
@@ -24,7 +22,7 @@ from domain.identity import compose_resident_id
 from settings import REPO_ROOT, Settings
 from tests.deployment import app_and_worker
 from tests.pg import fresh_databases
-from tests.support import open_policy_all_year, today
+from tests.support import open_policy_all_year, served, today
 from wiring import Systems
 
 OPERATOR_TOKEN = "e2e-operator-token"
@@ -142,20 +140,13 @@ async def stack(
     try:
         async with app_and_worker(dev_env.client, settings) as deployed:
             app = deployed.app
-            server = uvicorn.Server(uvicorn.Config(app, lifespan="off", log_level="warning"))
-            async with app.router.lifespan_context(app):
-                serving = asyncio.create_task(server.serve(sockets=[sock]))
-                while not server.started:
-                    if serving.done():
-                        serving.result()  # re-raises why uvicorn stopped
-                    await asyncio.sleep(0.05)
-                try:
-                    async with httpx.AsyncClient(base_url=base_url, timeout=30) as http:
-                        await open_policy_all_year(http, OPERATOR_TOKEN)
-                        yield Stack(base_url, http, settings, deployed.systems)
-                finally:
-                    server.should_exit = True
-                    await serving
+            async with (
+                app.router.lifespan_context(app),
+                served(app, sock, log_level="warning"),
+                httpx.AsyncClient(base_url=base_url, timeout=30) as http,
+            ):
+                await open_policy_all_year(http, OPERATOR_TOKEN)
+                yield Stack(base_url, http, settings, deployed.systems)
     finally:
         sock.close()
 

@@ -25,6 +25,7 @@ from domain.months import Month
 from domain.payer_ref import payer_ref
 from domain.policy import PolicyBook
 from domain.vocabulary import Channel, IdType, Insurance, Sex
+from services.payer_messages import PayerMessages
 from settings import Settings
 from storage import persons, policies
 from storage.db import make_engine, make_sessionmaker, upgrade_database
@@ -198,6 +199,7 @@ async def make_stack(
         systems.adapters.posting,
         systems.adapters.treasury,
         base_url="http://127.0.0.1:8000",
+        messages=PayerMessages(sessions, systems.adapters.messages, "http://127.0.0.1:8000"),
     )
     task_queue = f"tq-{uuid.uuid4().hex[:8]}"
     worker = build_worker(

@@ -32,6 +32,7 @@ from workflows.contract import (
     CertifyRequest,
     ChargeRequest,
     ContributionInput,
+    PayerNotice,
     PaymentCheck,
     PaymentNotice,
     PaymentOrder,
@@ -120,6 +121,10 @@ class FakeSteps:
     stored: list[ContributionStatus] = field(default_factory=list)
     released_months: bool = False
     refund_numbers: list[str] = field(default_factory=list)
+    # The payer's messages asked for, in order (not in `calls`: they decide nothing), and
+    # whether sending them fails every time (WeChat down).
+    notices: list[str] = field(default_factory=list)
+    notify_fails: bool = False
     _treasury_checks: int = 0
 
     async def _enter(self, step: Step[Any, Any]) -> None:
@@ -200,6 +205,11 @@ class FakeSteps:
             self.stored.append(change.status)
             self.released_months = self.released_months or change.release_months
 
+        async def notify_payer(notice: PayerNotice) -> None:
+            self.notices.append(notice.kind.value)
+            if self.notify_fails:
+                raise ApplicationError("WeChat unreachable", type="TransientError")
+
         return [
             fake(Steps.VERIFY_AND_RESERVE, verify),
             fake(Steps.CREATE_PAYMENT_ORDER, create_order),
@@ -213,6 +223,7 @@ class FakeSteps:
             fake(Steps.CHECK_TREASURY, check_treasury),
             fake(Steps.ISSUE_CERTIFICATE_ELIGIBILITY, certify),
             fake(Steps.RECORD_STATUS, record_status),
+            fake(Steps.NOTIFY_PAYER, notify_payer),
         ]
 
     def _order_state(self, out_trade_no: str, unpaid: PaymentState) -> PaymentCheck:

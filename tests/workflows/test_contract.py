@@ -12,6 +12,7 @@ from temporalio import activity, workflow
 from activities.contribution import ContributionActivities
 from activities.purge import PurgeActivities
 from activities.reconciliation import ReconciliationActivities
+from activities.reminders import ReminderActivities
 from settings import REPO_ROOT
 from workflows.contract import (
     PAYMENT_NOTIFIED,
@@ -19,6 +20,7 @@ from workflows.contract import (
     ContributionSteps,
     PurgeSteps,
     ReconciliationSteps,
+    ReminderSteps,
     ReviewAction,
     steps_of,
 )
@@ -28,6 +30,7 @@ PAIRS = [
     (ContributionSteps, ContributionActivities),
     (ReconciliationSteps, ReconciliationActivities),
     (PurgeSteps, PurgeActivities),
+    (ReminderSteps, ReminderActivities),
 ]
 
 

@@ -308,3 +308,40 @@ async def test_transient_refund_errors_are_retried_not_sent_to_review(
     )
     _, view = await _run(time_skipping_env, steps)
     assert view.status == S.REFUNDED and S.MANUAL_REVIEW not in steps.stored
+
+
+async def test_the_payer_is_told_of_the_payment_and_then_of_the_certificate(
+    time_skipping_env: WorkflowEnvironment,
+) -> None:
+    steps = FakeSteps()
+    _, view = await _run(time_skipping_env, steps)
+    assert view.status == S.COMPLETED
+    assert steps.notices == ["payment_succeeded", "certificate_available"]
+
+
+async def test_the_payer_is_told_the_refund_started_once_and_when_it_arrived(
+    time_skipping_env: WorkflowEnvironment,
+) -> None:
+    steps = FakeSteps(
+        posting=[PostingState.REJECTED], refunds=[RefundState.CLOSED, RefundState.SUCCESS]
+    )
+    async with policies(time_skipping_env, steps) as p:
+        handle = await p.in_review()
+        await handle.execute_update(
+            ContributionWorkflow.resolve_review,
+            ResolveReview(action=ReviewAction.RETRY_REFUND, note="channel fixed"),
+        )
+        assert (await handle.result()).status == S.REFUNDED
+    # Two refund attempts, one "refund started": the payer is not told twice.
+    assert steps.notices == ["payment_succeeded", "refund_started", "refund_arrived"]
+
+
+async def test_messages_wechat_will_not_take_never_hold_up_the_money(
+    time_skipping_env: WorkflowEnvironment,
+) -> None:
+    steps = FakeSteps(notify_fails=True)
+    _, view = await _run(time_skipping_env, steps)
+    assert view.status == S.COMPLETED
+    assert steps.stored[-1] == S.COMPLETED
+    # Each message was tried a bounded number of times, then left to the 消息 page.
+    assert steps.notices.count("payment_succeeded") == 5

@@ -28,5 +28,23 @@
     if (r.ok) { unbind.hidden = true; SB.text("wechat-note", "已解除微信绑定"); }
     else { SB.text("wechat-note", (r.data && r.data.message) || "操作失败"); }
   });
-  SB.ready();
+  // 缴费提醒: opt in or out; the box shows what the server holds, never a guess.
+  var reminders = document.getElementById("reminders");
+  reminders.addEventListener("change", async function () {
+    reminders.disabled = true;
+    var r = await SB.api("PUT", "/api/v1/messages/settings", { reminders: reminders.checked });
+    if (r.ok) reminders.checked = r.data.reminders;
+    else reminders.checked = !reminders.checked;
+    SB.text("reminders-note", r.ok
+      ? (r.data.reminders ? "已开启缴费提醒。" : "已关闭缴费提醒。")
+      : r.data.message);
+    reminders.disabled = false;
+  });
+  SB.api("GET", "/api/v1/messages/settings").then(function (r) {
+    if (r.ok) {
+      reminders.checked = r.data.reminders;
+      reminders.disabled = false;
+    }
+    SB.ready();
+  });
 })();
