@@ -50,6 +50,8 @@ class RecordOut(BaseModel):
     status_label: str
     treasury_date: date | None
     expected_treasury_date: date | None
+    # True: the date leans on a provisional calendar year (the pages say 预计).
+    expected_treasury_provisional: bool
 
 
 class PaymentOut(BaseModel):
@@ -92,6 +94,7 @@ def _record_out(row: RecordRow) -> RecordOut:
         status_label=STATUS_LABELS[row.status],
         treasury_date=row.treasury_date,
         expected_treasury_date=row.expected_treasury_date,
+        expected_treasury_provisional=row.expected_treasury_provisional,
     )
 
 

@@ -84,6 +84,12 @@
     return parts[0] + "年" + parts[1] + "月";
   }
 
+  // An expected date from a provisional calendar year (the holiday notice is not out yet).
+  function expectedDate(isoDate, provisional) {
+    if (!isoDate) return "";
+    return provisional ? "预计 " + isoDate + "（节假日安排尚未公布）" : isoDate;
+  }
+
   function dateTime(iso) {
     if (!iso) return "—";
     return String(iso).replace("T", " ").slice(0, 19);
@@ -153,7 +159,7 @@
 
   window.SB = {
     store: store, getJSON: getJSON, setJSON: setJSON, newKey: newKey, api: api,
-    clearErrors: clearErrors, showError: showError, yuan: yuan, monthLabel: monthLabel,
+    clearErrors: clearErrors, showError: showError, yuan: yuan, monthLabel: monthLabel, expectedDate: expectedDate,
     dateTime: dateTime, idTypeLabel: idTypeLabel, requireSession: requireSession,
     identity: identity, identityAnswered: identityAnswered, text: text, ready: ready
   };
