@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from playwright.async_api import Page, expect
 
-from domain.identity import mask_name
+from domain.identity import mask_id, mask_name
 from tests.e2e.conftest import CAPTCHA_BYPASS, Shooter, Stack
 from tests.e2e.flows import at, pay_this_month, sign_in
 from tests.support import this_month, today
@@ -116,12 +116,14 @@ async def test_a_certificate_is_issued_with_its_pdf_and_verified(
     figures = "¥" + total.replace(",", "")  # the PDF writes the amount without separators
     for expected in ("税收完税证明", number, name, "社会保险费", "企业职工基本养老保险费", figures):
         assert expected in text, expected
+    assert person.id_number in text  # 纳税人识别号 in full on the payer's own PDF
 
     await page.click("#verify-link")
     await at(page, "完税证明验证")
     await expect(page.locator("#verify")).to_have_attribute("data-valid", "true")
     await expect(page.locator("#verdict")).to_have_text("✓ 完税证明有效")
     await expect(page.locator("#payer")).to_have_text(mask_name(name))
+    await expect(page.locator("#id-number")).to_have_text(mask_id(person.id_number))
     await expect(page.locator("#total")).to_have_text(total)
     await shoot(page, "14-verify")
 
