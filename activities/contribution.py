@@ -40,7 +40,7 @@ from domain.vocabulary import (
 )
 from services.payer_facts import held_months, payer_facts
 from services.payer_messages import PayerMessages
-from storage import contributions, payments, persons, postings, refunds, treasury
+from storage import calendars, contributions, payments, persons, postings, refunds, treasury
 from storage.models import Contribution
 from storage.policy_book import load_policy_book
 from workflows.contract import (
@@ -366,10 +366,14 @@ class ContributionActivities:
         """The money is with us: PAID, with the expected treasury date in business days."""
         p = req.payment
         paid_at = p.paid_at or req.at
-        expected = self._calendar.add_business_days(
-            paid_at.astimezone(SHANGHAI).date(), req.treasury_lag_business_days
-        )
+        paid_on = paid_at.astimezone(SHANGHAI).date()
         async with self._sessions.begin() as session:
+            # The official tables an operator loaded replace the library and provisional years;
+            # the lag is a few business days, so it never reaches beyond the next year.
+            tables = await calendars.official_tables(session, [paid_on.year, paid_on.year + 1])
+            expected = self._calendar.with_tables(tables).add_business_days(
+                paid_on, req.treasury_lag_business_days
+            )
             await payments.update_payment_state(
                 session,
                 p.out_trade_no,
@@ -387,9 +391,10 @@ class ContributionActivities:
                 req.at,
                 paid_at=paid_at,
                 expected_treasury_date=expected.date,
+                expected_treasury_provisional=expected.provisional,
             )
         return PaymentRecorded(
-            expected_treasury_date=expected.date, calendar_fallback=expected.fallback
+            expected_treasury_date=expected.date, calendar_fallback=expected.provisional
         )
 
     # ---- posting -------------------------------------------------------------------------------

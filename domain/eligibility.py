@@ -17,7 +17,12 @@ from domain.errors import (
 )
 from domain.months import Month, month_range
 from domain.policy import Policy, PolicyBook
-from domain.retirement import first_month_of_age, statutory_retirement_month
+from domain.retirement import (
+    DEFAULT_WOMEN_ORIGINAL_AGE,
+    first_month_of_age,
+    minimum_contribution_months,
+    statutory_retirement_month,
+)
 from domain.vocabulary import Sex
 
 
@@ -29,6 +34,39 @@ class PayerFacts:
     sex: Sex | None
     registration_start: Month
     registration_active: bool
+    # A woman's pre-reform retirement age (50 or 55) as registered; None: the default (55).
+    women_original_age: int | None = None
+
+
+@dataclass(frozen=True)
+class ContributionYears:
+    """Months contributed against the minimum in force (最低缴费年限), for the counter."""
+
+    months: int
+    minimum_months: int
+    # The statutory retirement month, when birth date and sex are known.
+    retirement_month: Month | None
+
+    @property
+    def short_months(self) -> int:
+        return max(0, self.minimum_months - self.months)
+
+
+@dataclass(frozen=True)
+class _AgeWindow:
+    """The months age allows: from the minimum age through retirement, then while short."""
+
+    first: Month | None
+    retirement: Month | None
+    # The last month payable after retirement by someone short of the minimum years.
+    extended_to: Month | None
+
+    def allows(self, month: Month) -> bool:
+        if self.first is not None and month < self.first:
+            return False
+        if self.retirement is None or month <= self.retirement:
+            return True
+        return self.extended_to is not None and month <= self.extended_to
 
 
 def _first_month_of_min_age(facts: PayerFacts, policy: Policy) -> Month | None:
@@ -37,25 +75,35 @@ def _first_month_of_min_age(facts: PayerFacts, policy: Policy) -> Month | None:
     return first_month_of_age(facts.birth_date, policy.retirement.min_age)
 
 
-def _retirement_month(facts: PayerFacts, policy: Policy) -> Month | None:
+def retirement_month(facts: PayerFacts) -> Month | None:
+    """The statutory retirement month, from the registration (women's original age included)."""
     # Both are needed: without sex the retirement age is unknown (passports carry neither).
     if facts.birth_date is None or facts.sex is None:
         return None
     return statutory_retirement_month(
-        facts.birth_date, facts.sex, policy.retirement.women_original_age
+        facts.birth_date, facts.sex, facts.women_original_age or DEFAULT_WOMEN_ORIGINAL_AGE
     )
 
 
-def _age_bounds(facts: PayerFacts, policy: Policy) -> tuple[Month | None, Month | None]:
-    """(first month old enough, first month too old); None where unknown."""
-    return _first_month_of_min_age(facts, policy), _retirement_month(facts, policy)
+def contribution_years(
+    facts: PayerFacts, today: date, contributed: Collection[Month]
+) -> ContributionYears:
+    """The counter: months contributed against the minimum in force at retirement (or today)."""
+    retirement = retirement_month(facts)
+    year = retirement.year if retirement is not None else today.year
+    return ContributionYears(len(contributed), minimum_contribution_months(year), retirement)
 
 
-def _within_age(month: Month, bounds: tuple[Month | None, Month | None]) -> bool:
-    first, retirement = bounds
-    if first is not None and month < first:
-        return False
-    return not (retirement is not None and month >= retirement)
+def _age_window(facts: PayerFacts, policy: Policy, taken: Collection[Month]) -> _AgeWindow:
+    """Due through the retirement month; after it, as many months as the person is short of the
+    minimum years (counting the months held up to retirement, so paying them keeps it open)."""
+    retirement = retirement_month(facts)
+    extended_to = None
+    if retirement is not None:
+        held = sum(1 for m in taken if m <= retirement)
+        short = minimum_contribution_months(retirement.year) - held
+        extended_to = retirement.add(short) if short > 0 else None
+    return _AgeWindow(_first_month_of_min_age(facts, policy), retirement, extended_to)
 
 
 def open_months(
@@ -70,8 +118,8 @@ def open_months(
         return []
     current = Month.from_date(today)
     start = max(Month(today.year, 1), facts.registration_start)
-    bounds = _age_bounds(facts, policy)
-    return [m for m in month_range(start, current) if m not in taken and _within_age(m, bounds)]
+    window = _age_window(facts, policy, taken)
+    return [m for m in month_range(start, current) if m not in taken and window.allows(m)]
 
 
 def arrears(
@@ -83,10 +131,10 @@ def arrears(
         return []
     policy = policies.for_year(today.year)
     current = Month.from_date(today)
-    bounds = _age_bounds(facts, policy)
+    window = _age_window(facts, policy, taken)
     result: list[Month] = []
     for m in month_range(facts.registration_start, current.prev()):
-        if m in taken or not _within_age(m, bounds):
+        if m in taken or not window.allows(m):
             continue
         if m.year < today.year:
             year_policy = policies.get(m.year)
@@ -124,10 +172,10 @@ def check_months(
     if not facts.registration_active:
         raise DomainError.of(NOT_ELIGIBLE)
     policy = policies.for_year(today.year)
-    bounds = _age_bounds(facts, policy)
-    if not all(_within_age(m, bounds) for m in listed):
-        raise DomainError.of(NOT_ELIGIBLE)
     taken = set(paid) | set(in_flight)
+    window = _age_window(facts, policy, taken)
+    if not all(window.allows(m) for m in listed):
+        raise DomainError.of(NOT_ELIGIBLE)
     allowed = set(
         arrears(facts, today, policies, taken)
         if back_payment

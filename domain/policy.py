@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from importlib import resources
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from pydantic import (
     BaseModel,
@@ -49,13 +49,22 @@ DecimalText = Annotated[
 
 
 class RetirementSettings(BaseModel):
-    """The policy's say on ages: women's original retirement age and the minimum age to pay."""
+    """The policy's say on ages: the minimum age to pay.
+
+    A woman's original retirement age (50 or 55) is a fact of her registration, not of a year.
+    """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    # Flexible-employment women usually count as 55 (原法定退休年龄); some provinces use 50.
-    women_original_age: Literal[50, 55] = 55
     min_age: int = Field(default=16, ge=0, le=30)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _drop_women_original_age(cls, data: Any) -> Any:
+        # Documents stored before it moved to the registration still carry it: ignored.
+        if isinstance(data, dict):
+            return {k: v for k, v in data.items() if k != "women_original_age"}
+        return data
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from domain.months import Month
 from domain.policy import PolicyBook
 from domain.vocabulary import Insurance
 from services.context import AppState
-from services.payer_facts import facts_of, held_months
+from services.payer_facts import ContributionYearsOut, contribution_years_out, facts_of, held_months
 from services.people import RegistrationOut, registrations_out, resolve_payer
 from storage import persons
 from storage.models import Person
@@ -48,6 +48,8 @@ class PayerOptions(BaseModel):
     policy_year: int
     provisional: bool
     treasury_lag_business_days: int
+    # The counter of contribution years (None: not registered for the insurance).
+    contribution_years: ContributionYearsOut | None = None
 
 
 def _priced_arrear(book: PolicyBook, month: Month, today: date) -> ArrearsMonthOut:
@@ -81,10 +83,12 @@ async def payer_options(
     facts = facts_of(person, next((r for r in registrations if r.insurance == insurance), None))
     opened: list[Month] = []
     owed: list[Month] = []
+    counter = None
     if facts is not None:
-        taken = (await held_months(db, person, insurance)).taken
-        opened = open_months(facts, today, book, taken)
-        owed = arrears(facts, today, book, taken)
+        held = await held_months(db, person, insurance)
+        opened = open_months(facts, today, book, held.taken)
+        owed = arrears(facts, today, book, held.taken)
+        counter = contribution_years_out(facts, today, held.paid)
     return PayerOptions(
         payer_ref=person.payer_ref,
         insurance=insurance.value,
@@ -96,4 +100,5 @@ async def payer_options(
         policy_year=policy.year,
         provisional=policy.provisional,
         treasury_lag_business_days=policy.treasury_lag_business_days,
+        contribution_years=counter,
     )

@@ -37,8 +37,14 @@ def facts(
     sex: Sex | None = Sex.MALE,
     start: str = "2020-01",
     active: bool = True,
+    women_original_age: int | None = None,
 ) -> PayerFacts:
-    return PayerFacts(birth, sex, m(start), active)
+    return PayerFacts(birth, sex, m(start), active, women_original_age)
+
+
+# Months held through the retirement month: enough for the minimum years (15 until 2029).
+def full_record(through: str) -> set[Month]:
+    return set(month_range(m(through).add(-15 * 12 + 1), m(through)))
 
 
 BOOK = book()
@@ -81,18 +87,20 @@ def test_open_months_start_in_the_month_of_the_sixteenth_birthday():
     assert open_months(person, TODAY, BOOK, set()) == months("2025-04", "2025-06")
 
 
-def test_open_months_end_before_the_retirement_month():
-    # Born 1965-05: retires 2025-07 (60 years 2 months).
-    person = facts(birth=date(1965, 5, 3))
-    assert open_months(person, date(2025, 8, 10), BOOK, set()) == months("2025-01", "2025-06")
+def test_open_months_end_with_the_retirement_month():
+    # Born 1965-05: retires 2025-07 (60 years 2 months); the month itself is still due.
+    person = facts(birth=date(1965, 5, 3), start="2025-01")
+    paid = full_record("2024-12")
+    assert open_months(person, date(2025, 8, 10), BOOK, paid) == months("2025-01", "2025-07")
 
 
-def test_women_retirement_follows_the_policy_setting():
+def test_women_retirement_follows_her_registration():
     # Woman born 1975-03: at original age 50 she retires 2025-05; at 55 not before 2030.
-    person = facts(birth=date(1975, 3, 1), sex=Sex.FEMALE)
-    fifty = book(y2025={"retirement": {"women_original_age": 50, "min_age": 16}})
-    assert open_months(person, TODAY, fifty, set()) == months("2025-01", "2025-04")
-    assert open_months(person, TODAY, BOOK, set()) == months("2025-01", "2025-06")
+    fifty = facts(birth=date(1975, 3, 1), sex=Sex.FEMALE, women_original_age=50, start="2025-01")
+    paid = full_record("2024-12")
+    assert open_months(fifty, TODAY, BOOK, paid) == months("2025-01", "2025-05")
+    fifty_five = facts(birth=date(1975, 3, 1), sex=Sex.FEMALE, start="2025-01")
+    assert open_months(fifty_five, TODAY, BOOK, paid) == months("2025-01", "2025-06")
 
 
 def test_unknown_birth_date_and_sex_skip_the_age_limits():
@@ -136,9 +144,10 @@ def test_inactive_registration_owes_nothing_payable():
     assert arrears(facts(active=False), TODAY, BOOK, set()) == []
 
 
-def test_arrears_stop_before_retirement():
+def test_arrears_stop_with_the_retirement_month_once_the_minimum_is_reached():
     # Born 1965-01: retires 2025-02.
-    assert arrears(facts(birth=date(1965, 1, 20)), TODAY, BOOK, set()) == [m("2025-01")]
+    person = facts(birth=date(1965, 1, 20), start="2025-01")
+    assert arrears(person, TODAY, BOOK, full_record("2024-12")) == months("2025-01", "2025-02")
 
 
 # --- check_months ------------------------------------------------------------------------
@@ -201,10 +210,11 @@ def test_month_before_sixteenth_birthday_is_not_eligible():
     refused_with("NOT_ELIGIBLE", [m("2025-03")], person=facts(birth=date(2009, 4, 20)))
 
 
-def test_month_at_or_after_retirement_is_not_eligible():
-    person = facts(birth=date(1965, 1, 20))
-    refused_with("NOT_ELIGIBLE", [m("2025-02")], person=person)
-    check([m("2025-01")], person=person)
+def test_month_after_retirement_is_not_eligible_once_the_minimum_is_reached():
+    person = facts(birth=date(1965, 1, 20), start="2025-01")
+    paid = full_record("2024-12")
+    refused_with("NOT_ELIGIBLE", [m("2025-03")], person=person, paid=paid)
+    check([m("2025-02")], person=person, paid=paid)
 
 
 def test_unknown_age_skips_the_age_checks():

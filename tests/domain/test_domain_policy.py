@@ -45,7 +45,6 @@ def test_guizhou_2024_figures(policies):
     assert policy.interest_rate_per_annum == 0
     assert policy.treasury_lag_business_days == 3
     assert policy.payment_window_minutes == 15
-    assert policy.retirement.women_original_age == 55
     assert policy.retirement.min_age == 16
 
 
@@ -98,7 +97,7 @@ def test_rate_serialises_as_decimal_string_and_round_trips(policies):
         {"average_wage_fen": 0},
         {"cutoff_date": "2023-12-25"},
         {"province": "../etc"},
-        {"retirement": {"women_original_age": 52, "min_age": 16}},
+        {"retirement": {"min_age": 99}},
         {"unexpected": 1},
     ],
 )
@@ -169,3 +168,11 @@ def test_monthly_amount_never_more_than_half_a_fen_from_exact(average_wage_fen, 
     # The base is rounded first (it is printed on its own), so against the fully exact product
     # the error can reach half a fen plus the rate's share of the base's half fen.
     assert abs(line.monthly_fen - exact_base * rate) <= Decimal("0.5") + rate / 2
+
+
+def test_a_stored_document_with_women_original_age_still_loads_without_it():
+    # The age moved to each woman's registration (issue 17): older documents keep the key.
+    doc = load_policy_file()[2026].model_dump(mode="json")
+    doc["retirement"] = {"women_original_age": 50, "min_age": 16}
+    policy = parse_policy(doc)
+    assert policy.retirement.model_dump() == {"min_age": 16}

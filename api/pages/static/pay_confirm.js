@@ -91,6 +91,8 @@
       select.append(o);
     });
     document.getElementById("provisional").hidden = !options.provisional;
+    document.getElementById("years-row").hidden = !options.contribution_years;
+    SB.text("contribution-years", SB.contributionYears(options.contribution_years));
     renderMonths();
     renderGrades();
     SB.ready();

@@ -51,7 +51,7 @@
     SB.text("total", SB.yuan(view.total_fen));
     SB.text("payer-name", view.payer.name_masked);
     SB.text("months", view.months.map(SB.monthLabel).join("、"));
-    SB.text("expected-date", view.expected_treasury_date || "—");
+    SB.text("expected-date", SB.expectedDate(view.expected_treasury_date, view.expected_treasury_provisional) || "—");
     document.getElementById("treasury-row").hidden = !view.treasury_date;
     SB.text("treasury-date", view.treasury_date || "");
     SB.text("channel", CHANNELS[view.channel] || view.channel);

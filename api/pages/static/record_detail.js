@@ -21,7 +21,7 @@
     SB.text("status", d.status_label);
     SB.text("paid-at", SB.dateTime(d.paid_at));
     document.getElementById("expected-row").hidden = !d.expected_treasury_date || Boolean(d.refund);
-    SB.text("expected-date", d.expected_treasury_date || "");
+    SB.text("expected-date", SB.expectedDate(d.expected_treasury_date, d.expected_treasury_provisional));
     document.getElementById("treasury-row").hidden = !d.treasury_date;
     SB.text("treasury-date", d.treasury_date || "");
     SB.text("out-trade-no", d.payment.out_trade_no || "—");

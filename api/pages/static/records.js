@@ -21,10 +21,21 @@
     o.textContent = y + "年01月 至 " + y + "年12月";
     year.append(o);
   }
+  var yearsRow = document.getElementById("years-row");
   other.addEventListener("change", function () {
     otherFields.hidden = !other.checked;
     document.getElementById("self-row").hidden = other.checked;
+    yearsRow.hidden = other.checked || !yearsRow.dataset.loaded;
   });
+
+  // The signed-in person's own counter (null when not registered for the pension).
+  async function contributionYears() {
+    var r = await SB.api("GET", "/api/v1/records/contribution-years");
+    if (!r.ok || !r.data) return;
+    SB.text("contribution-years", SB.contributionYears(r.data));
+    yearsRow.dataset.loaded = "true";
+    yearsRow.hidden = other.checked;
+  }
 
   function badge(record) {
     var span = document.createElement("span");
@@ -77,5 +88,5 @@
     await query();
     SB.ready();
   });
-  query().then(SB.ready);
+  Promise.all([query(), contributionYears()]).then(SB.ready);
 })();
