@@ -85,7 +85,8 @@ class Policy(BaseModel):
     grades: tuple[int, ...]
     floor_percent: int = Field(gt=0)
     ceiling_percent: int = Field(gt=0)
-    # Last day on which a month of this year can still be paid as a normal payment.
+    # Last day on which any month of this year (current, back or prepaid) can be paid online;
+    # after it the year is settled at the tax office (办税服务厅).
     cutoff_date: date
     back_payment_prior_years_allowed: bool
     interest_rate_per_annum: DecimalText = Decimal("0.0")
@@ -108,9 +109,10 @@ class Policy(BaseModel):
             raise ValueError("rate must be between 0 and 1")
         if not Decimal(0) <= self.interest_rate_per_annum < Decimal(1):
             raise ValueError("interest_rate_per_annum must be in [0, 1)")
-        # Some provinces close a year in January of the next; never earlier, never later.
-        if self.cutoff_date.year not in (self.year, self.year + 1):
-            raise ValueError("cutoff_date must fall in the policy year or the next")
+        # Only a cut-off within the year is applied (the rules compare it with dates of that
+        # year): a January one of the next year would be accepted and silently ignored.
+        if self.cutoff_date.year != self.year:
+            raise ValueError("cutoff_date must fall in the policy year")
         return self
 
     def grade_line(self, grade: int) -> GradeLine:

@@ -8,7 +8,7 @@ from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.assessment import assess
-from domain.eligibility import arrears, open_months
+from domain.eligibility import arrears, open_months, prepay_choices, prepay_months, year_closed
 from domain.errors import DomainError
 from domain.months import Month
 from domain.policy import PolicyBook
@@ -37,12 +37,25 @@ class ArrearsMonthOut(BaseModel):
     interest_fen: int | None
 
 
+# Where to go once a year's online payment is over (the manual's wording for offline 办理).
+CLOSED_NOTICE = "{year}年度网上缴费已于{cutoff}截止，请前往办税服务厅办理"
+
+
 class PayerOptions(BaseModel):
     payer_ref: str
     insurance: str
     registrations: list[RegistrationOut]
+    # Normal payment: this year's months through this month (open_months) and after it
+    # (prepay_months, 预缴); back payment: months before this one (arrears).
     open_months: list[str]
+    prepay_months: list[str]
+    # 预缴 periods ("month", "quarter", "half_year", "year") → the months each pays.
+    prepay_choices: dict[str, list[str]]
     arrears: list[ArrearsMonthOut]
+    cutoff_date: date
+    # True after the year's cut-off: nothing of this year is payable online; notice says where.
+    year_closed: bool
+    closed_notice: str | None
     grades: list[GradeOut]
     default_grade: int
     policy_year: int
@@ -80,16 +93,31 @@ async def payer_options(
     # The person's registrations are all loaded already: no second query for this insurance's.
     facts = facts_of(person, next((r for r in registrations if r.insurance == insurance), None))
     opened: list[Month] = []
+    ahead: list[Month] = []
     owed: list[Month] = []
     if facts is not None:
         taken = (await held_months(db, person, insurance)).taken
         opened = open_months(facts, today, book, taken)
+        ahead = prepay_months(facts, today, book, taken)
         owed = arrears(facts, today, book, taken)
+    closed = year_closed(policy, today)
+    choices = prepay_choices(today, set(opened) | set(ahead))
     return PayerOptions(
         payer_ref=person.payer_ref,
         insurance=insurance.value,
         registrations=registrations_out(registrations),
         open_months=[str(m) for m in opened],
+        prepay_months=[str(m) for m in ahead],
+        prepay_choices={k: [str(m) for m in v] for k, v in choices.items()},
+        cutoff_date=policy.cutoff_date,
+        year_closed=closed,
+        closed_notice=(
+            CLOSED_NOTICE.format(
+                year=policy.year, cutoff=f"{policy.cutoff_date.month}月{policy.cutoff_date.day}日"
+            )
+            if closed
+            else None
+        ),
         arrears=[_priced_arrear(book, m, today) for m in owed],
         grades=[GradeOut(**vars(line)) for line in policy.grade_lines()],
         default_grade=policy.grades[0],

@@ -97,6 +97,8 @@ def test_rate_serialises_as_decimal_string_and_round_trips(policies):
         {"floor_percent": 400},
         {"average_wage_fen": 0},
         {"cutoff_date": "2023-12-25"},
+        # A January cut-off of the next year would never be applied: refused, not ignored.
+        {"cutoff_date": "2025-01-15"},
         {"province": "../etc"},
         {"retirement": {"women_original_age": 52, "min_age": 16}},
         {"unexpected": 1},
@@ -114,8 +116,8 @@ def test_refusal_names_the_bad_field():
     assert info.value.field == "rate"
 
 
-def test_cutoff_in_january_of_the_next_year_is_allowed():
-    assert parse_policy(doc(cutoff_date="2025-01-15")).cutoff_date == date(2025, 1, 15)
+def test_cutoff_on_the_last_day_of_the_year_is_allowed():
+    assert parse_policy(doc(cutoff_date="2024-12-31")).cutoff_date == date(2024, 12, 31)
 
 
 def test_missing_province_file_is_policy_missing():

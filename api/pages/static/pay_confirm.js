@@ -57,12 +57,41 @@
       });
     } else {
       SB.text("months-title", "费款所属期");
-      if (!options.open_months.length) { monthsBox.append(empty("当前没有可缴费的月份")); return; }
-      var last = options.open_months[options.open_months.length - 1];
-      options.open_months.forEach(function (m) {
-        monthsBox.append(option("checkbox", "month", m, m === last, SB.monthLabel(m), ""));
+      var all = options.open_months.concat(options.prepay_months);
+      if (!all.length) { monthsBox.append(empty("当前没有可缴费的月份")); return; }
+      var last = options.open_months.length ? options.open_months[options.open_months.length - 1] : all[0];
+      all.forEach(function (m) {
+        var ahead = options.prepay_months.indexOf(m) >= 0;
+        monthsBox.append(option("checkbox", "month", m, m === last, SB.monthLabel(m), ahead ? "预缴" : ""));
       });
     }
+  }
+
+  // 预缴方式: each choice checks this month through the end of its period (the API's months).
+  var PERIODS = [["month", "按月"], ["quarter", "按季"], ["half_year", "按半年"], ["year", "按年"]];
+
+  function renderPrepay() {
+    var box = document.getElementById("prepay");
+    box.replaceChildren();
+    var available = PERIODS.filter(function (p) { return options.prepay_choices[p[0]]; });
+    document.getElementById("prepay-group").hidden = backPayment() || !options.prepay_months.length;
+    available.forEach(function (p, i) {
+      var cell = option("radio", "prepay", p[0], i === 0, p[1],
+        options.prepay_choices[p[0]].map(SB.monthLabel).join("、"));
+      cell.querySelector("input").addEventListener("change", function () {
+        var chosen = options.prepay_choices[p[0]];
+        monthsBox.querySelectorAll("[name=month]").forEach(function (input) {
+          input.checked = chosen.indexOf(input.value) >= 0;
+        });
+      });
+      box.append(cell);
+    });
+  }
+
+  function renderClosed() {
+    var notice = document.getElementById("closed-notice");
+    notice.hidden = !options.year_closed;
+    notice.textContent = options.closed_notice || "";
   }
 
   function renderGrades() {
@@ -91,13 +120,15 @@
       select.append(o);
     });
     document.getElementById("provisional").hidden = !options.provisional;
+    renderClosed();
     renderMonths();
+    renderPrepay();
     renderGrades();
     SB.ready();
   }
 
   form.querySelectorAll("[name=back_payment]").forEach(function (radio) {
-    radio.addEventListener("change", function () { if (options) renderMonths(); });
+    radio.addEventListener("change", function () { if (options) { renderMonths(); renderPrepay(); } });
   });
 
   form.addEventListener("submit", async function (event) {
