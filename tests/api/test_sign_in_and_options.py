@@ -5,12 +5,13 @@ from __future__ import annotations
 import hashlib
 from datetime import date
 
+from fastapi import FastAPI
 from sqlalchemy import select
 from stdnum.iso7064 import mod_11_2
 
 from api.app import create_app
-from domain.policy import PolicyBook
 from domain.identity import compose_resident_id
+from domain.policy import PolicyBook
 from storage.models import SessionRow
 from tests.api.conftest import ApiStack
 from tests.support import app_client, this_month, today
@@ -215,7 +216,7 @@ async def test_options_follow_an_injected_today(api: ApiStack) -> None:
     assert [a["month"] for a in r.json()["arrears"]] == [f"{year}-01", f"{year}-02"]
 
 
-def _app_on(api: ApiStack, day: date) -> object:
+def _app_on(api: ApiStack, day: date) -> FastAPI:
     settings = api.settings.model_copy(update={"simulators": False})
     return create_app(settings, client=api.env.client, sessions=api.sessions, today=lambda: day)
 
