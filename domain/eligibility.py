@@ -19,7 +19,7 @@ from domain.errors import (
 from domain.months import Month, month_range
 from domain.policy import Policy, PolicyBook
 from domain.retirement import first_month_of_age, statutory_retirement_month
-from domain.vocabulary import Sex
+from domain.vocabulary import Insurance, Sex
 
 
 @dataclass(frozen=True)
@@ -157,6 +157,7 @@ def check_months(
     policies: PolicyBook,
     paid: Collection[Month],
     in_flight: Collection[Month],
+    insurance: Insurance = Insurance.PENSION,
 ) -> None:
     """Refuse, with the most specific code, a selection of months that cannot be paid now."""
     listed = _check_list_shape(months)
@@ -166,6 +167,9 @@ def check_months(
         raise DomainError.of(MONTH_IN_FLIGHT)
     if not facts.registration_active:
         raise DomainError.of(NOT_ELIGIBLE)
+    if insurance == Insurance.RESIDENT_MEDICAL:
+        _check_coverage_years(facts, listed, back_payment, today, policies)
+        return
     policy = policies.for_year(today.year)
     bounds = _age_bounds(facts, policy)
     if not all(_within_age(m, bounds) for m in listed):
@@ -179,5 +183,47 @@ def check_months(
         else open_months(facts, today, policies, taken)
         + prepay_months(facts, today, policies, taken)
     )
+    if not all(m in allowed for m in listed):
+        raise DomainError.of(MONTH_NOT_OPEN)
+
+
+# ---- 城乡居民基本医疗保险: one payment per coverage year, in its collection period ----
+
+
+def coverage_years_open(
+    facts: PayerFacts, today: date, policies: PolicyBook, taken: Collection[Month]
+) -> list[Month]:
+    """Coverage years (as their YYYY-01) payable today: in the collection period, registered by
+    the coverage year, not paid or in flight."""
+    if not facts.registration_active:
+        return []
+    return [
+        Month(p.year, 1)
+        for p in policies.medical_policies()
+        if p.collecting(today)
+        and facts.registration_start <= Month(p.year, 12)
+        and Month(p.year, 1) not in taken
+    ]
+
+
+def coverage_year_closed(policies: PolicyBook, today: date, year: int) -> bool:
+    """True once the coverage year's collection period is over (offline only from then)."""
+    policy = next((p for p in policies.medical_policies() if p.year == year), None)
+    return policy is not None and today > policy.collection_end
+
+
+def _check_coverage_years(
+    facts: PayerFacts,
+    listed: list[Month],
+    back_payment: bool,
+    today: date,
+    policies: PolicyBook,
+) -> None:
+    if any(m.month != 1 for m in listed):
+        raise DomainError.of(INVALID_MONTH)
+    if any(coverage_year_closed(policies, today, m.year) for m in listed):
+        raise DomainError.of(YEAR_CLOSED)
+    # There is no back payment of a coverage year: it is paid in its period or not online.
+    allowed = set() if back_payment else set(coverage_years_open(facts, today, policies, ()))
     if not all(m in allowed for m in listed):
         raise DomainError.of(MONTH_NOT_OPEN)

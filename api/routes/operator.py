@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field
 
 from api.auth import Operator
 from api.state import State
+from domain.policy import Policy
 from domain.vocabulary import ContributionStatus
 from services import operator
 from services.contribution_view import ContributionOut
@@ -116,5 +117,5 @@ async def put_policy(
         year=policy.year,
         insurance=policy.insurance.value,
         provisional=policy.provisional,
-        grades=list(policy.grades),
+        grades=list(policy.grades) if isinstance(policy, Policy) else [],
     )
