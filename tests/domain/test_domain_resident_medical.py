@@ -1,4 +1,4 @@
-"""城乡居民基本医疗保险: its policy, the book keyed by (insurance, year), coverage years, pricing."""
+"""城乡居民基本医疗保险: its policy, the book by (insurance, year), coverage years, pricing."""
 
 from datetime import date
 from typing import Any
