@@ -84,6 +84,11 @@
     return parts[0] + "年" + parts[1] + "月";
   }
 
+  // 城乡居民基本医疗保险 pays a coverage year, carried as its YYYY-01: shown as "YYYY年度".
+  function periodLabel(insurance, m) {
+    return insurance === "resident_medical" ? String(m).split("-")[0] + "年度" : monthLabel(m);
+  }
+
   function dateTime(iso) {
     if (!iso) return "—";
     return String(iso).replace("T", " ").slice(0, 19);
@@ -153,7 +158,7 @@
 
   window.SB = {
     store: store, getJSON: getJSON, setJSON: setJSON, newKey: newKey, api: api,
-    clearErrors: clearErrors, showError: showError, yuan: yuan, monthLabel: monthLabel,
+    clearErrors: clearErrors, showError: showError, yuan: yuan, monthLabel: monthLabel, periodLabel: periodLabel,
     dateTime: dateTime, idTypeLabel: idTypeLabel, requireSession: requireSession,
     identity: identity, identityAnswered: identityAnswered, text: text, ready: ready
   };
