@@ -6,6 +6,7 @@ import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import date, datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import httpx
@@ -35,8 +36,13 @@ async def open_policy_all_year(http: httpx.AsyncClient, operator_token: str) -> 
     doc = template.model_copy(
         update={"year": year, "cutoff_date": date(year, 12, 31), "provisional": True}
     ).model_dump(mode="json")
+    await put_policy(http, operator_token, doc)
+
+
+async def put_policy(http: httpx.AsyncClient, operator_token: str, doc: dict[str, Any]) -> None:
+    """Load a policy document through the operator route (its year and insurance say where)."""
     r = await http.put(
-        f"/api/v1/operator/policies/{year}",
+        f"/api/v1/operator/policies/{doc['year']}",
         json=doc,
         headers={"Authorization": f"Bearer {operator_token}"},
     )
@@ -57,12 +63,7 @@ async def open_resident_medical_now(http: httpx.AsyncClient, operator_token: str
             "collection_end": date(year - 1, 12, 31),
         }
     ).model_dump(mode="json")
-    r = await http.put(
-        f"/api/v1/operator/policies/{year}",
-        json=doc,
-        headers={"Authorization": f"Bearer {operator_token}"},
-    )
-    assert r.status_code == 200, r.text
+    await put_policy(http, operator_token, doc)
     return year
 
 

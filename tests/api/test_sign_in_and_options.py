@@ -13,8 +13,8 @@ from api.app import create_app
 from domain.identity import compose_resident_id
 from domain.policy import PolicyBook
 from storage.models import SessionRow
-from tests.api.conftest import ApiStack
-from tests.support import app_client, this_month, today
+from tests.api.conftest import OPERATOR_TOKEN, ApiStack
+from tests.support import app_client, put_policy, this_month, today
 
 
 async def test_sign_in_with_a_valid_trio_returns_a_token_and_the_masked_person(
@@ -226,8 +226,7 @@ async def _put_policy(api: ApiStack, year: int, cutoff: date) -> None:
     doc = template.model_copy(
         update={"year": year, "cutoff_date": cutoff, "provisional": True}
     ).model_dump(mode="json")
-    r = await api.http.put(f"/api/v1/operator/policies/{year}", json=doc, headers=api.operator)
-    assert r.status_code == 200, r.text
+    await put_policy(api.http, OPERATOR_TOKEN, doc)
 
 
 async def test_options_offer_the_rest_of_the_year_ahead_priced_without_interest(
