@@ -16,7 +16,7 @@ from domain.eligibility import (
 )
 from domain.errors import DomainError
 from domain.months import Month, month_range
-from domain.policy import PolicyBook, load_policy_file, parse_policy
+from domain.policy import PolicyBook, load_policy_file, parse_pension_policy
 from domain.vocabulary import Sex
 
 TODAY = date(2025, 6, 15)
@@ -35,7 +35,7 @@ def book(**changes_by_year: dict[str, Any]) -> PolicyBook:
     for year, changes in changes_by_year.items():
         doc = policies[int(year[1:])].model_dump(mode="json")
         doc.update(changes)
-        policies[int(year[1:])] = parse_policy(doc)
+        policies[int(year[1:])] = parse_pension_policy(doc)
     return PolicyBook(policies)
 
 

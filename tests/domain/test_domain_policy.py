@@ -9,7 +9,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from domain.errors import DomainError
-from domain.policy import GradeLine, Policy, PolicyBook, load_policy_file, parse_policy
+from domain.policy import (
+    GradeLine,
+    Policy,
+    PolicyBook,
+    load_policy_file,
+    parse_pension_policy,
+    parse_policy,
+)
 from domain.vocabulary import Insurance
 
 
@@ -117,7 +124,7 @@ def test_refusal_names_the_bad_field():
 
 
 def test_cutoff_on_the_last_day_of_the_year_is_allowed():
-    assert parse_policy(doc(cutoff_date="2024-12-31")).cutoff_date == date(2024, 12, 31)
+    assert parse_pension_policy(doc(cutoff_date="2024-12-31")).cutoff_date == date(2024, 12, 31)
 
 
 def test_missing_province_file_is_policy_missing():
@@ -163,7 +170,9 @@ def test_book_refuses_a_policy_filed_under_another_year(policies):
     st.integers(60, 300),
 )
 def test_monthly_amount_never_more_than_half_a_fen_from_exact(average_wage_fen, rate, percent):
-    policy = parse_policy(doc(average_wage_fen=average_wage_fen, rate=str(rate), grades=[percent]))
+    policy = parse_pension_policy(
+        doc(average_wage_fen=average_wage_fen, rate=str(rate), grades=[percent])
+    )
     line = policy.grade_line(percent)
     exact_base = Decimal(average_wage_fen) * percent / 100
     assert abs(line.base_fen - exact_base) <= Decimal("0.5")
