@@ -1,4 +1,4 @@
-"""Which months a person may pay (normal or back payment), from facts the caller passes in."""
+"""Which months a person may pay (normal, back or prepayment), from facts the caller passes in."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from domain.errors import (
     MONTH_IN_FLIGHT,
     MONTH_NOT_OPEN,
     NOT_ELIGIBLE,
+    YEAR_CLOSED,
     DomainError,
 )
 from domain.months import Month, month_range
@@ -23,7 +24,7 @@ from domain.retirement import (
     minimum_contribution_months,
     statutory_retirement_month,
 )
-from domain.vocabulary import Sex
+from domain.vocabulary import Insurance, Sex
 
 
 @dataclass(frozen=True)
@@ -106,35 +107,77 @@ def _age_window(facts: PayerFacts, policy: Policy, taken: Collection[Month]) -> 
     return _AgeWindow(_first_month_of_min_age(facts, policy), retirement, extended_to)
 
 
+def year_closed(policy: Policy, today: date) -> bool:
+    """True once the policy year's cut-off has passed within that year: nothing of it is payable
+    online until the year is over (then prior-year rules apply)."""
+    return today.year == policy.year and today > policy.cutoff_date
+
+
 def open_months(
     facts: PayerFacts, today: date, policies: PolicyBook, taken: Collection[Month]
 ) -> list[Month]:
-    """Months open for a normal payment: this year's up to this month, not paid or in flight."""
+    """Months open for a normal payment up to now: this year's up to this month, not taken;
+    none once the year's cut-off has passed."""
+    return _this_year(facts, today, policies, taken, last=Month.from_date(today))
+
+
+def prepay_months(
+    facts: PayerFacts, today: date, policies: PolicyBook, taken: Collection[Month]
+) -> list[Month]:
+    """Months a person may pay ahead (预缴): after this month through December, not taken;
+    none once the year's cut-off has passed. Priced like any month of the year (no interest)."""
+    months = _this_year(facts, today, policies, taken, last=Month(today.year, 12))
+    current = Month.from_date(today)
+    return [m for m in months if m > current]
+
+
+def _this_year(
+    facts: PayerFacts, today: date, policies: PolicyBook, taken: Collection[Month], last: Month
+) -> list[Month]:
     if not facts.registration_active:
         return []
     # The person's age settings come from this year's policy; POLICY_MISSING if there is none.
     policy = policies.for_year(today.year)
-    if today > policy.cutoff_date:
+    if year_closed(policy, today):
         return []
-    current = Month.from_date(today)
     start = max(Month(today.year, 1), facts.registration_start)
     window = _age_window(facts, policy, taken)
-    return [m for m in month_range(start, current) if m not in taken and window.allows(m)]
+    return [m for m in month_range(start, last) if m not in taken and window.allows(m)]
+
+
+# 预缴 choices: how far ahead a payment reaches, as the last month of the period of this month.
+PREPAY_PERIODS: dict[str, int] = {"month": 1, "quarter": 3, "half_year": 6, "year": 12}
+
+
+def prepay_choices(today: date, payable: Collection[Month]) -> dict[str, list[Month]]:
+    """Per 预缴 period (按月/按季/按半年/按年), the payable months from this month through the end
+    of the period this month falls in; a period with nothing payable is left out."""
+    current = Month.from_date(today)
+    result: dict[str, list[Month]] = {}
+    for name, length in PREPAY_PERIODS.items():
+        end = Month(today.year, ((today.month - 1) // length + 1) * length)
+        chosen = [m for m in month_range(current, end) if m in payable]
+        if chosen:
+            result[name] = chosen
+    return result
 
 
 def arrears(
     facts: PayerFacts, today: date, policies: PolicyBook, taken: Collection[Month]
 ) -> list[Month]:
-    """Months owed (补缴): unpaid months before this month since registration; prior years only
-    where that year's policy allows back payment."""
+    """Months owed (补缴): unpaid months before this month since registration; this year's only
+    until its cut-off, prior years' only where that year's policy allows back payment."""
     if not facts.registration_active:
         return []
     policy = policies.for_year(today.year)
+    closed = year_closed(policy, today)
     current = Month.from_date(today)
     window = _age_window(facts, policy, taken)
     result: list[Month] = []
     for m in month_range(facts.registration_start, current.prev()):
         if m in taken or not window.allows(m):
+            continue
+        if m.year == today.year and closed:
             continue
         if m.year < today.year:
             year_policy = policies.get(m.year)
@@ -162,6 +205,7 @@ def check_months(
     policies: PolicyBook,
     paid: Collection[Month],
     in_flight: Collection[Month],
+    insurance: Insurance = Insurance.PENSION,
 ) -> None:
     """Refuse, with the most specific code, a selection of months that cannot be paid now."""
     listed = _check_list_shape(months)
@@ -171,15 +215,63 @@ def check_months(
         raise DomainError.of(MONTH_IN_FLIGHT)
     if not facts.registration_active:
         raise DomainError.of(NOT_ELIGIBLE)
+    if insurance == Insurance.RESIDENT_MEDICAL:
+        _check_coverage_years(facts, listed, back_payment, today, policies)
+        return
     policy = policies.for_year(today.year)
     taken = set(paid) | set(in_flight)
     window = _age_window(facts, policy, taken)
     if not all(window.allows(m) for m in listed):
         raise DomainError.of(NOT_ELIGIBLE)
+    if year_closed(policy, today) and any(m.year == today.year for m in listed):
+        raise DomainError.of(YEAR_CLOSED)
     allowed = set(
         arrears(facts, today, policies, taken)
         if back_payment
         else open_months(facts, today, policies, taken)
+        + prepay_months(facts, today, policies, taken)
     )
+    if not all(m in allowed for m in listed):
+        raise DomainError.of(MONTH_NOT_OPEN)
+
+
+# ---- 城乡居民基本医疗保险: one payment per coverage year, in its collection period ----
+
+
+def coverage_years_open(
+    facts: PayerFacts, today: date, policies: PolicyBook, taken: Collection[Month]
+) -> list[Month]:
+    """Coverage years (as their YYYY-01) payable today: in the collection period, registered by
+    the coverage year, not paid or in flight."""
+    if not facts.registration_active:
+        return []
+    return [
+        Month(p.year, 1)
+        for p in policies.medical_policies()
+        if p.collecting(today)
+        and facts.registration_start <= Month(p.year, 12)
+        and Month(p.year, 1) not in taken
+    ]
+
+
+def coverage_year_closed(policies: PolicyBook, today: date, year: int) -> bool:
+    """True once the coverage year's collection period is over (offline only from then)."""
+    policy = next((p for p in policies.medical_policies() if p.year == year), None)
+    return policy is not None and today > policy.collection_end
+
+
+def _check_coverage_years(
+    facts: PayerFacts,
+    listed: list[Month],
+    back_payment: bool,
+    today: date,
+    policies: PolicyBook,
+) -> None:
+    if any(m.month != 1 for m in listed):
+        raise DomainError.of(INVALID_MONTH)
+    if any(coverage_year_closed(policies, today, m.year) for m in listed):
+        raise DomainError.of(YEAR_CLOSED)
+    # There is no back payment of a coverage year: it is paid in its period or not online.
+    allowed = set() if back_payment else set(coverage_years_open(facts, today, policies, ()))
     if not all(m in allowed for m in listed):
         raise DomainError.of(MONTH_NOT_OPEN)

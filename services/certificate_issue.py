@@ -110,7 +110,7 @@ async def issue_certificate(
     issued_at = utc_now()
     issued_on = issued_at.astimezone(SHANGHAI).date()
     code = new_verify_code()
-    lines = [
+    lines: list[dict[str, object]] = [
         {
             "month": row.month,
             "insurance": insurance.value,

@@ -17,7 +17,7 @@ from temporalio.service import RPCError
 from domain.identity import normalize_name, validate_id
 from domain.months import Month
 from domain.payer_ref import payer_ref as make_payer_ref
-from domain.policy import Policy, parse_policy
+from domain.policy import AnyPolicy, parse_policy
 from domain.vocabulary import ContributionStatus, Insurance, Sex
 from services.context import AppState
 from services.contribution_view import ContributionOut, find_contribution, load_contribution
@@ -184,8 +184,11 @@ async def resolve_review(
     return await load_contribution(state, contribution_id, None)
 
 
-async def put_policy(state: AppState, actor: str, year: int, document: Mapping[str, Any]) -> Policy:
-    """Load or replace a year's policy; validated by domain.policy, audited by storage."""
+async def put_policy(
+    state: AppState, actor: str, year: int, document: Mapping[str, Any]
+) -> AnyPolicy:
+    """Load or replace an (insurance, year) policy; the document's `insurance` says which
+    (pension when absent). Validated by domain.policy, audited by storage."""
     policy = parse_policy(document)
     if policy.year != year:
         raise ServiceError(422, "POLICY_YEAR_MISMATCH", "缴费标准年度与地址中的年度不一致", "year")

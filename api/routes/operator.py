@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field
 
 from api.auth import Operator
 from api.state import State
+from domain.policy import Policy
 from domain.vocabulary import ContributionStatus
 from services import calendars, operator
 from services.calendars import CalendarTableIn, CalendarYearOut
@@ -117,7 +118,7 @@ async def put_policy(
         year=policy.year,
         insurance=policy.insurance.value,
         provisional=policy.provisional,
-        grades=list(policy.grades),
+        grades=list(policy.grades) if isinstance(policy, Policy) else [],
     )
 
 

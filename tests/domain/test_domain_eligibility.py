@@ -6,10 +6,17 @@ from typing import Any
 
 import pytest
 
-from domain.eligibility import PayerFacts, arrears, check_months, open_months
+from domain.eligibility import (
+    PayerFacts,
+    arrears,
+    check_months,
+    open_months,
+    prepay_choices,
+    prepay_months,
+)
 from domain.errors import DomainError
 from domain.months import Month, month_range
-from domain.policy import PolicyBook, load_policy_file, parse_policy
+from domain.policy import PolicyBook, load_policy_file, parse_pension_policy
 from domain.vocabulary import Sex
 
 TODAY = date(2025, 6, 15)
@@ -28,7 +35,7 @@ def book(**changes_by_year: dict[str, Any]) -> PolicyBook:
     for year, changes in changes_by_year.items():
         doc = policies[int(year[1:])].model_dump(mode="json")
         doc.update(changes)
-        policies[int(year[1:])] = parse_policy(doc)
+        policies[int(year[1:])] = parse_pension_policy(doc)
     return PolicyBook(policies)
 
 
@@ -221,9 +228,14 @@ def test_unknown_age_skips_the_age_checks():
     check([m("2025-03")], person=facts(birth=None, sex=None))
 
 
-def test_future_month_is_not_open():
-    error = refused_with("MONTH_NOT_OPEN", [m("2025-07")])
+def test_next_years_month_is_not_open():
+    error = refused_with("MONTH_NOT_OPEN", [m("2026-01")])
     assert error.message == "所选费款所属期不可缴费"
+
+
+def test_rest_of_the_year_may_be_prepaid_as_a_normal_payment():
+    check(months("2025-06", "2025-12"))
+    refused_with("MONTH_NOT_OPEN", [m("2025-07")], back_payment=True)
 
 
 def test_prior_year_month_is_not_open_for_normal_payment():
@@ -240,3 +252,71 @@ def test_prior_year_back_payment_refused_unless_allowed():
 
 def test_month_before_registration_is_not_open():
     refused_with("MONTH_NOT_OPEN", [m("2025-02")], person=facts(start="2025-04"))
+
+
+# --- prepayment and the cut-off, at the edges of the year ---------------------------------
+
+CUTOFF = date(2025, 12, 25)  # the shipped 2025 policy's cut-off
+CLOSED_2025 = book(y2025={"back_payment_prior_years_allowed": True})
+
+
+def test_prepay_months_are_the_rest_of_this_year():
+    assert prepay_months(facts(), TODAY, BOOK, {m("2025-09")}) == [
+        m("2025-07"),
+        m("2025-08"),
+        m("2025-10"),
+        m("2025-11"),
+        m("2025-12"),
+    ]
+
+
+def test_prepay_months_start_at_a_later_registration_and_stop_before_retirement():
+    assert prepay_months(facts(start="2025-10"), TODAY, BOOK, set()) == months("2025-10", "2025-12")
+    # Born 1965-01: retires 2025-02 (see the arrears above); nothing to pay ahead.
+    assert prepay_months(facts(birth=date(1965, 1, 20)), TODAY, BOOK, set()) == []
+
+
+def test_prepay_choices_reach_the_end_of_each_period():
+    payable = set(months("2025-05", "2025-12"))
+    choices = prepay_choices(date(2025, 5, 3), payable)
+    assert choices == {
+        "month": [m("2025-05")],
+        "quarter": months("2025-05", "2025-06"),
+        "half_year": months("2025-05", "2025-06"),
+        "year": months("2025-05", "2025-12"),
+    }
+    assert prepay_choices(date(2025, 8, 1), set(months("2025-08", "2025-12")))["quarter"] == (
+        months("2025-08", "2025-09")
+    )
+
+
+def test_nothing_to_prepay_in_december():
+    assert prepay_months(facts(), date(2025, 12, 1), BOOK, set()) == []
+
+
+def test_on_the_cutoff_day_every_month_of_the_year_is_still_payable():
+    assert open_months(facts(), CUTOFF, BOOK, set()) == months("2025-01", "2025-12")
+    assert arrears(facts(), CUTOFF, BOOK, set()) == months("2025-01", "2025-11")
+    check_months(facts(), [m("2025-12")], False, CUTOFF, BOOK, set(), set())
+    check_months(facts(), [m("2025-03")], True, CUTOFF, BOOK, set(), set())
+
+
+@pytest.mark.parametrize("today", [date(2025, 12, 26), date(2025, 12, 31)])
+def test_after_the_cutoff_nothing_of_the_year_is_payable_online(today):
+    assert open_months(facts(), today, BOOK, set()) == []
+    assert prepay_months(facts(), today, BOOK, set()) == []
+    assert arrears(facts(), today, BOOK, set()) == []
+    for selection, back in (([m("2025-12")], False), ([m("2025-03")], True)):
+        with pytest.raises(DomainError) as info:
+            check_months(facts(), selection, back, today, BOOK, set(), set())
+        assert info.value.code == "YEAR_CLOSED"
+        assert "办税服务厅" in info.value.message
+
+
+def test_on_the_first_of_january_the_new_year_opens_and_last_year_follows_its_policy():
+    new_year = date(2026, 1, 1)
+    assert open_months(facts(), new_year, BOOK, set()) == [m("2026-01")]
+    assert prepay_months(facts(), new_year, BOOK, set()) == months("2026-02", "2026-12")
+    # 2025 closed for back payment in the shipped policy; a policy allowing it reopens it.
+    assert arrears(facts(), new_year, BOOK, set()) == []
+    assert arrears(facts(), new_year, CLOSED_2025, set()) == months("2025-01", "2025-12")

@@ -103,6 +103,11 @@
     return text + (c.short_months ? "，尚差" + yearsMonths(c.short_months) : "，已满足");
   }
 
+  // 城乡居民基本医疗保险 pays a coverage year, carried as its YYYY-01: shown as "YYYY年度".
+  function periodLabel(insurance, m) {
+    return insurance === "resident_medical" ? String(m).split("-")[0] + "年度" : monthLabel(m);
+  }
+
   function dateTime(iso) {
     if (!iso) return "—";
     return String(iso).replace("T", " ").slice(0, 19);
@@ -172,8 +177,8 @@
 
   window.SB = {
     store: store, getJSON: getJSON, setJSON: setJSON, newKey: newKey, api: api,
-    clearErrors: clearErrors, showError: showError, yuan: yuan, monthLabel: monthLabel, expectedDate: expectedDate,
-    contributionYears: contributionYears,
+    clearErrors: clearErrors, showError: showError, yuan: yuan, monthLabel: monthLabel, periodLabel: periodLabel,
+    expectedDate: expectedDate, contributionYears: contributionYears,
     dateTime: dateTime, idTypeLabel: idTypeLabel, requireSession: requireSession,
     identity: identity, identityAnswered: identityAnswered, text: text, ready: ready
   };

@@ -50,7 +50,7 @@
     SB.text("status-label", view.status_label);
     SB.text("total", SB.yuan(view.total_fen));
     SB.text("payer-name", view.payer.name_masked);
-    SB.text("months", view.months.map(SB.monthLabel).join("、"));
+    SB.text("months", view.months.map(function (m) { return SB.periodLabel(view.insurance, m); }).join("、"));
     SB.text("expected-date", SB.expectedDate(view.expected_treasury_date, view.expected_treasury_provisional) || "—");
     document.getElementById("treasury-row").hidden = !view.treasury_date;
     SB.text("treasury-date", view.treasury_date || "");

@@ -12,7 +12,7 @@
     var d = r.data;
     root.dataset.status = d.status;
     SB.text("payer-name", d.payer_name_masked);
-    SB.text("month", SB.monthLabel(d.month));
+    SB.text("month", SB.periodLabel(d.insurance, d.month));
     SB.text("insurance", d.insurance_label);
     SB.text("base", SB.yuan(d.base_fen));
     SB.text("amount", SB.yuan(d.amount_fen));
