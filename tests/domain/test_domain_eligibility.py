@@ -272,8 +272,11 @@ def test_prepay_months_are_the_rest_of_this_year():
 
 def test_prepay_months_start_at_a_later_registration_and_stop_before_retirement():
     assert prepay_months(facts(start="2025-10"), TODAY, BOOK, set()) == months("2025-10", "2025-12")
-    # Born 1965-01: retires 2025-02 (see the arrears above); nothing to pay ahead.
-    assert prepay_months(facts(birth=date(1965, 1, 20)), TODAY, BOOK, set()) == []
+    # Born 1965-01: retires 2025-02 (see the arrears above); with the minimum years held,
+    # nothing to pay ahead; short of them, the months ahead stay open.
+    retired = facts(birth=date(1965, 1, 20))
+    assert prepay_months(retired, TODAY, BOOK, full_record("2025-02")) == []
+    assert prepay_months(retired, TODAY, BOOK, set()) != []
 
 
 def test_prepay_choices_reach_the_end_of_each_period():
