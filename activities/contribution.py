@@ -35,12 +35,13 @@ from domain.policy import PolicyBook
 from domain.review import refund_review_reason
 from domain.vocabulary import (
     ContributionStatus,
+    Insurance,
     PostingState,
     RejectReason,
 )
 from services.payer_facts import held_months, payer_facts
 from services.payer_messages import PayerMessages
-from storage import contributions, payments, persons, postings, refunds, treasury
+from storage import calendars, contributions, payments, persons, postings, refunds, treasury
 from storage.models import Contribution
 from storage.policy_book import load_policy_book
 from workflows.contract import (
@@ -162,16 +163,20 @@ class ContributionActivities:
                     book,
                     set(held.paid),
                     set(held.in_flight),
+                    c.insurance,
                 )
             except DomainError as err:
                 reason = RejectReason(err.code)
                 if reason == RejectReason.MONTH_IN_FLIGHT:
                     holder = held.holder_of(months)
-        lag = book.for_year(Month.parse(c.months[0]).year).treasury_lag_business_days
+        year = Month.parse(c.months[0]).year
+        lag = book.policy(c.insurance, year).treasury_lag_business_days
         # Priced on the same Asia/Shanghai date as the quote: the UTC date is the day before
         # from 00:00 to 08:00, which moves interest a month on the 1st of every month.
         on = shanghai_date(req.at)
-        assessment = _assessment(book, c.months, c.grade, on) if reason is None else None
+        assessment = (
+            _assessment(book, c.insurance, c.months, c.grade, on) if reason is None else None
+        )
         async with self._sessions.begin() as session:
             stored = await contributions.create_contribution(
                 session,
@@ -232,12 +237,16 @@ class ContributionActivities:
             return VerifyOutcome(accepted=False, reason=reason, holder_contribution_id=holder)
         book = await load_policy_book(session)
         year = Month.parse(contribution.months[0]).year
-        lag = book.for_year(year).treasury_lag_business_days
+        lag = book.policy(contribution.insurance, year).treasury_lag_business_days
         return VerifyOutcome(
             accepted=True,
             treasury_lag_business_days=lag,
             assessment=_assessment(
-                book, contribution.months, contribution.grade, shanghai_date(at)
+                book,
+                contribution.insurance,
+                contribution.months,
+                contribution.grade,
+                shanghai_date(at),
             ),
         )
 
@@ -370,10 +379,14 @@ class ContributionActivities:
         """The money is with us: PAID, with the expected treasury date in business days."""
         p = req.payment
         paid_at = p.paid_at or req.at
-        expected = self._calendar.add_business_days(
-            paid_at.astimezone(SHANGHAI).date(), req.treasury_lag_business_days
-        )
+        paid_on = paid_at.astimezone(SHANGHAI).date()
         async with self._sessions.begin() as session:
+            # The official tables an operator loaded replace the library and provisional years;
+            # the lag is a few business days, so it never reaches beyond the next year.
+            tables = await calendars.official_tables(session, [paid_on.year, paid_on.year + 1])
+            expected = self._calendar.with_tables(tables).add_business_days(
+                paid_on, req.treasury_lag_business_days
+            )
             await payments.update_payment_state(
                 session,
                 p.out_trade_no,
@@ -391,9 +404,10 @@ class ContributionActivities:
                 req.at,
                 paid_at=paid_at,
                 expected_treasury_date=expected.date,
+                expected_treasury_provisional=expected.provisional,
             )
         return PaymentRecorded(
-            expected_treasury_date=expected.date, calendar_fallback=expected.fallback
+            expected_treasury_date=expected.date, calendar_fallback=expected.provisional
         )
 
     # ---- posting -------------------------------------------------------------------------------
@@ -577,11 +591,12 @@ def _review_reason(change: StatusChange) -> str | None:
     return refund_review_reason(RefundState(change.detail))
 
 
-def _assessment(book: PolicyBook, months: Sequence[str], grade: int, on: date) -> AssessOutcome:
-    """The amount due per month under the book, as the verdict carries it.
-
-    `on` is the verdict's Asia/Shanghai date, the date the quote priced on."""
-    result = assess_months(book, [Month.parse(m) for m in months], grade, on)
+def _assessment(
+    book: PolicyBook, insurance: Insurance, months: Sequence[str], grade: int, on: date
+) -> AssessOutcome:
+    """The amount due per month under the book's (insurance, year) policies, as the verdict
+    carries it. `on` is the verdict's Asia/Shanghai date, the date the quote priced on."""
+    result = assess_months(book, [Month.parse(m) for m in months], grade, on, insurance)
     return AssessOutcome(
         lines=[QuoteLine.model_validate(line.model_dump()) for line in result.lines],
         total_fen=result.total_fen,

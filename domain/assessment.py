@@ -12,6 +12,7 @@ from domain.errors import INVALID_MONTH, DomainError
 from domain.money import round_half_up
 from domain.months import Month
 from domain.policy import PolicyBook
+from domain.vocabulary import Insurance
 
 
 class AssessmentLine(BaseModel):
@@ -38,13 +39,22 @@ class Assessment(BaseModel):
     provisional: bool
 
 
-def assess(policies: PolicyBook, months: list[Month], grade: int, today: date) -> Assessment:
-    """Assess months (strictly ascending) at a grade; each month priced by its own year's policy.
+def assess(
+    policies: PolicyBook,
+    months: list[Month],
+    grade: int,
+    today: date,
+    insurance: Insurance = Insurance.PENSION,
+) -> Assessment:
+    """Assess months (strictly ascending) at a grade; each month priced by its own year's policy
+    of the insurance (城乡居民基本医疗保险: one line per coverage year, no grade).
 
     Raises INVALID_MONTH, POLICY_MISSING or GRADE_UNKNOWN.
     """
     if not months or any(a >= b for a, b in pairwise(months)):
         raise DomainError.of(INVALID_MONTH)
+    if insurance == Insurance.RESIDENT_MEDICAL:
+        return _assess_resident_medical(policies, months)
     current = Month.from_date(today)
     lines: list[AssessmentLine] = []
     years: set[int] = set()
@@ -75,5 +85,31 @@ def assess(policies: PolicyBook, months: list[Month], grade: int, today: date) -
         lines=tuple(lines),
         total_fen=sum(line.amount_fen + line.interest_fen for line in lines),
         policy_years=tuple(sorted(years)),
+        provisional=provisional,
+    )
+
+
+def _assess_resident_medical(policies: PolicyBook, years: list[Month]) -> Assessment:
+    """A coverage year (its YYYY-01) at the year's amount per person; no base, rate or interest."""
+    if any(m.month != 1 for m in years):
+        raise DomainError.of(INVALID_MONTH)
+    lines: list[AssessmentLine] = []
+    provisional = False
+    for m in years:
+        policy = policies.medical(m.year)
+        lines.append(
+            AssessmentLine(
+                month=str(m),
+                base_fen=0,
+                rate="0",
+                amount_fen=policy.amount_per_person_fen,
+                interest_fen=0,
+            )
+        )
+        provisional = provisional or policy.provisional
+    return Assessment(
+        lines=tuple(lines),
+        total_fen=sum(line.amount_fen for line in lines),
+        policy_years=tuple(m.year for m in years),
         provisional=provisional,
     )

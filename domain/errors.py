@@ -15,6 +15,7 @@ INVALID_NAME = "INVALID_NAME"
 INVALID_MONTH = "INVALID_MONTH"
 INVALID_AMOUNT = "INVALID_AMOUNT"
 MONTH_NOT_OPEN = "MONTH_NOT_OPEN"
+YEAR_CLOSED = "YEAR_CLOSED"
 MONTH_ALREADY_PAID = "MONTH_ALREADY_PAID"
 MONTH_IN_FLIGHT = "MONTH_IN_FLIGHT"
 NOT_ELIGIBLE = "NOT_ELIGIBLE"
@@ -30,6 +31,7 @@ MESSAGES: dict[str, str] = {
     INVALID_MONTH: "费款所属期不正确",
     INVALID_AMOUNT: "金额格式不正确",
     MONTH_NOT_OPEN: "所选费款所属期不可缴费",
+    YEAR_CLOSED: "该年度网上缴费已截止，请前往办税服务厅办理",
     MONTH_ALREADY_PAID: "所选费款所属期已缴费，不能重复缴纳",
     MONTH_IN_FLIGHT: "所选费款所属期有正在处理的缴费，请勿重复提交",
     NOT_ELIGIBLE: "不符合缴费条件",
@@ -46,6 +48,7 @@ DEFAULT_FIELDS: dict[str, str] = {
     INVALID_NAME: "name",
     INVALID_MONTH: "months",
     MONTH_NOT_OPEN: "months",
+    YEAR_CLOSED: "months",
     MONTH_ALREADY_PAID: "months",
     MONTH_IN_FLIGHT: "months",
     GRADE_UNKNOWN: "grade",

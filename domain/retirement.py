@@ -1,4 +1,4 @@
-"""Statutory retirement month under the 2025 reform (渐进式延迟法定退休年龄), and ages."""
+"""Statutory retirement month of the 2025 reform (渐进式延迟法定退休年龄), ages, minimum years."""
 
 from __future__ import annotations
 
@@ -10,6 +10,19 @@ from domain.vocabulary import Sex
 
 REFORM_START = Month(2025, 1)
 MEN_ORIGINAL_AGE = 60
+# A woman's original age when her registration does not say (flexible-employment women usually
+# count as 55, 原法定退休年龄); 50 applies to some and is registered per person.
+DEFAULT_WOMEN_ORIGINAL_AGE = 55
+
+# The minimum contribution years for a monthly pension (最低缴费年限): 15 years, and from 2030
+# six months more each year until 20 years (2039).
+MINIMUM_YEARS_SOURCE = (
+    "全国人民代表大会常务委员会关于实施渐进式延迟法定退休年龄的决定（2024-09-13）第二条"
+)
+_MINIMUM_MONTHS_BEFORE = 15 * 12
+_MINIMUM_RISE_FROM_YEAR = 2030
+_MINIMUM_RISE_PER_YEAR = 6
+_MINIMUM_MONTHS_CAP = 20 * 12
 
 # (months of original retirement per month of delay, maximum delay in months), by original age:
 # men 60 and women 55 gain one month every four months up to 3 years (63 / 58); women 50 gain
@@ -21,7 +34,9 @@ _DELAY_RULES: dict[tuple[Sex, int], tuple[int, int]] = {
 }
 
 
-def original_retirement_month(birth_date: date, sex: Sex, women_original_age: int = 55) -> Month:
+def original_retirement_month(
+    birth_date: date, sex: Sex, women_original_age: int = DEFAULT_WOMEN_ORIGINAL_AGE
+) -> Month:
     """Birth month plus the pre-reform retirement age (men 60, women 50 or 55)."""
     age = MEN_ORIGINAL_AGE if sex is Sex.MALE else women_original_age
     if (sex, age) not in _DELAY_RULES:
@@ -29,8 +44,10 @@ def original_retirement_month(birth_date: date, sex: Sex, women_original_age: in
     return Month.from_date(birth_date).add(age * 12)
 
 
-def statutory_retirement_month(birth_date: date, sex: Sex, women_original_age: int = 55) -> Month:
-    """The month retirement takes effect: contributions are possible only for earlier months."""
+def statutory_retirement_month(
+    birth_date: date, sex: Sex, women_original_age: int = DEFAULT_WOMEN_ORIGINAL_AGE
+) -> Month:
+    """The month the statutory retirement age is reached; contributions are due through it."""
     sex = Sex(sex)
     original = original_retirement_month(birth_date, sex, women_original_age)
     if original < REFORM_START:
@@ -57,3 +74,9 @@ def age_on(birth_date: date, d: date) -> int:
 def first_month_of_age(birth_date: date, years: int) -> Month:
     """The month in which the person turns `years` years old."""
     return Month.from_date(_birthday_in(birth_date, birth_date.year + years))
+
+
+def minimum_contribution_months(year: int) -> int:
+    """The minimum contribution months in force for someone reaching retirement in `year`."""
+    rise = max(0, year - _MINIMUM_RISE_FROM_YEAR + 1) * _MINIMUM_RISE_PER_YEAR
+    return min(_MINIMUM_MONTHS_CAP, _MINIMUM_MONTHS_BEFORE + rise)

@@ -35,9 +35,14 @@ class Insurance(StrEnum):
     """缴费险种."""
 
     PENSION = "pension"  # 企业职工基本养老保险 (flexible employment)
+    # 城乡居民基本医疗保险: one yearly amount per person; the coverage year's YYYY-01 stands for it.
+    RESIDENT_MEDICAL = "resident_medical"
 
 
-INSURANCE_LABELS: dict[Insurance, str] = {Insurance.PENSION: "企业职工基本养老保险"}
+INSURANCE_LABELS: dict[Insurance, str] = {
+    Insurance.PENSION: "企业职工基本养老保险",
+    Insurance.RESIDENT_MEDICAL: "城乡居民基本医疗保险",
+}
 
 
 class Channel(StrEnum):
@@ -130,6 +135,8 @@ class RejectReason(StrEnum):
     MONTH_NOT_OPEN = "MONTH_NOT_OPEN"
     MONTH_ALREADY_PAID = "MONTH_ALREADY_PAID"
     MONTH_IN_FLIGHT = "MONTH_IN_FLIGHT"
+    # The year's cut-off (or the coverage year's collection period) is over: offline only.
+    YEAR_CLOSED = "YEAR_CLOSED"
     GRADE_UNKNOWN = "GRADE_UNKNOWN"
     QUOTE_EXPIRED = "QUOTE_EXPIRED"
     QUOTE_CHANGED = "QUOTE_CHANGED"

@@ -36,7 +36,7 @@ DEMO_PERSONS: tuple[DemoPerson, ...] = (
         "2026-01",
     ),
     DemoPerson(
-        "a month before the statutory retirement month (2026-12)",
+        "reaches the statutory retirement month in 2026-12 (that month is still payable)",
         IdType.RESIDENT_ID,
         compose_resident_id("520103", date(1966, 7, 15), 17),
         "李建国",

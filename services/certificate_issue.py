@@ -16,7 +16,6 @@ from domain.certificate import (
     tax_authority,
     verify_code_hash,
 )
-from domain.identity import mask_id
 from domain.localtime import SHANGHAI
 from domain.months import Month
 from domain.vocabulary import ID_TYPE_LABELS, INSURANCE_LABELS, PAID_STATUSES, Insurance
@@ -48,8 +47,9 @@ def item_name(insurance: Insurance) -> str:
     return INSURANCE_LABELS.get(insurance, insurance.value) + "费"
 
 
-def verify_path(certificate_no: str) -> str:
-    return f"/api/v1/certificates/{certificate_no}/verify"
+def verify_page_path(certificate_no: str) -> str:
+    """The H5 page a person reads the verification on (the QR code opens it), not the JSON."""
+    return f"/h5/verify/{certificate_no}"
 
 
 def nothing_to_certify() -> ServiceError:
@@ -110,7 +110,7 @@ async def issue_certificate(
     issued_at = utc_now()
     issued_on = issued_at.astimezone(SHANGHAI).date()
     code = new_verify_code()
-    lines = [
+    lines: list[dict[str, object]] = [
         {
             "month": row.month,
             "insurance": insurance.value,
@@ -139,7 +139,7 @@ async def issue_certificate(
             authority=tax_authority(person.city),
             payer_name=person.name,
             id_type_label=ID_TYPE_LABELS[person.id_type],
-            id_number_masked=mask_id(person.id_number),
+            id_number=person.id_number,
             fee_type=FEE_TYPE,
             period=period_text(min(months), max(months)),
             lines=[
@@ -154,7 +154,7 @@ async def issue_certificate(
             ],
             total_fen=total,
             verify_code=code,
-            verify_url=f"{state.settings.base_url}{verify_path(number)}?code={code}",
+            verify_url=f"{state.settings.base_url}{verify_page_path(number)}?code={code}",
         )
         # Font parsing and subsetting take a fraction of a second of CPU: off the event loop.
         pdf = await asyncio.to_thread(render_certificate, doc, fonts)

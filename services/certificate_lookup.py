@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from domain.certificate import is_certificate_no, verify_code_matches
-from domain.identity import mask_name
+from domain.identity import mask_id, mask_name
 from services.context import AppState
 from services.errors import ServiceError
 from storage import certificates, persons
@@ -47,9 +47,11 @@ async def certificate_with_code(state: AppState, certificate_no: str, code: str)
     return found
 
 
-async def verified(state: AppState, certificate_no: str, code: str) -> tuple[Certificate, str]:
-    """The public check: the certificate and its payer's masked name."""
+async def verified(state: AppState, certificate_no: str, code: str) -> tuple[Certificate, str, str]:
+    """The public check: the certificate, its payer's masked name and masked id number."""
     found = await certificate_with_code(state, certificate_no, code)
     async with state.sessions() as db:
         person = await persons.get_person(db, found.person_id)
-    return found, mask_name(person.name) if person is not None else ""
+    if person is None:
+        return found, "", ""
+    return found, mask_name(person.name), mask_id(person.id_number)

@@ -34,7 +34,8 @@ class CertificateDoc:
     authority: str
     payer_name: str
     id_type_label: str
-    id_number_masked: str
+    # In full, as on the real 税收完税证明: the payer downloads their own (verify masks it).
+    id_number: str
     fee_type: str
     period: str
     lines: Sequence[CertificateLine]
@@ -144,7 +145,7 @@ def render_certificate(doc: CertificateDoc, fonts: Sequence[FontFile]) -> bytes:
     for label, value in (
         ("纳税人名称", doc.payer_name),
         ("证件类型", doc.id_type_label),
-        ("纳税人识别号", doc.id_number_masked),
+        ("纳税人识别号", doc.id_number),
         ("费款所属期", doc.period),
     ):
         pdf.text_cell(label_w, _ROW_H, label, border=1, align="C")

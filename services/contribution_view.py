@@ -76,6 +76,8 @@ class ContributionOut(BaseModel):
     payment: PaymentOut | None
     refund: RefundOut | None
     expected_treasury_date: date | None
+    # True: the date leans on a provisional calendar year, and the pages say 预计.
+    expected_treasury_provisional: bool = False
     treasury_date: date | None
     certificate_ready: bool
     reject_reason: str | None
@@ -138,6 +140,7 @@ def contribution_out(view: ContributionView, payer: Person) -> ContributionOut:
         if r is not None
         else None,
         expected_treasury_date=view.expected_treasury_date,
+        expected_treasury_provisional=view.expected_treasury_provisional,
         treasury_date=view.treasury_date,
         certificate_ready=view.certificate_ready,
         reject_reason=view.reject_reason.value if view.reject_reason else None,
@@ -191,6 +194,7 @@ async def stored_view(db: AsyncSession, row: Contribution) -> ContributionView:
         posting_state=posting.state if posting is not None else None,
         posting_reason=posting.reason if posting is not None else None,
         expected_treasury_date=row.expected_treasury_date,
+        expected_treasury_provisional=row.expected_treasury_provisional,
         treasury_date=receipt.treasury_date if receipt is not None else None,
         certificate_ready=row.status == ContributionStatus.COMPLETED,
         review_reason=row.review_reason,

@@ -17,7 +17,7 @@ from temporalio.service import RPCError
 from domain.identity import normalize_name, validate_id
 from domain.months import Month
 from domain.payer_ref import payer_ref as make_payer_ref
-from domain.policy import Policy, parse_policy
+from domain.policy import AnyPolicy, parse_policy
 from domain.vocabulary import ContributionStatus, Insurance, Sex
 from services.context import AppState
 from services.contribution_view import ContributionOut, find_contribution, load_contribution
@@ -55,6 +55,8 @@ class RegistrationIn(BaseModel):
     city: str | None = Field(default=None, max_length=64)
     birth_date: date | None = None
     sex: Sex | None = None
+    # A woman's pre-reform retirement age (原法定退休年龄); left out, the default 55 applies.
+    women_original_age: Literal[50, 55] | None = None
     status: Literal["active", "suspended"] = REGISTRATION_ACTIVE
 
 
@@ -71,6 +73,10 @@ async def register(
         raise ServiceError(422, "BIRTH_DATE_REQUIRED", "该证件类型需填写出生日期", "birth_date")
     if sex is None:
         raise ServiceError(422, "SEX_REQUIRED", "该证件类型需填写性别", "sex")
+    if body.women_original_age is not None and sex is not Sex.FEMALE:
+        raise ServiceError(
+            422, "WOMEN_ORIGINAL_AGE_FOR_WOMEN", "原法定退休年龄仅适用于女性", "women_original_age"
+        )
     now = utc_now()
     async with state.sessions.begin() as db:
         try:
@@ -83,6 +89,7 @@ async def register(
                 sex=sex,
                 payer_ref=make_payer_ref(state.settings.payer_ref_key, ident.id_type, ident.number),
                 city=body.city,
+                women_original_age=body.women_original_age,
                 at=now,
             )
         except Conflict:
@@ -91,6 +98,9 @@ async def register(
             ) from None
         if person.name != clean_name:
             raise ServiceError(409, "NAME_MISMATCH", "该证件已登记为其他姓名", "name")
+        if body.women_original_age is not None:
+            # A known person's registration may state (or correct) it: it moves her retirement.
+            person.women_original_age = body.women_original_age
         registration = await persons.upsert_registration(
             db,
             person_id=person.id,
@@ -108,6 +118,7 @@ async def register(
                 "insurance": body.insurance.value,
                 "start_month": registration.start_month,
                 "status": registration.status,
+                "women_original_age": person.women_original_age,
             },
             at=now,
         )
@@ -173,8 +184,11 @@ async def resolve_review(
     return await load_contribution(state, contribution_id, None)
 
 
-async def put_policy(state: AppState, actor: str, year: int, document: Mapping[str, Any]) -> Policy:
-    """Load or replace a year's policy; validated by domain.policy, audited by storage."""
+async def put_policy(
+    state: AppState, actor: str, year: int, document: Mapping[str, Any]
+) -> AnyPolicy:
+    """Load or replace an (insurance, year) policy; the document's `insurance` says which
+    (pension when absent). Validated by domain.policy, audited by storage."""
     policy = parse_policy(document)
     if policy.year != year:
         raise ServiceError(422, "POLICY_YEAR_MISMATCH", "缴费标准年度与地址中的年度不一致", "year")

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import date
 
+from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from domain.eligibility import PayerFacts
+from domain.eligibility import PayerFacts, contribution_years
 from domain.months import Month
 from domain.vocabulary import PAID_STATUSES, Insurance
 from storage import contributions, persons
@@ -44,6 +46,29 @@ def facts_of(person: Person, registration: Registration | None) -> PayerFacts | 
         sex=person.sex,
         registration_start=Month.parse(registration.start_month),
         registration_active=registration.status == REGISTRATION_ACTIVE,
+        women_original_age=person.women_original_age,
+    )
+
+
+class ContributionYearsOut(BaseModel):
+    """累计缴费年限: months paid through this service against the minimum in force."""
+
+    months: int
+    minimum_months: int
+    # Months still missing to the minimum: after retirement, the person may keep paying these.
+    short_months: int
+    retirement_month: str | None
+
+
+def contribution_years_out(
+    facts: PayerFacts, today: date, paid: Iterable[Month]
+) -> ContributionYearsOut:
+    counted = contribution_years(facts, today, frozenset(paid))
+    return ContributionYearsOut(
+        months=counted.months,
+        minimum_months=counted.minimum_months,
+        short_months=counted.short_months,
+        retirement_month=str(counted.retirement_month) if counted.retirement_month else None,
     )
 
 

@@ -41,6 +41,9 @@ async def make_quote(
     409 MONTH_IN_FLIGHT with the contribution holding the month."""
     today = state.today()
     months = sorted(Month.parse(m) for m in month_texts)
+    if insurance == Insurance.RESIDENT_MEDICAL:
+        # No grades: one amount per person per coverage year; 0 is recorded, never priced.
+        grade = 0
     # Reads first, in a transaction of their own, so the write transaction below is short. The
     # quote is advisory either way: the workflow checks and reserves the months when it starts.
     async with state.sessions() as db:
@@ -58,12 +61,12 @@ async def make_quote(
             in_flight = {m for m, holder in held.in_flight.items() if holder not in yielding}
     await quote_allowed(state, me, person)
     try:
-        check_months(facts, months, back_payment, today, book, held.paid, in_flight)
+        check_months(facts, months, back_payment, today, book, held.paid, in_flight, insurance)
     except DomainError as err:
         if err.code == MONTH_IN_FLIGHT:
             raise month_in_flight(held.holder_of(months)) from None
         raise
-    assessment = assess(book, months, grade, today)
+    assessment = assess(book, months, grade, today, insurance)
     now = utc_now()
     async with state.sessions.begin() as db:
         quote = await quotes.add_quote(

@@ -5,8 +5,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from domain.identity import mask_name
+from domain.vocabulary import Insurance
 from services.context import AppState
 from services.errors import ServiceError
+from services.payer_facts import (
+    ContributionYearsOut,
+    contribution_years_out,
+    held_months,
+    payer_facts,
+)
 from services.people import IdentityBody, identify
 from services.periods import period
 from storage import contributions, persons
@@ -38,6 +45,16 @@ async def records_of(
     person = me if trio is None else await identify(state, trio)
     async with state.sessions() as db:
         return await contributions.list_records(db, person.id, str(first), str(last))
+
+
+async def contribution_years_of(state: AppState, me: Person) -> ContributionYearsOut | None:
+    """The signed-in person's pension counter (None: not registered for it)."""
+    async with state.sessions() as db:
+        facts = await payer_facts(db, me, Insurance.PENSION)
+        if facts is None:
+            return None
+        held = await held_months(db, me, Insurance.PENSION)
+    return contribution_years_out(facts, state.today(), held.paid)
 
 
 async def record_details(state: AppState, me: Person, record_id: int) -> tuple[RecordRow, str]:

@@ -288,6 +288,7 @@ async def set_status(
     out_trade_no: str | None = None,
     paid_at: datetime | None = None,
     expected_treasury_date: date | None = None,
+    expected_treasury_provisional: bool | None = None,
 ) -> bool:
     """Move the contribution to status and set the given fields; False when nothing changed.
 
@@ -306,6 +307,7 @@ async def set_status(
         "out_trade_no": out_trade_no,
         "paid_at": paid_at,
         "expected_treasury_date": expected_treasury_date,
+        "expected_treasury_provisional": expected_treasury_provisional,
     }
     wanted = {k: v for k, v in wanted.items() if v is not None}
     params = {
@@ -408,6 +410,7 @@ class RecordRow:
     treasury_date: date | None
     refund: RefundInfo | None
     expected_treasury_date: date | None
+    expected_treasury_provisional: bool = False
 
 
 # Built once: a Select is immutable (.where() returns a new one), and building this join costs
@@ -433,6 +436,7 @@ def _records_query() -> Any:
             Posting.state,
             TreasuryReceipt.treasury_date,
             Contribution.expected_treasury_date,
+            Contribution.expected_treasury_provisional,
         )
         .join(Contribution, Contribution.id == cm.contribution_id)
         .outerjoin(Payment, Payment.out_trade_no == Contribution.out_trade_no)
@@ -482,6 +486,7 @@ async def _to_records(session: AsyncSession, rows: Sequence[Any]) -> list[Record
             treasury_date=row[14],
             refund=refunds.get(row[1]),
             expected_treasury_date=row[15],
+            expected_treasury_provisional=bool(row[16]),
         )
         for row in rows
     ]

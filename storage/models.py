@@ -16,8 +16,10 @@ from sqlalchemy import (
     Integer,
     LargeBinary,
     MetaData,
+    SmallInteger,
     String,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -98,6 +100,8 @@ class Person(Base):
     sex: Mapped[Sex | None] = mapped_column(StrEnumType(Sex, 8))
     payer_ref: Mapped[str] = mapped_column(String(40), unique=True, index=True)
     city: Mapped[str | None] = mapped_column(String(64))
+    # A woman's pre-reform retirement age (50 or 55) as registered; None: the default (55).
+    women_original_age: Mapped[int | None] = mapped_column(SmallInteger)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
     def __repr__(self) -> str:
@@ -128,6 +132,19 @@ class Policy(Base):
     insurance: Mapped[Insurance] = mapped_column(StrEnumType(Insurance, 16), primary_key=True)
     document: Mapped[dict[str, Any]] = mapped_column(JSON)
     provisional: Mapped[bool] = mapped_column(Boolean)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    updated_by: Mapped[str] = mapped_column(String(64))
+
+
+class CalendarTable(Base):
+    """The official table of one year (the State Council's notice), as an operator loaded it."""
+
+    __tablename__ = "calendar_tables"
+
+    year: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    holidays: Mapped[list[str]] = mapped_column(JSON)  # ISO dates off
+    workdays: Mapped[list[str]] = mapped_column(JSON)  # ISO weekend dates worked (调休)
+    source: Mapped[str] = mapped_column(String(500))  # the notice's name and date
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
     updated_by: Mapped[str] = mapped_column(String(64))
 
@@ -176,6 +193,10 @@ class Contribution(Base):
     out_trade_no: Mapped[str | None] = mapped_column(String(32))
     paid_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     expected_treasury_date: Mapped[date | None] = mapped_column(Date)
+    # The expected date leans on a provisional calendar year: the pages say 预计.
+    expected_treasury_provisional: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=false()
+    )
     requested_by_person_id: Mapped[str | None] = _person_fk(nullable=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime())

@@ -23,6 +23,7 @@ async def add_person(
     sex: Sex | None,
     payer_ref: str,
     city: str | None = None,
+    women_original_age: int | None = None,
     at: datetime | None = None,
 ) -> Person:
     """Add a person, or return the one already known by (id_type, id_number), unchanged.
@@ -42,6 +43,7 @@ async def add_person(
                 "sex": sex,
                 "payer_ref": payer_ref,
                 "city": city,
+                "women_original_age": women_original_age,
                 "created_at": at or datetime.now(UTC),
             }
         ],

@@ -6,23 +6,25 @@ from functools import cache
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from domain.policy import Policy, PolicyBook, load_policy_file, parse_policy
-from storage.policies import get_policy_documents
+from domain.policy import AnyPolicy, PolicyBook, PolicyKey, load_policy_set, parse_policy
+from storage.policies import list_policies
 
 
 @cache
-def _packaged(province: str) -> dict[int, Policy]:
+def _packaged(province: str) -> dict[PolicyKey, AnyPolicy]:
     """The packaged file never changes while a process runs: read and parse it once.
 
     Policies are frozen models, so sharing them between books is safe; each book gets its own
     dict (PolicyBook.replace works in place).
     """
-    return load_policy_file(province)
+    return load_policy_set(province)
 
 
 async def load_policy_book(session: AsyncSession, province: str = "guizhou") -> PolicyBook:
-    """Operators' documents (PUT /operator/policies/{year}) win over the packaged defaults."""
+    """Operators' documents (PUT /operator/policies/{year}) win over the packaged defaults, for
+    every (insurance, year)."""
     book = PolicyBook(dict(_packaged(province)))
-    for document in (await get_policy_documents(session)).values():
-        book.replace(parse_policy(document))
+    # One query for all insurances: the book is read on every options, quote and verdict.
+    for row in await list_policies(session):
+        book.replace(parse_policy(row.document))
     return book

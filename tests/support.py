@@ -19,6 +19,7 @@ from temporalio.client import WorkflowHistory
 
 from domain.months import Month
 from domain.policy import PolicyBook
+from domain.vocabulary import Insurance
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -39,12 +40,35 @@ async def open_policy_all_year(http: httpx.AsyncClient, operator_token: str) -> 
     doc = template.model_copy(
         update={"year": year, "cutoff_date": date(year, 12, 31), "provisional": True}
     ).model_dump(mode="json")
+    await put_policy(http, operator_token, doc)
+
+
+async def put_policy(http: httpx.AsyncClient, operator_token: str, doc: dict[str, Any]) -> None:
+    """Load a policy document through the operator route (its year and insurance say where)."""
     r = await http.put(
-        f"/api/v1/operator/policies/{year}",
+        f"/api/v1/operator/policies/{doc['year']}",
         json=doc,
         headers={"Authorization": f"Bearer {operator_token}"},
     )
     assert r.status_code == 200, r.text
+
+
+async def open_resident_medical_now(http: httpx.AsyncClient, operator_token: str) -> int:
+    """Next year's 城乡居民医保, collected all through this year (tests run on any day); returns
+    the coverage year."""
+    year = today().year + 1
+    template = PolicyBook.from_file().medical(
+        max(PolicyBook.from_file().years(Insurance.RESIDENT_MEDICAL))
+    )
+    doc = template.model_copy(
+        update={
+            "year": year,
+            "collection_start": date(year - 1, 1, 1),
+            "collection_end": date(year - 1, 12, 31),
+        }
+    ).model_dump(mode="json")
+    await put_policy(http, operator_token, doc)
+    return year
 
 
 def steps_run(history: WorkflowHistory) -> list[str]:

@@ -192,6 +192,7 @@ class RecordPaymentRequest(Message):
 
 class PaymentRecorded(Message):
     expected_treasury_date: date
+    # The date leans on a provisional calendar year (no official table, beyond chinese-calendar).
     calendar_fallback: bool = False
 
 
@@ -359,6 +360,7 @@ class ContributionView(Message):
     posting_state: PostingState | None = None
     posting_reason: str | None = None
     expected_treasury_date: date | None = None
+    expected_treasury_provisional: bool = False
     treasury_date: date | None = None
     certificate_ready: bool = False
     review_reason: str | None = None

@@ -141,6 +141,7 @@ class ContributionWorkflow:
         self._refund_notice: RefundNotice | None = None
         self._posting: PostingCheck | None = None
         self._expected_treasury: date | None = None
+        self._expected_treasury_provisional = False
         self._treasury: TreasuryResult | None = None
         self._cancel_requested = False
         self._review_reason: str | None = None
@@ -221,6 +222,7 @@ class ContributionWorkflow:
             summary="record payment",
         )
         self._expected_treasury = recorded.expected_treasury_date
+        self._expected_treasury_provisional = recorded.calendar_fallback
         self._stored = S.PAID
         self._enter(S.PAID)
         await self._notify(MessageKind.PAYMENT_SUCCEEDED)
@@ -571,6 +573,7 @@ class ContributionWorkflow:
             posting_state=self._posting.state if self._posting else None,
             posting_reason=self._posting.reason if self._posting else None,
             expected_treasury_date=self._expected_treasury,
+            expected_treasury_provisional=self._expected_treasury_provisional,
             treasury_date=self._treasury.treasury_date if self._treasury else None,
             certificate_ready=self._status == S.COMPLETED,
             review_reason=self._review_reason,

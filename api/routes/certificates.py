@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from api.auth import AuthorizationHeader, CurrentPerson, current_person
 from api.state import State
 from domain.vocabulary import Insurance
-from services.certificate_issue import issue_for_query, verify_path
+from services.certificate_issue import issue_for_query, verify_page_path
 from services.certificate_lookup import certificate_with_code, owned_certificate, verified
 from services.timefmt import LocalDateTime
 
@@ -59,6 +59,8 @@ class VerifyOut(BaseModel):
     valid: bool
     certificate_no: str
     payer: str
+    # Masked: the verify route is public; only the payer's own PDF prints the number whole.
+    id_number_masked: str
     total_fen: int
     issued_at: LocalDateTime
     from_month: str
@@ -87,7 +89,7 @@ async def issue(body: CertificateIn, state: State, me: CurrentPerson) -> Certifi
         issued_at=issued.issued_at,
         # With the code, so a plain link (no Authorization header) downloads it.
         pdf_url=f"/api/v1/certificates/{no}.pdf?code={issued.verify_code}",
-        verify_url=f"{state.settings.base_url}{verify_path(no)}?code={issued.verify_code}",
+        verify_url=f"{state.settings.base_url}{verify_page_path(no)}?code={issued.verify_code}",
         not_yet_in_treasury=[PendingOut.model_validate(p) for p in issued.pending],
     )
 
@@ -123,11 +125,12 @@ async def verify(
     code: Annotated[str, Query(max_length=_MAX_CODE_TEXT)],
 ) -> VerifyOut:
     """Public: {valid, payer (masked), total_fen, issued_at}; 404 {valid: false} otherwise."""
-    found, payer = await verified(state, certificate_no, code)
+    found, payer, id_number_masked = await verified(state, certificate_no, code)
     return VerifyOut(
         valid=True,
         certificate_no=found.certificate_no,
         payer=payer,
+        id_number_masked=id_number_masked,
         total_fen=found.total_fen,
         issued_at=found.issued_at,
         from_month=found.from_month,

@@ -1,16 +1,18 @@
-"""Operator routes: registrations (参保登记), triage list, manual review, yearly policies."""
+"""Operator routes: registrations (参保登记), triage list, manual review, policies, calendars."""
 
 from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Query
+from fastapi import APIRouter, Body, Path, Query
 from pydantic import BaseModel, Field
 
 from api.auth import Operator
 from api.state import State
+from domain.policy import Policy
 from domain.vocabulary import ContributionStatus
-from services import operator
+from services import calendars, operator
+from services.calendars import CalendarTableIn, CalendarYearOut
 from services.contribution_view import ContributionOut
 from services.operator import RegistrationIn
 from services.timefmt import LocalDateTime
@@ -116,5 +118,23 @@ async def put_policy(
         year=policy.year,
         insurance=policy.insurance.value,
         provisional=policy.provisional,
-        grades=list(policy.grades),
+        grades=list(policy.grades) if isinstance(policy, Policy) else [],
     )
+
+
+# Years the calendar libraries and the service can speak of.
+CalendarYearPath = Annotated[int, Path(ge=2004, le=2099)]
+
+
+@router.get("/calendar/{year}", response_model=CalendarYearOut)
+async def get_calendar(year: CalendarYearPath, state: State, actor: Operator) -> CalendarYearOut:
+    """The year's non-working days and 调休 working days, each with its source."""
+    return await calendars.year_calendar(state.sessions, year)
+
+
+@router.put("/calendar/{year}", response_model=CalendarYearOut)
+async def put_calendar(
+    year: CalendarYearPath, body: CalendarTableIn, state: State, actor: Operator
+) -> CalendarYearOut:
+    """Load the official table of a year (audited); it replaces the provisional one."""
+    return await calendars.load_official_year(state.sessions, actor, year, body)

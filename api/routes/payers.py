@@ -8,6 +8,7 @@ from pydantic import BaseModel
 from api.auth import CurrentPerson
 from api.middleware.rate_limit import rate_limit
 from api.state import State
+from domain.vocabulary import Insurance
 from services.options import PayerOptions, options_for
 from services.people import IdentityBody, PersonOut, look_up
 
@@ -31,6 +32,9 @@ async def lookup(body: IdentityBody, state: State, me: CurrentPerson) -> LookupO
 
 
 @router.get("/{payer_ref}/options", response_model=PayerOptions)
-async def options(payer_ref: str, state: State, me: CurrentPerson) -> PayerOptions:
-    """Registrations, open months, arrears, grades and the year's policy flags."""
-    return await options_for(state, me, payer_ref)
+async def options(
+    payer_ref: str, state: State, me: CurrentPerson, insurance: Insurance = Insurance.PENSION
+) -> PayerOptions:
+    """Registrations, open months, prepayment, arrears, grades and the year's policy flags, for
+    one insurance (`?insurance=resident_medical`: the coverage year open for payment)."""
+    return await options_for(state, me, payer_ref, insurance)

@@ -22,7 +22,7 @@ class QuoteIn(BaseModel):
     insurance: Insurance = Insurance.PENSION
     months: list[str] = Field(min_length=1, max_length=MAX_MONTHS)
     back_payment: bool = False
-    grade: int
+    grade: int = 0  # 城乡居民基本医疗保险 has no grades: omitted or 0
 
 
 class QuoteLineOut(BaseModel):
@@ -38,7 +38,7 @@ class QuoteOut(BaseModel):
     payer_ref: str
     insurance: str
     months: list[str]
-    grade: int
+    grade: int = 0  # 城乡居民基本医疗保险 has no grades: omitted or 0
     back_payment: bool
     lines: list[QuoteLineOut]
     total_fen: int

@@ -12,8 +12,9 @@ from api.auth import CurrentPerson
 from api.middleware.rate_limit import rate_limit
 from api.state import State
 from domain.vocabulary import INSURANCE_LABELS, STATUS_LABELS, ContributionStatus
+from services.payer_facts import ContributionYearsOut
 from services.people import IdentityBody
-from services.records import identity_in_query, records_of
+from services.records import contribution_years_of, identity_in_query, records_of
 from services.records import record_details as record_details_of
 from services.timefmt import LocalDateTime
 from storage.contributions import RecordRow
@@ -50,6 +51,8 @@ class RecordOut(BaseModel):
     status_label: str
     treasury_date: date | None
     expected_treasury_date: date | None
+    # True: the date leans on a provisional calendar year (the pages say 预计).
+    expected_treasury_provisional: bool
 
 
 class PaymentOut(BaseModel):
@@ -92,6 +95,7 @@ def _record_out(row: RecordRow) -> RecordOut:
         status_label=STATUS_LABELS[row.status],
         treasury_date=row.treasury_date,
         expected_treasury_date=row.expected_treasury_date,
+        expected_treasury_provisional=row.expected_treasury_provisional,
     )
 
 
@@ -115,6 +119,12 @@ async def query_records(body: RecordsQuery, state: State, me: CurrentPerson) -> 
     """Another person's months; the same 422/401/428 answers as sign-in for the trio."""
     rows = await records_of(state, me, body.from_month, body.to_month, trio=body)
     return [_record_out(row) for row in rows]
+
+
+@router.get("/contribution-years", response_model=ContributionYearsOut | None)
+async def contribution_years(state: State, me: CurrentPerson) -> ContributionYearsOut | None:
+    """累计缴费年限 of the signed-in person against the minimum in force (null: not registered)."""
+    return await contribution_years_of(state, me)
 
 
 @router.get("/{record_id}", response_model=RecordDetailsOut)

@@ -61,7 +61,12 @@ class ApiStack:
         return {"Authorization": f"Bearer {OPERATOR_TOKEN}"}
 
     async def register(
-        self, name: str = "张三", *, start_month: str | None = None, sign_in: bool = True
+        self,
+        name: str = "张三",
+        *,
+        start_month: str | None = None,
+        sign_in: bool = True,
+        insurance: str = "pension",
     ) -> Payer:
         """Register a fresh person through the operator route, then sign them in."""
         n = next(self._sequence)
@@ -70,7 +75,7 @@ class ApiStack:
             "id_type": "resident_id",
             "id_number": number,
             "name": name,
-            "insurance": "pension",
+            "insurance": insurance,
             "start_month": start_month or f"{today().year}-01",
         }
         r = await self.http.post("/api/v1/operator/registrations", json=body, headers=self.operator)

@@ -16,6 +16,7 @@ import pytest
 import pytest_asyncio
 from pypdf import PdfReader
 
+from domain.identity import mask_id
 from domain.months import Month
 from services.captchas import answer_hash
 from storage import captchas
@@ -223,7 +224,7 @@ async def test_a_certificate_of_money_in_the_treasury_with_its_pdf(
         f"填发日期：{today():%Y年%m月%d日}",
         "国家税务总局贵阳市税务局",
         name,
-        "520***********",
+        payer.id_number,  # in full: the payer downloads their own
         "社会保险费",
         "企业职工基本养老保险费",
         f"{this_month()}-01至{last_day:%Y-%m-%d}",
@@ -231,21 +232,31 @@ async def test_a_certificate_of_money_in_the_treasury_with_its_pdf(
         "872.67",
         "捌佰柒拾贰元陆角柒分",
         cert["verify_code"],
-        f"/api/v1/certificates/{cert['certificate_no']}/verify?code={cert['verify_code']}",
+        # The QR code and the printed link open the page a person reads, not the JSON route.
+        f"/h5/verify/{cert['certificate_no']}?code={cert['verify_code']}",
     ):
         assert expected in text, expected
-    assert payer.id_number not in text
+    assert "/api/v1/certificates/" not in text
     exact = poppler_text(with_token.content, tmp_path)
     assert name in exact.split()  # whole, in one piece, as a viewer copies it
     # The QR code is an image on the page.
     assert len(PdfReader(io.BytesIO(with_token.content)).pages[0].images) == 1
 
-    verified = await api.http.get(cert["verify_url"].removeprefix("http://testserver"))
+    assert cert["verify_url"].endswith(
+        f"/h5/verify/{cert['certificate_no']}?code={cert['verify_code']}"
+    )
+    page = await api.http.get(cert["verify_url"].removeprefix("http://testserver"))
+    assert page.status_code == 200 and "text/html" in page.headers["content-type"]
+    verified = await api.http.get(
+        f"/api/v1/certificates/{cert['certificate_no']}/verify?code={cert['verify_code']}"
+    )
     assert verified.status_code == 200
     assert verified.json() | {"issued_at": None} == {
         "valid": True,
         "certificate_no": cert["certificate_no"],
         "payer": name[0] + "*" * (len(name) - 1),
+        # Masked on the public route, whole only on the payer's PDF.
+        "id_number_masked": mask_id(payer.id_number),
         "total_fen": 87267,
         "issued_at": None,
         "from_month": f"{today().year}-01",

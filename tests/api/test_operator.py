@@ -6,6 +6,7 @@ from datetime import date
 
 from domain.policy import PolicyBook
 from storage.audit import audit_entries
+from storage.policy_book import load_policy_book
 from tests.api.conftest import ApiStack
 from tests.support import this_month, today
 from workflows.contract import ReviewAction, workflow_id
@@ -132,3 +133,44 @@ async def test_a_policy_put_replaces_the_year_and_is_validated(api: ApiStack) ->
     doc["provisional"] = True
     r = await api.http.put(f"/api/v1/operator/policies/{year}", json=doc, headers=api.operator)
     assert r.status_code == 200
+
+
+async def test_a_medical_policy_put_is_kept_apart_from_the_pension_year(api: ApiStack) -> None:
+    # 2033: a year no other test loads, so both kinds can be checked side by side.
+    pension = (
+        PolicyBook.from_file()
+        .for_year(2026)
+        .model_copy(update={"year": 2033, "cutoff_date": date(2033, 12, 25)})
+        .model_dump(mode="json")
+    )
+    medical = (
+        PolicyBook.from_file()
+        .medical(2027)
+        .model_copy(
+            update={
+                "year": 2033,
+                "collection_start": date(2032, 9, 1),
+                "collection_end": date(2032, 12, 31),
+                "amount_per_person_fen": 45000,
+                "provisional": False,
+                "source": "test notice, 2032-08-01",
+            }
+        )
+        .model_dump(mode="json")
+    )
+    for doc in (pension, medical):
+        r = await api.http.put("/api/v1/operator/policies/2033", json=doc, headers=api.operator)
+        assert r.status_code == 200, r.text
+    assert r.json() == {
+        "year": 2033,
+        "insurance": "resident_medical",
+        "provisional": False,
+        "grades": [],
+    }
+    async with api.sessions() as db:
+        book = await load_policy_book(db)
+        entries = await audit_entries(db, subject="policy:resident_medical:2033")
+    assert entries[0].detail["insurance"] == "resident_medical"
+    # Neither replaced the other: each is found under its own (insurance, year).
+    assert book.medical(2033).amount_per_person_fen == 45000
+    assert book.for_year(2033).cutoff_date == date(2033, 12, 25)

@@ -5,14 +5,16 @@ from __future__ import annotations
 import hashlib
 from datetime import date
 
+from fastapi import FastAPI
 from sqlalchemy import select
 from stdnum.iso7064 import mod_11_2
 
 from api.app import create_app
 from domain.identity import compose_resident_id
+from domain.policy import PolicyBook
 from storage.models import SessionRow
-from tests.api.conftest import ApiStack
-from tests.support import app_client, this_month, today
+from tests.api.conftest import OPERATOR_TOKEN, ApiStack
+from tests.support import app_client, put_policy, this_month, today
 
 
 async def test_sign_in_with_a_valid_trio_returns_a_token_and_the_masked_person(
@@ -212,3 +214,70 @@ async def test_options_follow_an_injected_today(api: ApiStack) -> None:
     assert r.status_code == 200, r.text
     assert r.json()["open_months"] == [f"{year}-01", f"{year}-02", f"{year}-03"]
     assert [a["month"] for a in r.json()["arrears"]] == [f"{year}-01", f"{year}-02"]
+
+
+def _app_on(api: ApiStack, day: date) -> FastAPI:
+    settings = api.settings.model_copy(update={"simulators": False})
+    return create_app(settings, client=api.env.client, sessions=api.sessions, today=lambda: day)
+
+
+async def _put_policy(api: ApiStack, year: int, cutoff: date) -> None:
+    template = PolicyBook.from_file().for_year(2026)
+    doc = template.model_copy(
+        update={"year": year, "cutoff_date": cutoff, "provisional": True}
+    ).model_dump(mode="json")
+    await put_policy(api.http, OPERATOR_TOKEN, doc)
+
+
+async def test_options_offer_the_rest_of_the_year_ahead_priced_without_interest(
+    api: ApiStack,
+) -> None:
+    # A year of its own (no other test uses 2031), so its policy cannot disturb other tests.
+    await _put_policy(api, 2031, date(2031, 12, 20))
+    payer = await api.register()
+    async with app_client(_app_on(api, date(2031, 8, 10))) as http:
+        r = await http.get("/api/v1/payers/me/options", headers=payer.auth)
+        assert r.status_code == 200, r.text
+        body = r.json()
+        assert body["prepay_months"] == ["2031-09", "2031-10", "2031-11", "2031-12"]
+        assert body["prepay_choices"] == {
+            "month": ["2031-08"],
+            "quarter": ["2031-08", "2031-09"],
+            "half_year": ["2031-08", "2031-09", "2031-10", "2031-11", "2031-12"],
+            "year": ["2031-08", "2031-09", "2031-10", "2031-11", "2031-12"],
+        }
+        assert (body["year_closed"], body["closed_notice"]) == (False, None)
+        quote = {"payer_ref": "me", "insurance": "pension", "back_payment": False, "grade": 60}
+        r = await http.post(
+            "/api/v1/quotes",
+            json={**quote, "months": body["prepay_choices"]["year"]},
+            headers=payer.auth,
+        )
+        assert r.status_code == 201, r.text
+        assert r.json()["total_fen"] == 5 * 87267
+        assert all(line["interest_fen"] == 0 for line in r.json()["lines"])
+
+
+async def test_after_the_cutoff_the_options_offer_nothing_and_say_where_to_go(
+    api: ApiStack,
+) -> None:
+    await _put_policy(api, 2032, date(2032, 12, 20))
+    payer = await api.register()
+    quote = {"payer_ref": "me", "insurance": "pension", "grade": 60}
+    async with app_client(_app_on(api, date(2032, 12, 20))) as http:
+        r = await http.get("/api/v1/payers/me/options", headers=payer.auth)
+        assert r.json()["open_months"][-1] == "2032-12"
+        assert r.json()["year_closed"] is False
+    async with app_client(_app_on(api, date(2032, 12, 21))) as http:
+        r = await http.get("/api/v1/payers/me/options", headers=payer.auth)
+        body = r.json()
+        assert (body["open_months"], body["prepay_months"], body["arrears"]) == ([], [], [])
+        assert body["year_closed"] is True
+        assert body["closed_notice"] == "2032年度网上缴费已于12月20日截止，请前往办税服务厅办理"
+        for months, back in ((["2032-12"], False), (["2032-03"], True)):
+            r = await http.post(
+                "/api/v1/quotes",
+                json={**quote, "months": months, "back_payment": back},
+                headers=payer.auth,
+            )
+            assert (r.status_code, r.json()["code"]) == (422, "YEAR_CLOSED")

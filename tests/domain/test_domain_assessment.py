@@ -8,14 +8,14 @@ import pytest
 from domain.assessment import Assessment, AssessmentLine, assess
 from domain.errors import DomainError
 from domain.months import Month, month_range
-from domain.policy import PolicyBook, load_policy_file, parse_policy
+from domain.policy import PolicyBook, load_policy_file, parse_pension_policy
 
 
 def with_changes(year: int, **changes: Any) -> PolicyBook:
     policies = load_policy_file()
     doc = policies[year].model_dump(mode="json")
     doc.update(changes)
-    policies[year] = parse_policy(doc)
+    policies[year] = parse_pension_policy(doc)
     return PolicyBook(policies)
 
 

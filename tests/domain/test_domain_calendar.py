@@ -1,4 +1,4 @@
-"""Business days: chinese_calendar where it has data, operator tables, flagged fallback."""
+"""Business days: operator tables, chinese_calendar, then the flagged provisional rule."""
 
 from datetime import date, timedelta
 
@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from domain.calendar import BusinessCalendar, BusinessDate
+from domain.calendar import BusinessCalendar, BusinessDate, DaySource
 
 
 @pytest.fixture
@@ -50,29 +50,50 @@ def test_adjusted_working_day_on_weekend_is_business_day(cal):
     assert not cal.is_business_day(date(2026, 10, 11))
 
 
-def test_2027_falls_back_and_says_so(cal):
+def test_2027_is_provisional_and_says_so(cal):
     assert not cal.has_official_data(2027)
-    # 2027-09-30 is a Thursday; fallback skips Oct 1–3 and the weekend only.
-    result = cal.add_business_days(date(2027, 9, 30), 3)
-    assert result == BusinessDate(date(2027, 10, 6), True)
+    assert cal.source_of(2027) is DaySource.PROVISIONAL
+    # 2027-09-30 is a Thursday; National Day Oct 1–3 and the observed Oct 4–5 are off.
+    assert cal.add_business_days(date(2027, 9, 30), 3) == BusinessDate(date(2027, 10, 8), True)
 
 
-def test_crossing_into_an_uncovered_year_is_flagged(cal):
-    result = cal.add_business_days(date(2026, 12, 30), 3)
-    assert result.fallback is True
-    assert result.date == date(2027, 1, 5)  # Dec 31, (Jan 1 holiday, weekend), Jan 4, Jan 5
+def test_the_last_day_of_2026_reaches_into_provisional_2027(cal):
+    result = cal.add_business_days(date(2026, 12, 31), 3)
+    # 元旦 Fri Jan 1, the weekend, then Jan 4, 5, 6; flagged since 2027 is not official yet.
+    assert result == BusinessDate(date(2027, 1, 6), True)
+
+
+def test_three_business_days_after_2027_02_04_skip_the_spring_festival(cal):
+    # 除夕 Feb 5 to the observed Feb 10 are off: Feb 11, 12 and Mon Feb 15.
+    assert cal.add_business_days(date(2027, 2, 4), 3) == BusinessDate(date(2027, 2, 15), True)
 
 
 def test_days_within_a_covered_year_are_not_flagged(cal):
-    assert cal.add_business_days(date(2026, 12, 1), 3).fallback is False
+    assert cal.add_business_days(date(2026, 12, 1), 3).provisional is False
 
 
-def test_fallback_rule_is_weekends_and_fixed_date_holidays(cal):
-    for d in [date(2027, 1, 1), date(2027, 5, 3), date(2027, 10, 1), date(2027, 10, 2)]:
-        expected = d.weekday() < 5 and (d.month, d.day) not in {(1, 1), (10, 1), (10, 2)}
-        assert cal.is_business_day(d) is expected
-    assert not cal.is_business_day(date(2027, 5, 1))  # Saturday anyway
-    assert cal.is_business_day(date(2027, 2, 8))  # lunar new year 2027: unknown to the fallback
+def test_provisional_rule_knows_the_lunar_festivals_of_2027(cal):
+    for d in [date(2027, 2, 8), date(2027, 4, 5), date(2027, 6, 9), date(2027, 9, 15)]:
+        assert d.weekday() < 5
+        assert not cal.is_business_day(d)
+    assert not cal.is_business_day(date(2027, 10, 5))
+    assert cal.is_business_day(date(2027, 10, 8))
+
+
+def test_the_provisional_year_lists_its_days_and_says_its_workdays_are_unknown(cal):
+    year = cal.year(2027)
+    assert year.source is DaySource.PROVISIONAL
+    assert {date(2027, 2, 8), date(2027, 10, 5)} <= set(year.holidays)
+    assert year.workdays == ()
+    assert year.workdays_known is False
+
+
+def test_a_library_year_lists_its_adjusted_working_days(cal):
+    year = cal.year(2026)
+    assert year.source is DaySource.LIBRARY
+    assert date(2026, 10, 10) in year.workdays
+    assert date(2026, 10, 7) in year.holidays
+    assert year.workdays_known is True
 
 
 def test_operator_table_overrides_and_ends_the_fallback(cal):
@@ -82,6 +103,8 @@ def test_operator_table_overrides_and_ends_the_fallback(cal):
     assert cal.has_official_data(2027)
     result = cal.add_business_days(date(2027, 9, 30), 3)
     assert result == BusinessDate(date(2027, 10, 11), False)  # Oct 8, Sat 9, Mon 11
+    assert cal.year(2027).source is DaySource.OFFICIAL
+    assert cal.year(2027).workdays == (date(2027, 10, 9),)
 
 
 def test_operator_table_replaces_a_covered_year_entirely(cal):
@@ -109,4 +132,4 @@ def test_result_is_a_business_day_after_exactly_n_business_days(start, n):
     assert cal.is_business_day(result.date)
     between = [start + timedelta(days=i) for i in range(1, (result.date - start).days + 1)]
     assert sum(cal.is_business_day(d) for d in between) == n
-    assert result.fallback is False
+    assert result.provisional is False

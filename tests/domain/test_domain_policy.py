@@ -9,7 +9,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from domain.errors import DomainError
-from domain.policy import GradeLine, Policy, PolicyBook, load_policy_file, parse_policy
+from domain.policy import (
+    GradeLine,
+    Policy,
+    PolicyBook,
+    load_policy_file,
+    parse_pension_policy,
+    parse_policy,
+)
 from domain.vocabulary import Insurance
 
 
@@ -45,7 +52,6 @@ def test_guizhou_2024_figures(policies):
     assert policy.interest_rate_per_annum == 0
     assert policy.treasury_lag_business_days == 3
     assert policy.payment_window_minutes == 15
-    assert policy.retirement.women_original_age == 55
     assert policy.retirement.min_age == 16
 
 
@@ -97,8 +103,10 @@ def test_rate_serialises_as_decimal_string_and_round_trips(policies):
         {"floor_percent": 400},
         {"average_wage_fen": 0},
         {"cutoff_date": "2023-12-25"},
+        # A January cut-off of the next year would never be applied: refused, not ignored.
+        {"cutoff_date": "2025-01-15"},
         {"province": "../etc"},
-        {"retirement": {"women_original_age": 52, "min_age": 16}},
+        {"retirement": {"min_age": 99}},
         {"unexpected": 1},
     ],
 )
@@ -114,8 +122,8 @@ def test_refusal_names_the_bad_field():
     assert info.value.field == "rate"
 
 
-def test_cutoff_in_january_of_the_next_year_is_allowed():
-    assert parse_policy(doc(cutoff_date="2025-01-15")).cutoff_date == date(2025, 1, 15)
+def test_cutoff_on_the_last_day_of_the_year_is_allowed():
+    assert parse_pension_policy(doc(cutoff_date="2024-12-31")).cutoff_date == date(2024, 12, 31)
 
 
 def test_missing_province_file_is_policy_missing():
@@ -161,7 +169,9 @@ def test_book_refuses_a_policy_filed_under_another_year(policies):
     st.integers(60, 300),
 )
 def test_monthly_amount_never_more_than_half_a_fen_from_exact(average_wage_fen, rate, percent):
-    policy = parse_policy(doc(average_wage_fen=average_wage_fen, rate=str(rate), grades=[percent]))
+    policy = parse_pension_policy(
+        doc(average_wage_fen=average_wage_fen, rate=str(rate), grades=[percent])
+    )
     line = policy.grade_line(percent)
     exact_base = Decimal(average_wage_fen) * percent / 100
     assert abs(line.base_fen - exact_base) <= Decimal("0.5")
@@ -169,3 +179,11 @@ def test_monthly_amount_never_more_than_half_a_fen_from_exact(average_wage_fen, 
     # The base is rounded first (it is printed on its own), so against the fully exact product
     # the error can reach half a fen plus the rate's share of the base's half fen.
     assert abs(line.monthly_fen - exact_base * rate) <= Decimal("0.5") + rate / 2
+
+
+def test_a_stored_document_with_women_original_age_still_loads_without_it():
+    # The age moved to each woman's registration (issue 17): older documents keep the key.
+    doc = load_policy_file()[2026].model_dump(mode="json")
+    doc["retirement"] = {"women_original_age": 50, "min_age": 16}
+    policy = parse_pension_policy(doc)
+    assert policy.retirement.model_dump() == {"min_age": 16}

@@ -78,7 +78,9 @@ class Stack:
     def operator(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {OPERATOR_TOKEN}"}
 
-    async def register(self, name: str, *, start_month: str | None = None) -> Person:
+    async def register(
+        self, name: str, *, start_month: str | None = None, insurance: str = "pension"
+    ) -> Person:
         """Register a fresh person (参保登记) through the operator route."""
         n = next(self._sequence)
         number = resident_id(date(1980 + n % 20, 1 + n % 12, 1 + n % 28), 200 + n)
@@ -86,7 +88,7 @@ class Stack:
             "id_type": "resident_id",
             "id_number": number,
             "name": name,
-            "insurance": "pension",
+            "insurance": insurance,
             "start_month": start_month or f"{today().year}-01",
         }
         r = await self.http.post("/api/v1/operator/registrations", json=body, headers=self.operator)

@@ -132,6 +132,11 @@ async def test_self_payment_follows_the_contribution_to_certificate_ready(
     await shoot(page, "02-menu")
     await page.click("#self-pay")
     await expect(page.locator("#payer-name")).to_have_text("王*")
+    # Nothing paid yet: the counter of contribution years against the minimum in force at
+    # the person's retirement (15 to 20 years, by the year).
+    await expect(page.locator("#contribution-years")).to_have_text(
+        re.compile(r"^已缴0个月，最低缴费年限(\d+)年(6个月)?，尚差\1年(6个月)?$")
+    )
     await choose_and_quote(page, grade=60, months=[this_month()], shoot=shoot)
     await expect(page.locator("#lines tbody tr")).to_have_count(1)
     await expect(page.locator("#kind")).to_have_text("正常缴费")

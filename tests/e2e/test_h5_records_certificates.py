@@ -8,8 +8,11 @@ from pathlib import Path
 
 import pytest
 from playwright.async_api import Page, expect
+from sqlalchemy import update
 
-from domain.identity import mask_name
+from domain.identity import mask_id, mask_name
+from storage.db import make_engine
+from storage.models import Contribution
 from tests.e2e.conftest import CAPTCHA_BYPASS, Shooter, Stack
 from tests.e2e.flows import at, pay_this_month, sign_in
 from tests.support import this_month, today
@@ -35,8 +38,24 @@ async def test_records_show_this_years_months_at_once_and_open_their_details(
     await expect(rows).to_have_count(1)
     await expect(rows.first.locator("td").first).to_have_text(month_label(this_month()))
     await expect(rows.first.locator(".badge")).to_have_text("已完成（可开具完税证明）")
+    # The counter of contribution years against the minimum in force at retirement.
+    await expect(page.locator("#contribution-years")).to_have_text(
+        re.compile(r"^已缴1个月，最低缴费年限\d+年(6个月)?，尚差\d+年\d+个月$")
+    )
     await shoot(page, "10-records")
 
+    # As if the expected date had been computed in a provisional calendar year.
+    (paid,) = await stack.contributions_of(person, this_month())
+    engine = make_engine(stack.settings.resolved_database_url)
+    try:
+        async with engine.begin() as conn:
+            await conn.execute(
+                update(Contribution)
+                .where(Contribution.id == paid["contribution_id"])
+                .values(expected_treasury_provisional=True)
+            )
+    finally:
+        await engine.dispose()
     await rows.first.click()
     await at(page, "缴费明细")
     await expect(page.locator("#month")).to_have_text(month_label(this_month()))
@@ -44,6 +63,9 @@ async def test_records_show_this_years_months_at_once_and_open_their_details(
     await expect(page.locator("#transaction-id")).not_to_have_text("—")
     await expect(page.locator("#posting-state")).to_have_text("已记账")
     await expect(page.locator("#treasury-date")).to_have_text(re.compile(r"^\d{4}-\d{2}-\d{2}$"))
+    await expect(page.locator("#expected-date")).to_have_text(
+        re.compile(r"^预计 \d{4}-\d{2}-\d{2}（节假日安排尚未公布）$")
+    )
     await expect(page.locator("#refund")).to_be_hidden()
     await shoot(page, "11-record-detail")
 
@@ -116,12 +138,14 @@ async def test_a_certificate_is_issued_with_its_pdf_and_verified(
     figures = "¥" + total.replace(",", "")  # the PDF writes the amount without separators
     for expected in ("税收完税证明", number, name, "社会保险费", "企业职工基本养老保险费", figures):
         assert expected in text, expected
+    assert person.id_number in text  # 纳税人识别号 in full on the payer's own PDF
 
     await page.click("#verify-link")
     await at(page, "完税证明验证")
     await expect(page.locator("#verify")).to_have_attribute("data-valid", "true")
     await expect(page.locator("#verdict")).to_have_text("✓ 完税证明有效")
     await expect(page.locator("#payer")).to_have_text(mask_name(name))
+    await expect(page.locator("#id-number")).to_have_text(mask_id(person.id_number))
     await expect(page.locator("#total")).to_have_text(total)
     await shoot(page, "14-verify")
 

@@ -19,7 +19,7 @@ from services import cjk_fonts as fonts_module
 from services.certificate_pdf import CertificateDoc, CertificateLine, render_certificate
 from services.cjk_fonts import FontFile, FontsMissing, _discovered, cjk_fonts, parse_font_spec
 
-VERIFY_URL = "http://127.0.0.1:8000/api/v1/certificates/SB2026112700000001/verify?code=ABCDEFGHJK"
+VERIFY_URL = "http://127.0.0.1:8000/h5/verify/SB2026112700000001?code=ABCDEFGHJK"
 
 
 def doc(name: str, *, city: str | None = None) -> CertificateDoc:
@@ -30,7 +30,7 @@ def doc(name: str, *, city: str | None = None) -> CertificateDoc:
         authority=tax_authority(city),
         payer_name=name,
         id_type_label="居民身份证",
-        id_number_masked="520***********0311",
+        id_number="52010219900101031X",
         fee_type=FEE_TYPE,
         period=period_text(months[0], months[-1]),
         lines=[
@@ -66,7 +66,7 @@ def test_the_pdf_carries_every_field_and_the_name_whole(name: str, tmp_path: Pat
         "No. SB2026112700000001",
         "填发日期：2026年11月27日",
         "国家税务总局遵义市税务局",
-        "520***********0311",
+        "52010219900101031X",  # in full: the payer's own certificate
         "社会保险费",
         "企业职工基本养老保险费",
         "2026-01-01至2026-02-28",

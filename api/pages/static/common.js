@@ -84,6 +84,30 @@
     return parts[0] + "年" + parts[1] + "月";
   }
 
+  // An expected date from a provisional calendar year (the holiday notice is not out yet).
+  function expectedDate(isoDate, provisional) {
+    if (!isoDate) return "";
+    return provisional ? "预计 " + isoDate + "（节假日安排尚未公布）" : isoDate;
+  }
+
+  function yearsMonths(months) {
+    var years = Math.floor(months / 12);
+    var rest = months % 12;
+    return (years ? years + "年" : "") + (rest || !years ? rest + "个月" : "");
+  }
+
+  // 累计缴费年限 against the minimum in force (最低缴费年限), and what is still missing.
+  function contributionYears(c) {
+    if (!c) return "";
+    var text = "已缴" + yearsMonths(c.months) + "，最低缴费年限" + yearsMonths(c.minimum_months);
+    return text + (c.short_months ? "，尚差" + yearsMonths(c.short_months) : "，已满足");
+  }
+
+  // 城乡居民基本医疗保险 pays a coverage year, carried as its YYYY-01: shown as "YYYY年度".
+  function periodLabel(insurance, m) {
+    return insurance === "resident_medical" ? String(m).split("-")[0] + "年度" : monthLabel(m);
+  }
+
   function dateTime(iso) {
     if (!iso) return "—";
     return String(iso).replace("T", " ").slice(0, 19);
@@ -156,7 +180,8 @@
 
   window.SB = {
     store: store, getJSON: getJSON, setJSON: setJSON, newKey: newKey, api: api,
-    clearErrors: clearErrors, showError: showError, yuan: yuan, monthLabel: monthLabel,
+    clearErrors: clearErrors, showError: showError, yuan: yuan, monthLabel: monthLabel, periodLabel: periodLabel,
+    expectedDate: expectedDate, contributionYears: contributionYears,
     dateTime: dateTime, idTypeLabel: idTypeLabel, requireSession: requireSession,
     identity: identity, identityAnswered: identityAnswered, text: text, ready: ready,
     inWeChat: inWeChat

@@ -9,7 +9,15 @@
   SB.text("payer-name", saved.payer.name_masked);
   SB.text("insurance", SB_VOCAB.insurance[q.insurance] || q.insurance);
   SB.text("kind", q.back_payment ? "补缴" : "正常缴费");
+  var medical = q.insurance === "resident_medical";
+  // 城乡居民医保 has no grades and no base: one amount per person per coverage year.
+  document.getElementById("grade-row").hidden = medical;
   SB.text("grade", q.grade + "%档");
+  if (medical) {
+    var heads = document.querySelectorAll("#lines thead th");
+    heads[0].textContent = "缴费年度";
+    heads[1].remove();
+  }
   SB.text("lines-title", q.back_payment ? "需补缴的社保费" : "应缴费额");
   if (withInterest) {
     var head = document.querySelector("#lines thead tr");
@@ -20,7 +28,7 @@
   var body = document.querySelector("#lines tbody");
   q.lines.forEach(function (line) {
     var tr = document.createElement("tr");
-    var cells = [SB.monthLabel(line.month), SB.yuan(line.base_fen)];
+    var cells = medical ? [SB.periodLabel(q.insurance, line.month)] : [SB.monthLabel(line.month), SB.yuan(line.base_fen)];
     if (withInterest) cells.push(SB.yuan(line.interest_fen));
     cells.push(SB.yuan(line.amount_fen + line.interest_fen));
     cells.forEach(function (value) {

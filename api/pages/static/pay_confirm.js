@@ -44,10 +44,23 @@
     return div;
   }
 
+  function medical() { return options.insurance === "resident_medical"; }
+
   function renderMonths() {
     monthsBox.replaceChildren();
     SB.clearErrors(form);
-    if (backPayment()) {
+    if (medical()) {
+      // One coverage year per person, one amount: no grades, no back payment, no prepayment.
+      SB.text("months-title", "缴费年度");
+      if (!options.open_months.length) {
+        monthsBox.append(empty(options.year_closed ? "集中缴费期已结束" : "当前没有可缴费的年度"));
+        return;
+      }
+      options.open_months.forEach(function (m) {
+        monthsBox.append(option("checkbox", "month", m, true, SB.periodLabel(options.insurance, m),
+          "¥" + SB.yuan(options.amount_per_person_fen) + "/人"));
+      });
+    } else if (backPayment()) {
       SB.text("months-title", "需补缴的费款所属期");
       if (!options.arrears.length) { monthsBox.append(empty("没有需要补缴的月份")); return; }
       options.arrears.forEach(function (a) {
@@ -57,12 +70,41 @@
       });
     } else {
       SB.text("months-title", "费款所属期");
-      if (!options.open_months.length) { monthsBox.append(empty("当前没有可缴费的月份")); return; }
-      var last = options.open_months[options.open_months.length - 1];
-      options.open_months.forEach(function (m) {
-        monthsBox.append(option("checkbox", "month", m, m === last, SB.monthLabel(m), ""));
+      var all = options.open_months.concat(options.prepay_months);
+      if (!all.length) { monthsBox.append(empty("当前没有可缴费的月份")); return; }
+      var last = options.open_months.length ? options.open_months[options.open_months.length - 1] : all[0];
+      all.forEach(function (m) {
+        var ahead = options.prepay_months.indexOf(m) >= 0;
+        monthsBox.append(option("checkbox", "month", m, m === last, SB.monthLabel(m), ahead ? "预缴" : ""));
       });
     }
+  }
+
+  // 预缴方式: each choice checks this month through the end of its period (the API's months).
+  var PERIODS = [["month", "按月"], ["quarter", "按季"], ["half_year", "按半年"], ["year", "按年"]];
+
+  function renderPrepay() {
+    var box = document.getElementById("prepay");
+    box.replaceChildren();
+    var available = PERIODS.filter(function (p) { return options.prepay_choices[p[0]]; });
+    document.getElementById("prepay-group").hidden = medical() || backPayment() || !options.prepay_months.length;
+    available.forEach(function (p, i) {
+      var cell = option("radio", "prepay", p[0], i === 0, p[1],
+        options.prepay_choices[p[0]].map(SB.monthLabel).join("、"));
+      cell.querySelector("input").addEventListener("change", function () {
+        var chosen = options.prepay_choices[p[0]];
+        monthsBox.querySelectorAll("[name=month]").forEach(function (input) {
+          input.checked = chosen.indexOf(input.value) >= 0;
+        });
+      });
+      box.append(cell);
+    });
+  }
+
+  function renderClosed() {
+    var notice = document.getElementById("closed-notice");
+    notice.hidden = !options.year_closed;
+    notice.textContent = options.closed_notice || "";
   }
 
   function renderGrades() {
@@ -76,13 +118,21 @@
     });
   }
 
-  async function load() {
-    var r = await SB.api("GET", "/api/v1/payers/" + encodeURIComponent(payer.payer_ref) + "/options");
+  var select = document.getElementById("insurance");
+
+  async function load(insurance) {
+    // Not ready while another insurance's options load: taps would act on the old ones.
+    delete document.documentElement.dataset.ready;
+    var url = "/api/v1/payers/" + encodeURIComponent(payer.payer_ref) + "/options" +
+      (insurance ? "?insurance=" + encodeURIComponent(insurance) : "");
+    var r = await SB.api("GET", url);
     if (!r.ok) { SB.showError(form, r.data); next.disabled = true; SB.ready(); return; }
     options = r.data;
-    var select = document.getElementById("insurance");
     var registered = options.registrations.map(function (reg) { return reg.insurance; });
     if (!registered.length) registered = [options.insurance];
+    if (registered.indexOf(options.insurance) < 0) { load(registered[0]); return; }
+    next.disabled = false;
+    select.replaceChildren();
     registered.forEach(function (value) {
       var o = document.createElement("option");
       o.value = value;
@@ -90,14 +140,23 @@
       o.selected = value === options.insurance;
       select.append(o);
     });
+    document.getElementById("back-row").hidden = medical();
+    document.getElementById("grades-group").hidden = medical();
+    if (medical()) form.querySelector("[name=back_payment][value=no]").checked = true;
     document.getElementById("provisional").hidden = !options.provisional;
+    document.getElementById("years-row").hidden = !options.contribution_years;
+    SB.text("contribution-years", SB.contributionYears(options.contribution_years));
+    renderClosed();
     renderMonths();
+    renderPrepay();
     renderGrades();
     SB.ready();
   }
 
+  select.addEventListener("change", function () { load(select.value); });
+
   form.querySelectorAll("[name=back_payment]").forEach(function (radio) {
-    radio.addEventListener("change", function () { if (options) renderMonths(); });
+    radio.addEventListener("change", function () { if (options) { renderMonths(); renderPrepay(); } });
   });
 
   form.addEventListener("submit", async function (event) {
@@ -109,12 +168,12 @@
       SB.showError(form, { field: "months", message: "请选择费款所属期" });
       return;
     }
-    var grade = form.querySelector("[name=grade]:checked");
+    var grade = medical() ? { value: "0" } : form.querySelector("[name=grade]:checked");
     if (!grade) { SB.showError(form, { field: "grade", message: "请选择缴费档次" }); return; }
     next.disabled = true;
     var r = await SB.api("POST", "/api/v1/quotes", {
       payer_ref: payer.payer_ref,
-      insurance: document.getElementById("insurance").value,
+      insurance: options.insurance,
       months: months,
       back_payment: backPayment(),
       grade: Number(grade.value)

@@ -50,8 +50,8 @@
     SB.text("status-label", view.status_label);
     SB.text("total", SB.yuan(view.total_fen));
     SB.text("payer-name", view.payer.name_masked);
-    SB.text("months", view.months.map(SB.monthLabel).join("、"));
-    SB.text("expected-date", view.expected_treasury_date || "—");
+    SB.text("months", view.months.map(function (m) { return SB.periodLabel(view.insurance, m); }).join("、"));
+    SB.text("expected-date", SB.expectedDate(view.expected_treasury_date, view.expected_treasury_provisional) || "—");
     document.getElementById("treasury-row").hidden = !view.treasury_date;
     SB.text("treasury-date", view.treasury_date || "");
     // What actually paid, once the channel said so (inside WeChat the payer picks it there).

@@ -12,7 +12,7 @@
     var d = r.data;
     root.dataset.status = d.status;
     SB.text("payer-name", d.payer_name_masked);
-    SB.text("month", SB.monthLabel(d.month));
+    SB.text("month", SB.periodLabel(d.insurance, d.month));
     SB.text("insurance", d.insurance_label);
     SB.text("base", SB.yuan(d.base_fen));
     SB.text("amount", SB.yuan(d.amount_fen));
@@ -21,7 +21,7 @@
     SB.text("status", d.status_label);
     SB.text("paid-at", SB.dateTime(d.paid_at));
     document.getElementById("expected-row").hidden = !d.expected_treasury_date || Boolean(d.refund);
-    SB.text("expected-date", d.expected_treasury_date || "");
+    SB.text("expected-date", SB.expectedDate(d.expected_treasury_date, d.expected_treasury_provisional));
     document.getElementById("treasury-row").hidden = !d.treasury_date;
     SB.text("treasury-date", d.treasury_date || "");
     SB.text("out-trade-no", d.payment.out_trade_no || "—");

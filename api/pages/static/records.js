@@ -15,16 +15,29 @@
   var GOOD = ["IN_TREASURY", "COMPLETED"];
 
   SB.text("self-who", (me.name_masked || "") + " " + (me.id_number_masked || ""));
-  for (var y = thisYear; y > thisYear - 6; y -= 1) {
+  // Next year too: 城乡居民医保 is paid this year for the coverage year after it.
+  for (var y = thisYear + 1; y > thisYear - 6; y -= 1) {
     var o = document.createElement("option");
     o.value = String(y);
     o.textContent = y + "年01月 至 " + y + "年12月";
+    o.selected = y === thisYear;
     year.append(o);
   }
+  var yearsRow = document.getElementById("years-row");
   other.addEventListener("change", function () {
     otherFields.hidden = !other.checked;
     document.getElementById("self-row").hidden = other.checked;
+    yearsRow.hidden = other.checked || !yearsRow.dataset.loaded;
   });
+
+  // The signed-in person's own counter (null when not registered for the pension).
+  async function contributionYears() {
+    var r = await SB.api("GET", "/api/v1/records/contribution-years");
+    if (!r.ok || !r.data) return;
+    SB.text("contribution-years", SB.contributionYears(r.data));
+    yearsRow.dataset.loaded = "true";
+    yearsRow.hidden = other.checked;
+  }
 
   function badge(record) {
     var span = document.createElement("span");
@@ -41,7 +54,7 @@
       tr.className = "clickable";
       tr.dataset.recordId = String(record.record_id);
       var month = document.createElement("td");
-      month.textContent = SB.monthLabel(record.month);
+      month.textContent = SB.periodLabel(record.insurance, record.month);
       var amount = document.createElement("td");
       amount.textContent = SB.yuan(record.amount_fen + record.interest_fen);
       var status = document.createElement("td");
@@ -77,5 +90,5 @@
     await query();
     SB.ready();
   });
-  query().then(SB.ready);
+  Promise.all([query(), contributionYears()]).then(SB.ready);
 })();

@@ -15,6 +15,7 @@
       verdict.textContent = "✓ 完税证明有效";
       SB.text("certificate-no", r.data.certificate_no);
       SB.text("payer", r.data.payer);
+      SB.text("id-number", r.data.id_number_masked);
       SB.text("period", SB.monthLabel(r.data.from_month) + " 至 " + SB.monthLabel(r.data.to_month));
       SB.text("total", SB.yuan(r.data.total_fen));
       SB.text("issued-at", SB.dateTime(r.data.issued_at));
