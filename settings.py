@@ -160,6 +160,12 @@ class Settings(BaseSettings):
     wechatpay_public_key_id: str = ""
     wechatpay_connect_timeout_s: float = 3.0
     wechatpay_read_timeout_s: float = 10.0
+    # 网页授权 (OAuth2) of the 公众号 (appid: wechatpay_appid). Empty bases: the local gateway
+    # when its URL is set, else the API's own /sim/wechat with the simulators on, else WeChat's.
+    wechat_app_secret: str = Field(default="dev-wechat-app-secret", repr=False)
+    wechat_oauth_base: str = ""
+    wechat_api_base: str = ""
+    wechat_oauth_timeout_s: float = 5.0
     # The local gateway (python -m scripts.wechatpay_gateway) and its callback time compression.
     wechatpay_gateway_host: str = "127.0.0.1"
     wechatpay_gateway_port: int = 8010
@@ -244,3 +250,22 @@ class Settings(BaseSettings):
     @cached_property
     def base_url(self) -> str:
         return self.public_base_url or f"http://{self.api_host}:{self.api_port}"
+
+    def _wechat_base(self, explicit: str, production: str) -> str:
+        if explicit:
+            return explicit.rstrip("/")
+        if self.wechatpay_gateway_url:
+            return self.wechatpay_gateway_url.rstrip("/")
+        if self.simulators:
+            return f"{self.base_url.rstrip('/')}/sim/wechat"
+        return production
+
+    @property
+    def resolved_wechat_oauth_base(self) -> str:
+        """Where payers' browsers go for 网页授权."""
+        return self._wechat_base(self.wechat_oauth_base, "https://open.weixin.qq.com")
+
+    @property
+    def resolved_wechat_api_base(self) -> str:
+        """Where the API exchanges an authorisation code for the openid."""
+        return self._wechat_base(self.wechat_api_base, "https://api.weixin.qq.com")

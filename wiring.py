@@ -3,9 +3,14 @@ and registers the payment providers by name."""
 
 from __future__ import annotations
 
+import functools
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING
 
+from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey, RSAPublicKey
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.clock import Clock
@@ -14,7 +19,14 @@ from adapters.payments.registry import PaymentProviders
 from adapters.payments.wechatpay import provider as wechatpay
 from adapters.payments.wechatpay.callback import CallbackVerifier
 from adapters.payments.wechatpay.client import WeChatPayChannel, WeChatPayConfig
+from adapters.payments.wechatpay.crypto import (
+    MERCHANT_PRIVATE_FILE,
+    ensure_key_files,
+    jsapi_pay_params,
+    load_private_key,
+)
 from adapters.seams import Adapters
+from adapters.wechat.oauth import OAuthConfig, WeChatOAuthClient
 from simulators.cashier.backend import SimCashier
 from simulators.config import SimConfig
 from simulators.mp_messages import MessageSimulator
@@ -86,6 +98,50 @@ def make_sim_engine(
     )
 
 
+@functools.cache
+def _merchant_private_key(path: Path, generate_in: Path | None) -> RSAPrivateKey:
+    if generate_in is not None:
+        ensure_key_files(generate_in)
+    return load_private_key(path.read_bytes())
+
+
+def merchant_private_key(settings: Settings) -> RSAPrivateKey:
+    """The merchant's API key (the local gateway's file unless a path is set), read once."""
+    if settings.wechatpay_private_key_path is not None:
+        return _merchant_private_key(settings.wechatpay_private_key_path, None)
+    directory = settings.wechatpay_dir
+    return _merchant_private_key(directory / MERCHANT_PRIVATE_FILE, directory)
+
+
+def merchant_public_key(settings: Settings) -> RSAPublicKey:
+    """What WeChat checks the merchant's paySign with (the shim of the pages, too)."""
+    return merchant_private_key(settings).public_key()
+
+
+def jsapi_signer(settings: Settings) -> Callable[[str], dict[str, str]]:
+    """Signs JSAPI parameters as the merchant's client would (for the in-process simulator)."""
+
+    def sign(prepay_id: str) -> dict[str, str]:
+        return jsapi_pay_params(
+            merchant_private_key(settings), settings.wechatpay_appid, prepay_id, int(time.time())
+        )
+
+    return sign
+
+
+def wechat_oauth(settings: Settings) -> WeChatOAuthClient:
+    """网页授权 against WeChat, the local gateway, or the API's own simulator (settings)."""
+    return WeChatOAuthClient(
+        OAuthConfig(
+            appid=settings.wechatpay_appid,
+            secret=settings.wechat_app_secret,
+            oauth_base=settings.resolved_wechat_oauth_base,
+            api_base=settings.resolved_wechat_api_base,
+            timeout_s=settings.wechat_oauth_timeout_s,
+        )
+    )
+
+
 async def build_simulators(
     settings: Settings,
     clock: Clock,
@@ -101,7 +157,9 @@ async def build_simulators(
     sim_engine = engine or make_sim_engine(settings)
     await create_sim_tables(sim_engine)
     config = SimConfig.from_settings(settings)
-    payments = PaymentSimulator(sim_engine, clock, config, base_url=settings.base_url)
+    payments = PaymentSimulator(
+        sim_engine, clock, config, base_url=settings.base_url, jsapi_signer=jsapi_signer(settings)
+    )
     posting = PostingSimulator(sim_engine, clock, config)
     treasury = TreasurySimulator(sim_engine, clock, config, ready_date=ready_date)
     # The simulator stands in for WeChat Pay, under WeChat Pay's name: a contribution records
@@ -113,6 +171,7 @@ async def build_simulators(
             posting=posting,
             treasury=treasury,
             messages=MessageSimulator(sim_engine, clock),
+            wechat_oauth=wechat_oauth(settings),
         ),
         simulators=Simulators(
             engine=sim_engine,

@@ -298,6 +298,8 @@ class ContributionActivities:
             time_expire=req.expires_at,
             channel=req.channel,
             product=req.product,
+            payer_openid=req.payer_openid,
+            payer_client_ip=req.payer_client_ip,
             notify_url=provider.notify_url(self._base_url),
         )
         try:
@@ -323,6 +325,7 @@ class ContributionActivities:
             prepay_id=created.prepay_id,
             expires_at=created.expires_at,
             provider_state=provider.pending_state,
+            jsapi=created.jsapi,
         )
 
     async def _query(self, provider: Provider, out_trade_no: str) -> PaymentCheck:
@@ -335,6 +338,7 @@ class ContributionActivities:
             amount_fen=status.amount_fen,
             paid_at=status.success_time,
             bank_type=status.bank_type,
+            paid_with=provider.paid_with(status.bank_type),
         )
         async with self._sessions.begin() as session:
             await payments.update_payment_state(

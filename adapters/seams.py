@@ -8,6 +8,7 @@ from adapters.mp_messages.interface import PayerMessenger
 from adapters.payments.registry import PaymentProviders
 from adapters.posting.interface import PostingSystem
 from adapters.treasury.interface import Treasury
+from adapters.wechat.oauth import WeChatOAuth
 
 
 @dataclass
@@ -20,3 +21,5 @@ class Adapters:
     treasury: Treasury
     # The 公众号's template messages to payers (a simulator, or the WeChat client).
     messages: PayerMessenger
+    # 网页授权 of the 公众号 (None: the pages never redirect payers inside WeChat).
+    wechat_oauth: WeChatOAuth | None = None

@@ -32,8 +32,11 @@ from settings import Settings
 from simulators.cashier.backend import SimCashier
 from simulators.cashier.routes import cashier_router
 from simulators.notifier import Accept, notifier_running
+from simulators.wechat.jsbridge import SCRIPT_PATH as JSBRIDGE_SCRIPT
+from simulators.wechat.jsbridge import jsbridge_router
+from simulators.wechat.oauth import oauth_router
 from storage.db import make_engine, make_sessionmaker
-from wiring import Simulators, Systems, build_adapters
+from wiring import Simulators, Systems, build_adapters, merchant_public_key
 
 
 def create_app(
@@ -105,6 +108,17 @@ def create_app(
     app.include_router(pages.router)
     if settings.simulators:
         app.include_router(cashier_router(_cashier_of))
+        # WeChat itself, played on the API's own URL: 网页授权 (unless the local gateway plays
+        # it, settings.resolved_wechat_oauth_base) and the WeixinJSBridge shim of the pages.
+        app.include_router(
+            oauth_router(settings.wechatpay_appid, settings.wechat_app_secret, "/sim/wechat")
+        )
+        app.include_router(
+            jsbridge_router(
+                _cashier_of, lambda: merchant_public_key(settings), settings.wechatpay_appid
+            )
+        )
+        app.state.wechat_shim = JSBRIDGE_SCRIPT
     install_operations(app, settings)
     return app
 

@@ -6,6 +6,7 @@ import hashlib
 import json
 import logging
 import uuid
+from dataclasses import dataclass
 from typing import Any
 
 from temporalio.client import (
@@ -28,6 +29,7 @@ from services.errors import ServiceError, domain_error, month_in_flight, unavail
 from services.limits import start_allowed
 from services.payer_facts import started_by_others
 from services.timefmt import local_iso, utc_now
+from services.wechat import openid_of
 from settings import Settings
 from storage import contributions, idempotency, persons, quotes
 from storage.models import Person, Quote
@@ -46,6 +48,8 @@ from workflows.contribution import ContributionWorkflow
 log = logging.getLogger("shebao.services.contribution_start")
 
 SCOPE = "contributions"
+# WeChat Pay's product for payers inside WeChat (adapters/payments/wechatpay/provider.py).
+JSAPI = "jsapi"
 MAX_KEY_LENGTH = 128
 
 _REJECT_MESSAGES: dict[str, tuple[int, str]] = {
@@ -113,16 +117,19 @@ def rejection(reason: str, holder: str | None) -> ServiceError:
 
 
 def _order_body(contribution_id: str, order: PaymentOrder, total_fen: int) -> dict[str, Any]:
+    payment: dict[str, Any] = {
+        "out_trade_no": order.out_trade_no,
+        "cashier_url": order.cashier_url,
+        "expires_at": local_iso(order.expires_at),
+        "prepay_id": order.prepay_id,
+    }
+    if order.jsapi is not None:
+        payment["jsapi"] = order.jsapi
     return {
         "contribution_id": contribution_id,
         "status": ContributionStatus.AWAITING_PAYMENT.value,
         "total_fen": total_fen,
-        "payment": {
-            "out_trade_no": order.out_trade_no,
-            "cashier_url": order.cashier_url,
-            "expires_at": local_iso(order.expires_at),
-            "prepay_id": order.prepay_id,
-        },
+        "payment": payment,
     }
 
 
@@ -144,21 +151,37 @@ def _from_view(view: ContributionView) -> tuple[int, dict[str, Any]]:
     return err.status_code, err.body()
 
 
+@dataclass(frozen=True)
+class PayerDevice:
+    """Where the payer pays from: WeChat's browser (its 网页授权 cookie) or any other, by the
+    address the trusted proxy saw."""
+
+    openid_cookie: str | None = None
+    client_ip: str | None = None
+
+
 async def start_contribution(
-    state: AppState, me: Person, key: str | None, quote_id: str, channel: Channel
+    state: AppState,
+    me: Person,
+    key: str | None,
+    quote_id: str,
+    channel: Channel,
+    device: PayerDevice | None = None,
 ) -> tuple[int, dict[str, Any]]:
     """POST /contributions: the answer's status and body, the same for every replay of the key."""
     checked = check_key(key)
     client = await state.temporal.client()
-    return await ContributionStarter(state, client).start(me, checked, quote_id, channel)
+    starter = ContributionStarter(state, client, device or PayerDevice())
+    return await starter.start(me, checked, quote_id, channel)
 
 
 class ContributionStarter:
     """One POST /contributions: replay, or start the workflow and remember the answer."""
 
-    def __init__(self, state: AppState, client: Client) -> None:
+    def __init__(self, state: AppState, client: Client, device: PayerDevice) -> None:
         self._state = state
         self._client = client
+        self._device = device
 
     async def start(
         self, me: Person, key: str, quote_id: str, channel: Channel
@@ -274,12 +297,28 @@ class ContributionStarter:
             grade=quote.grade,
             back_payment=quote.back_payment,
             channel=channel,
-            provider=self._state.settings.payment_provider,
-            product=self._state.settings.payment_product,
+            **self._payment_route(),
             lines=[QuoteLine.model_validate(line) for line in quote.lines],
             total_fen=quote.total_fen,
             timings=timings(self._state.settings),
         )
+
+    def _payment_route(self) -> dict[str, Any]:
+        """The provider and product, and who pays as that product names them: inside WeChat
+        (an openid from 网页授权) a JSAPI order, else the configured product with the payer's
+        address."""
+        settings = self._state.settings
+        name = settings.payment_provider
+        openid = openid_of(self._state, self._device.openid_cookie)
+        adapters = self._state.adapters
+        provider = adapters.payments.find(name) if adapters is not None else None
+        if openid is not None and provider is not None and JSAPI in provider.products:
+            return {"provider": name, "product": JSAPI, "payer_openid": openid}
+        return {
+            "provider": name,
+            "product": settings.payment_product,
+            "payer_client_ip": self._device.client_ip,
+        }
 
     async def _update_with_start(self, inp: ContributionInput) -> tuple[int, dict[str, Any]]:
         settings = self._state.settings

@@ -7,6 +7,8 @@ from datetime import date
 from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from adapters.payments.wechatpay.provider import NAME as WECHATPAY
+from adapters.payments.wechatpay.states import paid_with as wechatpay_paid_with
 from domain.identity import mask_id, mask_name
 from domain.vocabulary import (
     STATUS_LABELS,
@@ -41,6 +43,8 @@ class PaymentOut(BaseModel):
     trade_state: str
     transaction_id: str | None
     paid_at: LocalDateTime | None
+    # What actually paid (零钱 or a bank card), as the channel reported it; None until paid.
+    paid_with: str | None = None
 
 
 class RefundOut(BaseModel):
@@ -123,6 +127,7 @@ def contribution_out(view: ContributionView, payer: Person) -> ContributionOut:
             trade_state=p.provider_state or p.state.value,
             transaction_id=p.transaction_id,
             paid_at=p.paid_at,
+            paid_with=p.paid_with.value if p.paid_with is not None else None,
         )
         if p is not None
         else None,
@@ -172,6 +177,7 @@ async def stored_view(db: AsyncSession, row: Contribution) -> ContributionView:
             provider_state=order.provider_state,
             transaction_id=order.transaction_id,
             paid_at=order.paid_at,
+            paid_with=wechatpay_paid_with(order.bank_type) if order.provider == WECHATPAY else None,
         )
         if order is not None
         else None,

@@ -31,24 +31,18 @@ from services.context import AppState
 from services.errors import ServiceError
 from services.options import payer_options
 from services.timefmt import LocalDateTime, utc_now
-from storage import contributions, payer_messages, persons, refunds
+from storage import contributions, payer_messages, persons, refunds, wechat_openids
 from storage.models import PayerMessage, Person
 from storage.policy_book import load_policy_book
 
 log = logging.getLogger("shebao.services.payer_messages")
 
 # "The openid bound to a person, if any": the seam through which WeChat sign-in (the openid
-# binding) tells this module whom it can reach inside WeChat.
+# binding, storage/wechat_openids.py) tells this module whom it can reach inside WeChat.
 OpenidOf = Callable[[AsyncSession, str], Awaitable[str | None]]
 
-
-async def no_openid(session: AsyncSession, person_id: str) -> str | None:
-    """Until the openid binding exists nobody is reachable in WeChat: messages stay on the pages."""
-    return None
-
-
-# What the worker uses unless told otherwise; the openid binding plugs its look-up in here.
-DEFAULT_OPENID_OF: OpenidOf = no_openid
+# What the worker uses unless told otherwise: the openid the person bound most recently.
+DEFAULT_OPENID_OF: OpenidOf = wechat_openids.openid_for_person
 
 
 def template_fields(draft: Draft) -> dict[str, str]:

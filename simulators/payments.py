@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
@@ -192,8 +193,10 @@ class PaymentSimulator(PaymentChannel):
         clock: Clock,
         config: SimConfig,
         base_url: str = "http://127.0.0.1:8000",
+        jsapi_signer: Callable[[str], dict[str, str]] | None = None,
     ) -> None:
         self._engine = engine
+        self._jsapi_signer = jsapi_signer
         self._clock = clock
         self._config = config
         self._base_url = base_url.rstrip("/")
@@ -227,6 +230,18 @@ class PaymentSimulator(PaymentChannel):
             times=times,
             now=self._clock(),
         )
+
+    async def out_trade_no_of(self, prepay_id: str) -> str:
+        """The order a prepay_id (a JSAPI package) belongs to; NotFoundError if unknown."""
+        async with self._engine.connect() as conn:
+            found = (
+                await conn.execute(
+                    select(orders.c.out_trade_no).where(orders.c.prepay_id == prepay_id)
+                )
+            ).scalar_one_or_none()
+        if found is None:
+            raise NotFoundError("ORDER_NOT_EXIST", "prepay_id 不存在")
+        return str(found)
 
     async def order(self, out_trade_no: str) -> SimOrder:
         """The full stored state of an order, refunds included; NotFoundError if unknown."""
@@ -505,6 +520,12 @@ class PaymentSimulator(PaymentChannel):
             # H5 payments (no openid) get a redirect URL; JSAPI ones pay inside WeChat.
             h5_url=self.cashier_url(row.out_trade_no) if row.payer_openid is None else None,
             expires_at=row.time_expire,
+            # Standing in for the merchant's client, which signs what WeixinJSBridge is given.
+            jsapi=(
+                self._jsapi_signer(row.prepay_id)
+                if row.payer_openid is not None and self._jsapi_signer is not None
+                else None
+            ),
         )
         if lost_response:
             raise OutcomeUnknownError("TIMEOUT_AFTER_COMMIT", "读取响应超时")

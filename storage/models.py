@@ -384,6 +384,20 @@ class SessionRow(Base):
     expires_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
+class WeChatOpenId(Base):
+    """A WeChat openid (网页授权, snsapi_base) bound to the person who signed in with it.
+
+    The openid is personal data: it stays in this row and the JSAPI order, never in logs.
+    One openid names one person; a person may have several (phones, 公众号 accounts).
+    """
+
+    __tablename__ = "wechat_openids"
+
+    openid: Mapped[str] = mapped_column(String(128), primary_key=True)
+    person_id: Mapped[str] = _person_fk(index=True)
+    bound_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
 class CaptchaRow(Base):
     """A captcha of the certificate query: only the answer's hash, single use, expiring."""
 

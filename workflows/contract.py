@@ -112,6 +112,10 @@ class ContributionInput(Message):
     # kept for the contribution's life: changing settings never moves one in flight.
     provider: str
     product: str
+    # Who pays, as the channel needs it: the payer's openid (JSAPI, inside WeChat) or address
+    # (H5). Personal data: only in the (encrypted) payloads, never in IDs or attributes.
+    payer_openid: str | None = None
+    payer_client_ip: str | None = None
     lines: list[QuoteLine]
     total_fen: int
     timings: Timings = Field(default_factory=Timings)
@@ -151,6 +155,8 @@ class ChargeRequest(Message):
     product: str
     description: str
     at: datetime
+    payer_openid: str | None = None
+    payer_client_ip: str | None = None
 
 
 class PaymentOrder(Message):
@@ -160,6 +166,8 @@ class PaymentOrder(Message):
     expires_at: datetime
     # The provider's own word for an unpaid order (WeChat: NOTPAY), for the status view.
     provider_state: str | None = None
+    # JSAPI orders: what the WeChat page passes to WeixinJSBridge (paySign included).
+    jsapi: dict[str, str] | None = None
 
 
 class PaymentCheck(Message):
@@ -171,6 +179,8 @@ class PaymentCheck(Message):
     amount_fen: int = 0
     paid_at: datetime | None = None
     bank_type: str | None = None
+    # What actually paid, as the provider reads its bank_type (None: it did not say).
+    paid_with: Channel | None = None
 
 
 class RecordPaymentRequest(Message):
@@ -322,6 +332,8 @@ class PaymentView(Message):
     provider_state: str | None = None
     transaction_id: str | None = None
     paid_at: datetime | None = None
+    # What actually paid (WeChat: from the notification's bank_type), once known.
+    paid_with: Channel | None = None
 
 
 class RefundView(Message):

@@ -189,6 +189,8 @@ class ContributionWorkflow:
             channel=inp.channel,
             provider=inp.provider,
             product=inp.product,
+            payer_openid=inp.payer_openid,
+            payer_client_ip=inp.payer_client_ip,
             description=f"{INSURANCE_LABELS[inp.insurance]} {inp.months[0]}~{inp.months[-1]}",
             at=now,
         )
@@ -554,6 +556,7 @@ class ContributionWorkflow:
                 provider_state=paid.provider_state if paid else self._order.provider_state,
                 transaction_id=paid.transaction_id if paid else None,
                 paid_at=paid.paid_at if paid else None,
+                paid_with=paid.paid_with if paid else None,
             )
         return ContributionView(
             contribution_id=inp.contribution_id,

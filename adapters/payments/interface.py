@@ -34,6 +34,8 @@ class CreateOrder(_Model):
     # The provider's product (for WeChat Pay: h5 or jsapi), as the contribution recorded it.
     product: str = "h5"
     payer_openid: str | None = None
+    # H5 orders: the payer's address as the trusted proxy saw it (WeChat checks it).
+    payer_client_ip: str | None = None
 
 
 class OrderCreated(_Model):

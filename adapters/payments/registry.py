@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from adapters.payments.interface import CallbackVerifier, PaymentChannel
 from domain.payments import PaymentState, RefundState
+from domain.vocabulary import Channel
 
 
 class UnknownProvider(LookupError):
@@ -30,6 +31,9 @@ class Provider:
     # Its own states, as they appear in its bill, mapped to ours; ValueError for unknown ones.
     payment_state: Callable[[str], PaymentState]
     refund_state: Callable[[str], RefundState]
+    # What actually paid (零钱 or a bank card) from the provider's word for it (WeChat: the
+    # bank_type); None when it does not say.
+    paid_with: Callable[[str | None], Channel | None] = lambda _: None
 
     def notify_url(self, base: str) -> str:
         """Where the provider sends its callbacks, under the public base URL."""

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Header
+from fastapi import APIRouter, Header, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from api.auth import CurrentPerson
+from api.middleware.rate_limit import client_ip
 from api.state import State
+from api.wechat_cookies import OpenIdCookieValue
 from domain.vocabulary import Channel
 from services.contribution_cancel import cancel_contribution
-from services.contribution_start import start_contribution
+from services.contribution_start import PayerDevice, start_contribution
 from services.contribution_view import ContributionOut, load_contribution
 
 router = APIRouter(prefix="/api/v1/contributions", tags=["payer"])
@@ -28,11 +30,15 @@ async def start(
     body: StartIn,
     state: State,
     me: CurrentPerson,
+    request: Request,
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
+    wx: OpenIdCookieValue = None,
 ) -> JSONResponse:
-    """201 {contribution_id, status, payment}; same key and body → the same answer."""
+    """201 {contribution_id, status, payment}; same key and body → the same answer. Inside
+    WeChat (an openid from 网页授权) a JSAPI order: payment.jsapi for WeixinJSBridge."""
+    device = PayerDevice(openid_cookie=wx, client_ip=client_ip(request))
     status, payload = await start_contribution(
-        state, me, idempotency_key, body.quote_id, body.channel
+        state, me, idempotency_key, body.quote_id, body.channel, device
     )
     return JSONResponse(payload, status_code=status)
 

@@ -11,6 +11,8 @@ from simulators.payments import SimOrder
 class SimCashier(Protocol):
     async def order(self, out_trade_no: str) -> SimOrder: ...
 
+    async def out_trade_no_of(self, prepay_id: str) -> str: ...
+
     async def pay(
         self,
         out_trade_no: str,

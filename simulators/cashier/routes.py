@@ -77,6 +77,11 @@ class _CashierRoute(APIRoute):
         return handle
 
 
+def cashier_route_class() -> type[APIRoute]:
+    """The route class that answers CashierRefused in the envelope (for the shim's routes too)."""
+    return _CashierRoute
+
+
 def order_not_found() -> CashierRefused:
     return CashierRefused(404, "ORDER_NOT_FOUND", "订单不存在")
 

@@ -51,6 +51,10 @@ class GatewayAdmin:
         response = await self._request("GET", f"/sim/orders/{out_trade_no}")
         return SimOrder.model_validate_json(response.content)
 
+    async def out_trade_no_of(self, prepay_id: str) -> str:
+        response = await self._request("GET", f"/sim/prepay/{prepay_id}")
+        return str(response.json()["out_trade_no"])
+
     async def pay(
         self,
         out_trade_no: str,

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import gzip
 import hashlib
+import ipaddress
 import json
 import secrets
 import time
@@ -37,6 +38,7 @@ from adapters.payments.wechatpay.crypto import (
 )
 from domain.vocabulary import Channel
 from simulators.payments import ForceKind, PaymentSimulator
+from simulators.wechat.oauth import oauth_router
 from simulators.wechatpay_gateway import resources
 from simulators.wechatpay_gateway.config import GatewayConfig, Stats, Switches
 from simulators.wechatpay_gateway.notifier import Deliverer
@@ -63,6 +65,14 @@ class ForceIn(BaseModel):
     amount_fen: int
     outcome: str
     times: int | None = None
+
+
+def _is_ip(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True
 
 
 def _status_of(err: AdapterError) -> int:
@@ -102,6 +112,8 @@ def create_gateway_app(
                         await task
 
     app = FastAPI(title="WeChat Pay v3 gateway (local)", lifespan=lifespan)
+    # The gateway plays WeChat's 网页授权 too, at WeChat's own paths.
+    app.include_router(oauth_router(config.appid, config.app_secret))
     app.state.switches = switches
     app.state.stats = stats
 
@@ -182,8 +194,11 @@ def create_gateway_app(
         payer = data.get("payer") or {}
         if kind == "jsapi" and not payer.get("openid"):
             raise _Refused(400, "PARAM_ERROR", "JSAPI 下单须提供 payer.openid")
-        if kind == "h5" and not (data.get("scene_info") or {}).get("payer_client_ip"):
+        client_ip = str((data.get("scene_info") or {}).get("payer_client_ip") or "")
+        if kind == "h5" and not client_ip:
             raise _Refused(400, "PARAM_ERROR", "H5 下单须提供 scene_info.payer_client_ip")
+        if kind == "h5" and not _is_ip(client_ip):
+            raise _Refused(400, "PARAM_ERROR", "scene_info.payer_client_ip 格式错误")
         attach = data.get("attach")
         channel = (
             Channel(attach) if attach in {c.value for c in Channel} else Channel.WECHAT_BALANCE
@@ -197,6 +212,7 @@ def create_gateway_app(
                 channel=channel,
                 notify_url=data.get("notify_url"),
                 payer_openid=payer.get("openid") if kind == "jsapi" else None,
+                payer_client_ip=client_ip or None,
             )
         except (ValidationError, ValueError, TypeError):
             raise _Refused(400, "PARAM_ERROR", "参数错误") from None
@@ -328,6 +344,15 @@ def create_gateway_app(
         except AdapterError as err:
             return admin_error(err)
         return Response(order.model_dump_json(), media_type="application/json")
+
+    @app.get("/sim/prepay/{prepay_id}")
+    async def admin_prepay(prepay_id: str) -> Response:
+        """Which order a JSAPI package names (for the WeixinJSBridge shim's cashier)."""
+        try:
+            out_trade_no = await sim.out_trade_no_of(prepay_id)
+        except AdapterError as err:
+            return admin_error(err)
+        return Response(json.dumps({"out_trade_no": out_trade_no}), media_type="application/json")
 
     @app.post("/sim/orders/{out_trade_no}/pay")
     async def admin_pay(out_trade_no: str, body: PayIn) -> Response:

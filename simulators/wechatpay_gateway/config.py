@@ -47,6 +47,8 @@ class GatewayConfig:
     appid: str
     apiv3_key: str = field(repr=False)
     keys: GatewayKeys
+    # The 公众号's AppSecret, for the 网页授权 code exchange the gateway also plays.
+    app_secret: str = field(default="dev-wechat-app-secret", repr=False)
     # Divides NOTIFY_RETRY_SCHEDULE_S (60: the first retry after 0.25 s instead of 15 s).
     notify_speedup: float = 1.0
     # How long a forced TIMEOUT_* call hangs before answering: longer than the client waits.

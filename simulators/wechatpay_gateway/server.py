@@ -34,6 +34,7 @@ def gateway_config(settings: Settings, **overrides: float) -> GatewayConfig:
         appid=settings.wechatpay_appid,
         apiv3_key=settings.wechatpay_apiv3_key,
         keys=GatewayKeys.load(settings.wechatpay_dir),
+        app_secret=settings.wechat_app_secret,
         notify_speedup=settings.wechatpay_notify_speedup,
         **overrides,
     )

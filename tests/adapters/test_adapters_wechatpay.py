@@ -18,7 +18,7 @@ from adapters.errors import (
     OutcomeUnknownError,
     TransientError,
 )
-from adapters.payments.interface import CreateOrder, RefundRequest
+from adapters.payments.interface import CreateOrder, OrderCreated, RefundRequest
 from adapters.payments.wechatpay.client import WeChatPayChannel
 from adapters.payments.wechatpay.crypto import (
     generate_private_key_pem,
@@ -26,6 +26,7 @@ from adapters.payments.wechatpay.crypto import (
     public_pem_of,
     response_message,
     verify,
+    verify_jsapi_pay_params,
 )
 from adapters.payments.wechatpay.states import TradeState
 from domain.payments import PaymentState, RefundState
@@ -71,6 +72,25 @@ async def test_h5_order_is_created_queried_and_paid_through_signed_calls(
     assert status.success_time is not None
 
 
+async def test_an_h5_order_names_the_payers_own_address_and_wechat_checks_its_form(
+    gw: Gateway, make_order: Callable[..., CreateOrder], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seen: list[CreateOrder] = []
+    create = gw.sim.create_order
+
+    async def recording(req: CreateOrder) -> OrderCreated:
+        seen.append(req)
+        return await create(req)
+
+    monkeypatch.setattr(gw.sim, "create_order", recording)
+    await gw.channel.create_order(make_order(payer_client_ip="203.0.113.9"))
+    # No address of its own (an order made without a browser): the configured one.
+    await gw.channel.create_order(make_order())
+    assert [r.payer_client_ip for r in seen] == ["203.0.113.9", gw.channel_config.h5_client_ip]
+    with pytest.raises(InvalidRequestError):
+        await gw.channel.create_order(make_order(payer_client_ip="not-an-address"))
+
+
 async def test_identical_create_is_idempotent_and_changed_parameters_conflict(
     gw: Gateway, make_order: Callable[..., CreateOrder]
 ) -> None:
@@ -95,6 +115,10 @@ async def test_jsapi_order_returns_a_pay_sign_made_with_the_merchant_key(
     message = f"{p['appId']}\n{p['timeStamp']}\n{p['nonceStr']}\n{p['package']}\n"
     assert verify(merchant_public, message, p["paySign"])
     assert not verify(merchant_public, message.replace("prepay_id", "prepay_iD"), p["paySign"])
+    # What WeChat (and the shim of the pages) checks before it shows its cashier.
+    assert verify_jsapi_pay_params(merchant_public, p)
+    assert not verify_jsapi_pay_params(merchant_public, {**p, "package": "prepay_id=other"})
+    assert not verify_jsapi_pay_params(merchant_public, {**p, "signType": "MD5"})
     stored = await gw.sim.order(order.out_trade_no)
     assert stored.payer_openid == "o-test-openid"
 

@@ -32,10 +32,12 @@ async def _messages(api: ApiStack, payer: Payer) -> list[dict[str, Any]]:
 
 
 async def _until_kinds(api: ApiStack, payer: Payer, kinds: list[str]) -> list[dict[str, Any]]:
-    """The messages once their kinds are these, newest first (steps after the status run on)."""
+    """The messages once their kinds are these and each was delivered or kept (no longer
+    PENDING), newest first: the steps after the status, recording then delivering, run on."""
     for _ in range(100):
         listed = await _messages(api, payer)
-        if [m["kind"] for m in listed] == kinds:
+        settled = all(m["wechat_state"] != "PENDING" for m in listed)
+        if [m["kind"] for m in listed] == kinds and settled:
             return listed
         await asyncio.sleep(0.2)
     raise AssertionError(f"messages stuck at {[m['kind'] for m in listed]}")

@@ -7,7 +7,6 @@ import gzip
 import hashlib
 import json
 import logging
-import secrets
 import time
 import zlib
 from collections.abc import Callable
@@ -41,7 +40,9 @@ from adapters.payments.wechatpay.crypto import (
     MERCHANT_PRIVATE_FILE,
     PLATFORM_PUBLIC_FILE,
     PUBLIC_KEY_ID_PREFIX,
+    jsapi_pay_params,
     key_id,
+    load_private_key,
     public_pem_of,
 )
 from adapters.payments.wechatpay.states import payment_state, refund_state
@@ -70,7 +71,8 @@ class WeChatPayConfig:
     gateway_url: str = ""
     connect_timeout_s: float = 3.0
     read_timeout_s: float = 10.0
-    # H5 orders must name the payer's IP; the API does not pass it through yet.
+    # H5 orders must name the payer's IP: the order's own, else this (an order made without a
+    # browser, e.g. by an operator's tool).
     h5_client_ip: str = "127.0.0.1"
 
     @classmethod
@@ -144,6 +146,7 @@ class WeChatPayChannel(PaymentChannel):
             public_key=config.public_key_pem,
             public_key_id=config.public_key_id,
         )
+        self._private_key = load_private_key(config.private_key_pem.encode())
         if config.gateway_url:
             # The SDK fixes the production host; the local gateway replaces it (payments.md).
             self._client._core._gate_way = config.gateway_url.rstrip("/")
@@ -215,7 +218,10 @@ class WeChatPayChannel(PaymentChannel):
         else:
             kwargs |= {
                 "pay_type": WeChatPayType.H5,
-                "scene_info": {"payer_client_ip": cfg.h5_client_ip, "h5_info": {"type": "Wap"}},
+                "scene_info": {
+                    "payer_client_ip": req.payer_client_ip or cfg.h5_client_ip,
+                    "h5_info": {"type": "Wap"},
+                },
             }
         data = await self._json(lambda: self._client.pay(**kwargs), changes_state=True, ok=(200,))
         # WeChat keeps time_expire to the second: that (slightly earlier) moment is the deadline.
@@ -245,18 +251,7 @@ class WeChatPayChannel(PaymentChannel):
 
     def jsapi_parameters(self, prepay_id: str) -> dict[str, str]:
         """What the WeChat page passes to WeixinJSBridge getBrandWCPayRequest (RSA paySign)."""
-        timestamp = str(int(time.time()))
-        nonce = secrets.token_hex(16)
-        package = f"prepay_id={prepay_id}"
-        pay_sign = self._client.sign([self._config.appid, timestamp, nonce, package])
-        return {
-            "appId": self._config.appid,
-            "timeStamp": timestamp,
-            "nonceStr": nonce,
-            "package": package,
-            "signType": "RSA",
-            "paySign": pay_sign,
-        }
+        return jsapi_pay_params(self._private_key, self._config.appid, prepay_id, int(time.time()))
 
     async def query_order(self, out_trade_no: str) -> OrderStatus:
         data = await self._json(

@@ -168,3 +168,34 @@ def ensure_key_files(directory: Path) -> None:
             tmp = public_path.with_suffix(".tmp")
             tmp.write_bytes(public_pem_of(private_pem))
             tmp.replace(public_path)
+
+
+JSAPI_FIELDS = ("appId", "timeStamp", "nonceStr", "package")
+
+
+def jsapi_message(params: dict[str, str]) -> str:
+    """What a JSAPI paySign covers: appId, timeStamp, nonceStr and package, one a line."""
+    return "".join(f"{params[name]}\n" for name in JSAPI_FIELDS)
+
+
+def jsapi_pay_params(
+    private_key: rsa.RSAPrivateKey, appid: str, prepay_id: str, timestamp: int
+) -> dict[str, str]:
+    """The parameters a WeChat page passes to WeixinJSBridge getBrandWCPayRequest, paySign
+    made with the merchant's API key (SHA256withRSA), as WeChat Pay v3 specifies."""
+    params = {
+        "appId": appid,
+        "timeStamp": str(timestamp),
+        "nonceStr": new_nonce(),
+        "package": f"prepay_id={prepay_id}",
+        "signType": "RSA",
+    }
+    params["paySign"] = sign(private_key, jsapi_message(params))
+    return params
+
+
+def verify_jsapi_pay_params(public_key: rsa.RSAPublicKey, params: dict[str, str]) -> bool:
+    """Whether paySign is the merchant's signature over these parameters."""
+    if params.get("signType") != "RSA" or any(name not in params for name in JSAPI_FIELDS):
+        return False
+    return verify(public_key, jsapi_message(params), params.get("paySign", ""))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from adapters.payments.interface import CallbackVerifier, PaymentChannel
 from adapters.payments.registry import Provider
-from adapters.payments.wechatpay.states import TradeState, payment_state, refund_state
+from adapters.payments.wechatpay.states import TradeState, paid_with, payment_state, refund_state
 
 NAME = "wechatpay"
 # 公众号 H5 (the payer pays on WeChat's H5 cashier) and JSAPI (inside WeChat, with an openid).
@@ -33,4 +33,5 @@ def provider(channel: PaymentChannel, callbacks: CallbackVerifier | None = None)
         paid_state=TradeState.SUCCESS.value,
         payment_state=payment_state,
         refund_state=refund_state,
+        paid_with=paid_with,
     )

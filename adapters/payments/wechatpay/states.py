@@ -7,6 +7,7 @@ from enum import StrEnum
 from typing import Final
 
 from domain.payments import PaymentState, RefundState
+from domain.vocabulary import Channel
 
 # Event types WeChat Pay v3 notifies (only successes are notified for payments).
 EVENT_TRANSACTION_SUCCESS = "TRANSACTION.SUCCESS"
@@ -16,6 +17,13 @@ EVENT_REFUND_CLOSED = "REFUND.CLOSED"
 
 # bank_type of a payment made from the WeChat balance (零钱).
 BANK_TYPE_BALANCE = "OTHERS"
+
+
+def paid_with(bank_type: str | None) -> Channel | None:
+    """What actually paid, as WeChat's cashier reported it (the payer chooses there)."""
+    if not bank_type:
+        return None
+    return Channel.WECHAT_BALANCE if bank_type == BANK_TYPE_BALANCE else Channel.BANK_CARD
 
 
 class TradeState(StrEnum):

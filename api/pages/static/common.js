@@ -172,6 +172,9 @@
     return el;
   }
 
+  // WeChat's own browser (公众号 pages): its user agent says MicroMessenger.
+  function inWeChat() { return /MicroMessenger/i.test(window.navigator.userAgent); }
+
   // Marks the page as wired (handlers attached, data loaded): tests and slow phones tap after it.
   function ready() { document.documentElement.dataset.ready = "true"; }
 
@@ -180,6 +183,7 @@
     clearErrors: clearErrors, showError: showError, yuan: yuan, monthLabel: monthLabel, periodLabel: periodLabel,
     expectedDate: expectedDate, contributionYears: contributionYears,
     dateTime: dateTime, idTypeLabel: idTypeLabel, requireSession: requireSession,
-    identity: identity, identityAnswered: identityAnswered, text: text, ready: ready
+    identity: identity, identityAnswered: identityAnswered, text: text, ready: ready,
+    inWeChat: inWeChat
   };
 })();

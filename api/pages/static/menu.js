@@ -1,5 +1,5 @@
 // 社保费功能列表: who is signed in, and the entries of the manual.
-(function () {
+(async function () {
   "use strict";
   if (!SB.requireSession()) return;
   var me = SB.getJSON("sb.me") || {};
@@ -14,7 +14,19 @@
     // End the session on the server too: a token copied from this tab stops working.
     await SB.api("DELETE", "/api/v1/session");
     SB.store.clear();
+    SB.store.setItem("sb.signedOut", "1");
     window.location.href = "/h5/";
+  });
+  // A bound WeChat signs the payer in by itself; they may undo that here.
+  var unbind = document.getElementById("wechat-unbind");
+  var bound = await SB.api("GET", "/api/v1/wechat/binding");
+  unbind.hidden = !(bound.ok && bound.data.bound);
+  unbind.addEventListener("click", async function () {
+    unbind.disabled = true;
+    var r = await SB.api("DELETE", "/api/v1/wechat/binding");
+    unbind.disabled = false;
+    if (r.ok) { unbind.hidden = true; SB.text("wechat-note", "已解除微信绑定"); }
+    else { SB.text("wechat-note", (r.data && r.data.message) || "操作失败"); }
   });
   // 缴费提醒: opt in or out; the box shows what the server holds, never a guess.
   var reminders = document.getElementById("reminders");

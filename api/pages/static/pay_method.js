@@ -1,5 +1,7 @@
 // 缴款方式: start the contribution once per quote (Idempotency-Key kept in sessionStorage), then
-// hand over to the cashier, which comes back to 支付结果.
+// hand over to the cashier, which comes back to 支付结果. Inside WeChat the order is a JSAPI one:
+// WeChat's own cashier opens over this page (WeixinJSBridge), and 支付结果 follows the
+// contribution whatever the bridge answers (its "ok" is no proof of payment).
 (function () {
   "use strict";
   if (!SB.requireSession()) return;
@@ -10,6 +12,12 @@
   var pay = document.getElementById("pay");
   var inFlight = false;
   SB.text("total", SB.yuan(q.total_fen));
+  if (SB.inWeChat()) {
+    // WeChat's cashier asks for 零钱 or a bank card itself; asking here too would only mislead.
+    document.getElementById("channel-title").hidden = true;
+    document.getElementById("channels").hidden = true;
+    document.getElementById("wechat-choice").hidden = false;
+  }
 
   // One key per quote, made once: a double tap, a refresh or a second visit sends the same key,
   // and the API answers with the same contribution instead of charging again.
@@ -21,6 +29,30 @@
   }
 
   function resultUrl(id) { return "/h5/pay/result/" + encodeURIComponent(id); }
+
+  function bridge() {
+    if (window.WeixinJSBridge) return Promise.resolve(window.WeixinJSBridge);
+    return new Promise(function (resolve) {
+      document.addEventListener("WeixinJSBridgeReady", function () {
+        resolve(window.WeixinJSBridge);
+      }, { once: true });
+    });
+  }
+
+  async function payInWeChat(params, back) {
+    var jsBridge = await bridge();
+    jsBridge.invoke("getBrandWCPayRequest", params, function (res) {
+      var msg = (res && res.err_msg) || "";
+      if (/:cancel$/.test(msg)) {
+        // The payer closed WeChat's cashier: the order stays open until it expires.
+        inFlight = false;
+        pay.disabled = false;
+        SB.showError(form, { message: "已取消支付，可再次点击下一步继续支付" });
+        return;
+      }
+      window.location.href = back;
+    });
+  }
 
   form.addEventListener("submit", async function (event) {
     event.preventDefault();
@@ -36,6 +68,10 @@
       var started = r.data;
       SB.setJSON("sb.started." + q.quote_id, started);
       var back = resultUrl(started.contribution_id);
+      if (started.payment && started.payment.jsapi) {
+        await payInWeChat(started.payment.jsapi, back);
+        return;
+      }
       var cashier = started.payment && started.payment.cashier_url;
       window.location.href = cashier
         ? cashier + (cashier.indexOf("?") < 0 ? "?" : "&") + "return=" + encodeURIComponent(back)

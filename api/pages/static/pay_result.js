@@ -54,7 +54,9 @@
     SB.text("expected-date", SB.expectedDate(view.expected_treasury_date, view.expected_treasury_provisional) || "—");
     document.getElementById("treasury-row").hidden = !view.treasury_date;
     SB.text("treasury-date", view.treasury_date || "");
-    SB.text("channel", CHANNELS[view.channel] || view.channel);
+    // What actually paid, once the channel said so (inside WeChat the payer picks it there).
+    var paidWith = (view.payment && view.payment.paid_with) || view.channel;
+    SB.text("channel", CHANNELS[paidWith] || paidWith);
     var p = view.payment;
     if (p) {
       SB.text("out-trade-no", p.out_trade_no);

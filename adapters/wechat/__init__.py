@@ -1,0 +1,1 @@
+"""The WeChat 公众号 platform (not its payments): 网页授权 (OAuth2) today."""
