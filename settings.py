@@ -25,6 +25,7 @@ WECHAT_MP_API_BASE = "https://api.weixin.qq.com"
 MIN_SECRET_BYTES = 32
 _DEV_OPERATOR_TOKEN = "dev-operator-token"
 _DEV_PAYER_REF_KEY = "dev-payer-ref-key-change-me"
+_DEV_WECHAT_APP_SECRET = "dev-wechat-app-secret"
 
 
 class UnsafeForProduction(RuntimeError):
@@ -160,9 +161,10 @@ class Settings(BaseSettings):
     wechatpay_public_key_id: str = ""
     wechatpay_connect_timeout_s: float = 3.0
     wechatpay_read_timeout_s: float = 10.0
-    # 网页授权 (OAuth2) of the 公众号 (appid: wechatpay_appid). Empty bases: the local gateway
-    # when its URL is set, else the API's own /sim/wechat with the simulators on, else WeChat's.
-    wechat_app_secret: str = Field(default="dev-wechat-app-secret", repr=False)
+    # The 公众号's AppSecret (appid: wechatpay_appid): its 网页授权 (OAuth2) and the access token
+    # of its template messages. Empty bases: the local gateway when its URL is set, else the
+    # API's own /sim/wechat with the simulators on, else WeChat's.
+    wechat_app_secret: str = Field(default=_DEV_WECHAT_APP_SECRET, repr=False)
     wechat_oauth_base: str = ""
     wechat_api_base: str = ""
     wechat_oauth_timeout_s: float = 5.0
@@ -174,7 +176,6 @@ class Settings(BaseSettings):
     # wechatpay_gateway_url is set, else WeChat's), its AppSecret, and a template id per kind
     # (domain/payer_messages.py's MessageKind values; unset kinds use the local gateway's ids).
     wechat_mp_api_base: str = ""
-    wechat_mp_secret: str = Field(default="", repr=False)
     wechat_mp_templates: dict[str, str] = Field(default_factory=dict)
     # Reminders: the days before the year's cut-off on which opted-in payers with open months
     # of this year are reminded (the daily reminder schedule sends on these days only).
@@ -200,6 +201,7 @@ class Settings(BaseSettings):
         for name, value, default in (
             ("SHEBAO_OPERATOR_TOKEN", self.operator_token, _DEV_OPERATOR_TOKEN),
             ("SHEBAO_PAYER_REF_KEY", self.payer_ref_key, _DEV_PAYER_REF_KEY),
+            ("SHEBAO_WECHAT_APP_SECRET", self.wechat_app_secret, _DEV_WECHAT_APP_SECRET),
         ):
             if value == default or value.startswith("dev-"):
                 problems.append(f"{name} is the dev default")

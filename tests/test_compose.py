@@ -19,6 +19,7 @@ SECRETS = {
     "POSTGRES_PASSWORD": "pw",
     "SHEBAO_OPERATOR_TOKEN": "op",
     "SHEBAO_PAYER_REF_KEY": "ref",
+    "SHEBAO_WECHAT_APP_SECRET": "app",
     "SHEBAO_CODEC_KEYS": "k1:key",
 }
 

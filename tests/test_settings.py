@@ -48,6 +48,7 @@ def _safe_production(**changes: Any) -> Settings:
         "wechatpay_apiv3_key": "k" * 32,
         "operator_token": "o" * 40,
         "payer_ref_key": "r" * 40,
+        "wechat_app_secret": "w" * 32,
         "codec_keys": f"p1:{base64.b64encode(os.urandom(32)).decode()}",
         "forwarded_allow_ips": "172.30.0.10",
     }
@@ -74,6 +75,8 @@ def test_safe_production_settings_have_no_problem() -> None:
         ({"operator_token": "dev-" + "x" * 40}, "SHEBAO_OPERATOR_TOKEN is the dev default"),
         ({"payer_ref_key": "dev-payer-ref-key-change-me"}, "SHEBAO_PAYER_REF_KEY is the dev"),
         ({"payer_ref_key": "short"}, "SHEBAO_PAYER_REF_KEY is shorter than 32 bytes"),
+        ({"wechat_app_secret": "dev-wechat-app-secret"}, "SHEBAO_WECHAT_APP_SECRET is the dev"),
+        ({"wechat_app_secret": "short"}, "SHEBAO_WECHAT_APP_SECRET is shorter than 32 bytes"),
         ({"codec_keys": ""}, "SHEBAO_CODEC_KEYS is not set"),
         ({"codec_keys": DEV_CODEC_KEYS}, "SHEBAO_CODEC_KEYS holds the dev key"),
         ({"codec_keys": "p1:c2hvcnQ="}, "SHEBAO_CODEC_KEYS is malformed"),
@@ -102,10 +105,11 @@ def test_production_lists_every_problem_at_once_and_the_default_settings_have_ma
         "SHEBAO_SIMULATORS",
         "SHEBAO_OPERATOR_TOKEN",
         "SHEBAO_PAYER_REF_KEY",
+        "SHEBAO_WECHAT_APP_SECRET",
         "SHEBAO_CODEC_KEYS",
     ):
         assert name in text
-    assert len(refused.value.problems) == 8
+    assert len(refused.value.problems) == 9
 
 
 def test_the_api_and_the_worker_refuse_to_start_on_unsafe_production_settings(

@@ -49,7 +49,7 @@ class MpConfig:
         return cls(
             api_base=settings.resolved_mp_api_base,
             appid=settings.wechatpay_appid,
-            secret=settings.wechat_mp_secret,
+            secret=settings.wechat_app_secret,
             connect_timeout_s=settings.wechatpay_connect_timeout_s,
             read_timeout_s=settings.wechatpay_read_timeout_s,
         )

@@ -51,7 +51,7 @@ async def gateway_app(
     app = create_gateway_app(gateway_config(settings, **overrides), sim, clock=clock)
     # The 公众号's message API beside WeChat Pay's, as payers' WeChat sees both.
     messages = MessageSimulator(engine, clock)
-    app.include_router(mp_router(settings.wechatpay_appid, settings.wechat_mp_secret, messages))
+    app.include_router(mp_router(settings.wechatpay_appid, settings.wechat_app_secret, messages))
     return app
 
 
