@@ -1,4 +1,4 @@
-"""`python -m scripts.calendar load`: the official table lands in the database, audited."""
+"""`python -m scripts.calendar_table load`: the official table lands in the database, audited."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from scripts import calendar as calendar_cli
+from scripts import calendar_table as calendar_cli
 from services.calendars import year_calendar
 from settings import Settings
 from storage.audit import audit_entries

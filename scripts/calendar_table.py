@@ -1,4 +1,4 @@
-"""`python -m scripts.calendar load <year> <file>`: load a year's official calendar table (audited).
+"""`python -m scripts.calendar_table load <year> <file>`: load a year's official calendar (audited).
 
 The file is JSON, as the operator route `PUT /api/v1/operator/calendar/{year}` takes it:
 
@@ -24,7 +24,7 @@ from storage.db import make_engine, make_sessionmaker
 
 
 def parse_args(argv: list[str] | None, settings: Settings) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m scripts.calendar", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m scripts.calendar_table", description=__doc__)
     parser.add_argument("--database-url", default=settings.resolved_database_url)
     commands = parser.add_subparsers(dest="command", required=True)
     load = commands.add_parser("load", help="load (or replace) a year's official table")
