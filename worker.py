@@ -32,8 +32,8 @@ from workflows.contribution import ContributionWorkflow
 from workflows.converter import connect
 from workflows.purge import PurgeWorkflow
 from workflows.reconciliation import ReconciliationWorkflow
-from workflows.reconciliation_schedule import ensure_schedules
 from workflows.reminders import PayerRemindersWorkflow
+from workflows.schedules import ensure_schedules
 
 WORKFLOWS: Sequence[type] = (
     ContributionWorkflow,

@@ -13,8 +13,8 @@ from temporalio.client import ScheduleActionStartWorkflow
 from tests.api.conftest import ApiStack, Payer
 from tests.support import SHANGHAI, this_month, today
 from workflows.contract import REMINDER_SCHEDULE_ID
-from workflows.reconciliation_schedule import ensure_schedule, reminder_schedule
 from workflows.reminders import PayerRemindersWorkflow
+from workflows.schedules import ensure_schedule, reminder_schedule
 
 
 @pytest.fixture(scope="module")

@@ -17,7 +17,7 @@ from tests.api.conftest import ApiStack
 from tests.support import SHANGHAI
 from workflows.contract import PURGE_SCHEDULE_ID, PurgeCounts
 from workflows.purge import PurgeWorkflow
-from workflows.reconciliation_schedule import ensure_schedule, purge_schedule
+from workflows.schedules import ensure_schedule, purge_schedule
 
 
 async def _seed(api: ApiStack, person_id: str, *, age: timedelta) -> None:

@@ -14,7 +14,7 @@ from domain.vocabulary import Channel
 from storage.audit import audit_entries
 from tests.api.conftest import ApiStack
 from tests.support import SHANGHAI, today
-from workflows.reconciliation_schedule import (
+from workflows.schedules import (
     SCHEDULE_ID,
     ensure_reconciliation_schedule,
 )

@@ -42,47 +42,45 @@ PURGE_CRON = "30 3 * * *"
 # today is one of the reminder days before the cut-off.
 REMINDER_CRON = "0 10 * * *"
 
-log = logging.getLogger("shebao.reconciliation")
+log = logging.getLogger("shebao.schedules")
+
+
+def _daily(action: ScheduleActionStartWorkflow, cron: str, catchup: timedelta) -> Schedule:
+    """Every day at `cron` Shanghai time; a run still going is not doubled."""
+    return Schedule(
+        action=action,
+        spec=ScheduleSpec(cron_expressions=[cron], time_zone_name=TIME_ZONE),
+        policy=SchedulePolicy(overlap=ScheduleOverlapPolicy.SKIP, catchup_window=catchup),
+    )
 
 
 def reconciliation_schedule(task_queue: str) -> Schedule:
-    """Yesterday's bill every day at 10:30 Shanghai time; a run still going is not doubled."""
-    return Schedule(
-        action=ScheduleActionStartWorkflow(
-            ReconciliationWorkflow.run,
-            ReconciliationInput(),
-            id=RECONCILIATION_SCHEDULED_WORKFLOW_ID,
-            task_queue=task_queue,
-        ),
-        spec=ScheduleSpec(cron_expressions=[CRON], time_zone_name=TIME_ZONE),
-        # After an outage one catch-up run is enough: every run reconciles "yesterday" anyway.
-        policy=SchedulePolicy(overlap=ScheduleOverlapPolicy.SKIP, catchup_window=timedelta(days=1)),
+    """Yesterday's bill every day at 10:30 Shanghai time."""
+    action = ScheduleActionStartWorkflow(
+        ReconciliationWorkflow.run,
+        ReconciliationInput(),
+        id=RECONCILIATION_SCHEDULED_WORKFLOW_ID,
+        task_queue=task_queue,
     )
+    # After an outage one catch-up run is enough: every run reconciles "yesterday" anyway.
+    return _daily(action, CRON, timedelta(days=1))
 
 
 def purge_schedule(task_queue: str) -> Schedule:
     """Expired sessions, quotes, captchas, idempotency keys and limit windows, daily at 03:30."""
-    return Schedule(
-        action=ScheduleActionStartWorkflow(
-            PurgeWorkflow.run, id=PURGE_SCHEDULED_WORKFLOW_ID, task_queue=task_queue
-        ),
-        spec=ScheduleSpec(cron_expressions=[PURGE_CRON], time_zone_name=TIME_ZONE),
-        policy=SchedulePolicy(overlap=ScheduleOverlapPolicy.SKIP, catchup_window=timedelta(days=1)),
+    action = ScheduleActionStartWorkflow(
+        PurgeWorkflow.run, id=PURGE_SCHEDULED_WORKFLOW_ID, task_queue=task_queue
     )
+    return _daily(action, PURGE_CRON, timedelta(days=1))
 
 
 def reminder_schedule(task_queue: str) -> Schedule:
     """Payer reminders, daily at 10:00 (sent only on the reminder days before the cut-off)."""
-    return Schedule(
-        action=ScheduleActionStartWorkflow(
-            PayerRemindersWorkflow.run, id=REMINDER_SCHEDULED_WORKFLOW_ID, task_queue=task_queue
-        ),
-        spec=ScheduleSpec(cron_expressions=[REMINDER_CRON], time_zone_name=TIME_ZONE),
-        # A missed day is not caught up later: a reminder day passed is passed.
-        policy=SchedulePolicy(
-            overlap=ScheduleOverlapPolicy.SKIP, catchup_window=timedelta(hours=6)
-        ),
+    action = ScheduleActionStartWorkflow(
+        PayerRemindersWorkflow.run, id=REMINDER_SCHEDULED_WORKFLOW_ID, task_queue=task_queue
     )
+    # A missed day is not caught up later: a reminder day passed is passed.
+    return _daily(action, REMINDER_CRON, timedelta(hours=6))
 
 
 async def ensure_schedule(client: Client, schedule_id: str, schedule: Schedule) -> None:
