@@ -32,7 +32,6 @@ from workflows.purge import PurgeWorkflow
 from workflows.reconciliation import ReconciliationWorkflow
 from workflows.reminders import PayerRemindersWorkflow
 
-SCHEDULE_ID = RECONCILIATION_SCHEDULE_ID
 # WeChat Pay's trade bill of a day is ready after 10:00 the next day.
 CRON = "30 10 * * *"
 TIME_ZONE = "Asia/Shanghai"
@@ -97,14 +96,9 @@ async def ensure_schedule(client: Client, schedule_id: str, schedule: Schedule) 
         log.info("schedule %s updated", schedule_id)
 
 
-async def ensure_reconciliation_schedule(client: Client, task_queue: str) -> None:
-    """The reconciliation schedule, created or brought up to date."""
-    await ensure_schedule(client, SCHEDULE_ID, reconciliation_schedule(task_queue))
-
-
 async def ensure_schedules(client: Client, task_queue: str) -> None:
     """Every schedule the worker's workflows need (reconciliation, purge, reminders)."""
-    await ensure_reconciliation_schedule(client, task_queue)
+    await ensure_schedule(client, RECONCILIATION_SCHEDULE_ID, reconciliation_schedule(task_queue))
     await ensure_schedule(client, PURGE_SCHEDULE_ID, purge_schedule(task_queue))
     await ensure_schedule(client, REMINDER_SCHEDULE_ID, reminder_schedule(task_queue))
 

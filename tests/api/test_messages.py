@@ -8,13 +8,10 @@ from datetime import date
 from typing import Any
 
 import pytest
-from temporalio.client import ScheduleActionStartWorkflow
 
 from tests.api.conftest import ApiStack, Payer
-from tests.support import SHANGHAI, this_month, today
-from workflows.contract import REMINDER_SCHEDULE_ID
+from tests.support import this_month, today
 from workflows.reminders import PayerRemindersWorkflow
-from workflows.schedules import ensure_schedule, reminder_schedule
 
 
 @pytest.fixture(scope="module")
@@ -143,20 +140,3 @@ async def test_on_a_reminder_day_opted_in_payers_with_open_months_are_reminded_o
     assert f"{today().year}-12-31" in reminder["body"] and this_month() in reminder["body"]
     assert reminder["link"] == "/h5/pay/confirm?for=me"
     assert await _messages(api, silent) == []
-
-
-async def test_reminders_run_daily_at_ten_shanghai(api: ApiStack) -> None:
-    client = api.env.client
-    await ensure_schedule(client, REMINDER_SCHEDULE_ID, reminder_schedule("first-queue"))
-    await ensure_schedule(client, REMINDER_SCHEDULE_ID, reminder_schedule(api.settings.task_queue))
-    handle = client.get_schedule_handle(REMINDER_SCHEDULE_ID)
-    try:
-        desc = await handle.describe()
-        action = desc.schedule.action
-        assert isinstance(action, ScheduleActionStartWorkflow)
-        assert action.workflow == "PayerRemindersWorkflow"
-        assert action.task_queue == api.settings.task_queue
-        next_run = desc.info.next_action_times[0].astimezone(SHANGHAI)
-        assert (next_run.hour, next_run.minute) == (10, 0)
-    finally:
-        await handle.delete()

@@ -7,17 +7,14 @@ import uuid
 from datetime import timedelta
 
 from sqlalchemy import func, select
-from temporalio.client import ScheduleActionStartWorkflow
 
 from domain.vocabulary import Insurance
 from services.timefmt import utc_now
 from storage import captchas, idempotency, limit_counters, quotes, sessions
 from storage.models import CaptchaRow, IdempotencyRecord, LimitCounter, Quote, SessionRow
 from tests.api.conftest import ApiStack
-from tests.support import SHANGHAI
-from workflows.contract import PURGE_SCHEDULE_ID, PurgeCounts
+from workflows.contract import PurgeCounts
 from workflows.purge import PurgeWorkflow
-from workflows.schedules import ensure_schedule, purge_schedule
 
 
 async def _seed(api: ApiStack, person_id: str, *, age: timedelta) -> None:
@@ -88,21 +85,3 @@ async def test_the_purge_deletes_what_expired_and_keeps_what_is_live(api: ApiSta
     assert {table: before[table] - after[table] for table in before} == dict.fromkeys(before, 1)
     # The payer's own session is live and still works.
     assert (await api.http.get("/api/v1/records", headers=payer.auth)).status_code == 200
-
-
-async def test_the_purge_runs_daily_at_half_past_three_shanghai(api: ApiStack) -> None:
-    client = api.env.client
-    await ensure_schedule(client, PURGE_SCHEDULE_ID, purge_schedule("first-queue"))
-    await ensure_schedule(client, PURGE_SCHEDULE_ID, purge_schedule(api.settings.task_queue))
-    handle = client.get_schedule_handle(PURGE_SCHEDULE_ID)
-    try:
-        desc = await handle.describe()
-        assert desc.schedule.spec.time_zone_name == "Asia/Shanghai"
-        action = desc.schedule.action
-        assert isinstance(action, ScheduleActionStartWorkflow)
-        assert action.workflow == "PurgeWorkflow"
-        assert action.task_queue == api.settings.task_queue
-        next_run = desc.info.next_action_times[0].astimezone(SHANGHAI)
-        assert (next_run.hour, next_run.minute) == (3, 30)
-    finally:
-        await handle.delete()

@@ -5,8 +5,6 @@ from __future__ import annotations
 import uuid
 from datetime import datetime, time, timedelta
 
-from temporalio.client import ScheduleActionStartWorkflow
-
 from adapters.payments.interface import CreateOrder
 from domain.order_numbers import payment_order_no
 from domain.reconciliation_messages import ReconciliationSummary
@@ -14,10 +12,6 @@ from domain.vocabulary import Channel
 from storage.audit import audit_entries
 from tests.api.conftest import ApiStack
 from tests.support import SHANGHAI, today
-from workflows.schedules import (
-    SCHEDULE_ID,
-    ensure_reconciliation_schedule,
-)
 
 ROUTES = [
     ("GET", "/api/v1/operator/reconciliations"),
@@ -168,31 +162,3 @@ async def test_bad_dates_and_missing_reports_answer_with_the_envelope(api: ApiSt
     for day in (today(), today() + timedelta(days=3), "2019-12-31"):
         r = await api.http.post(f"/api/v1/operator/reconciliations/{day}/run", headers=api.operator)
         assert (r.status_code, r.json()["code"]) == (422, "BILL_DATE_OUT_OF_RANGE"), r.text
-
-
-async def test_the_daily_schedule_runs_at_half_past_ten_shanghai_and_is_idempotent(
-    api: ApiStack,
-) -> None:
-    client = api.env.client
-    await ensure_reconciliation_schedule(client, "first-queue")
-    await ensure_reconciliation_schedule(client, api.settings.task_queue)
-    handle = client.get_schedule_handle(SCHEDULE_ID)
-    try:
-        desc = await handle.describe()
-        spec = desc.schedule.spec
-        assert spec.time_zone_name == "Asia/Shanghai"
-        # The server keeps a cron string as the equivalent calendar.
-        (calendar,) = spec.calendars or []
-        assert [(r.start, r.end) for r in calendar.hour] == [(10, 10)]
-        assert [(r.start, r.end) for r in calendar.minute] == [(30, 30)]
-        action = desc.schedule.action
-        assert isinstance(action, ScheduleActionStartWorkflow)
-        assert action.workflow == "ReconciliationWorkflow"
-        assert action.task_queue == api.settings.task_queue
-        assert desc.schedule.policy.catchup_window == timedelta(days=1)
-        next_run = desc.info.next_action_times[0].astimezone(SHANGHAI)
-        assert (next_run.hour, next_run.minute) == (10, 30)
-        schedules = [s.id async for s in await client.list_schedules()]
-        assert schedules.count(SCHEDULE_ID) == 1
-    finally:
-        await handle.delete()
