@@ -59,11 +59,26 @@ def errors(*answers: tuple[int, str]) -> dict[int | str, dict[str, Any]]:
         listed = codes.setdefault(status, [])
         if code not in listed:
             listed.append(code)
-    return {status: _answer(found) for status, found in sorted(codes.items())}
+    return {status: _answer(status, found) for status, found in sorted(codes.items())}
 
 
-def _answer(listed: Iterable[str]) -> dict[str, Any]:
-    return {"model": ErrorEnvelope, "description": "code: " + ", ".join(f"`{c}`" for c in listed)}
+# Throttles and a busy database say when to come back (api/errors.py envelope()).
+_RETRY_AFTER = {
+    "Retry-After": {
+        "description": "seconds to wait before retrying, when known",
+        "schema": {"type": "integer"},
+    }
+}
+
+
+def _answer(status: int, listed: Iterable[str]) -> dict[str, Any]:
+    answer: dict[str, Any] = {
+        "model": ErrorEnvelope,
+        "description": "code: " + ", ".join(f"`{c}`" for c in listed),
+    }
+    if status in (429, 503):
+        answer["headers"] = _RETRY_AFTER
+    return answer
 
 
 def operation_id(route: APIRoute) -> str:
