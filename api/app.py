@@ -15,6 +15,7 @@ from adapters.payments.interface import PaymentNotification
 from api.errors import install_error_handlers
 from api.middleware.limits import BodyLimitMiddleware
 from api.middleware.operations import install_operations
+from api.openapi import TAGS, operation_id
 from api.pages import routes as pages
 from api.routes import captcha as captcha_routes
 from api.routes import certificates as certificate_routes
@@ -88,6 +89,10 @@ def create_app(
         title="shebao",
         summary="贵州灵活就业人员社保费缴纳",
         version="0.1.0",
+        description="The contract is docs/api.md. Every 4xx/5xx body is the `ErrorEnvelope` "
+        "(the payment notify route answers WeChat Pay's `{code: FAIL}` of its own refusals).",
+        openapi_tags=TAGS,
+        generate_unique_id_function=operation_id,
         lifespan=lifespan,
     )
     install_error_handlers(app)
@@ -107,7 +112,8 @@ def create_app(
     app.include_router(message_routes.router)
     app.include_router(pages.router)
     if settings.simulators:
-        app.include_router(cashier_router(_cashier_of))
+        # Stand-ins for WeChat (off in production): not part of the API's document.
+        app.include_router(cashier_router(_cashier_of), include_in_schema=False)
         # WeChat itself, played on the API's own URL: 网页授权 (unless the local gateway plays
         # it, settings.resolved_wechat_oauth_base) and the WeixinJSBridge shim of the pages.
         app.include_router(
@@ -116,7 +122,8 @@ def create_app(
         app.include_router(
             jsbridge_router(
                 _cashier_of, lambda: merchant_public_key(settings), settings.wechatpay_appid
-            )
+            ),
+            include_in_schema=False,
         )
         app.state.wechat_shim = JSBRIDGE_SCRIPT
     install_operations(app, settings)

@@ -9,6 +9,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -50,6 +51,24 @@ _VALIDATION_MESSAGES: dict[str, str] = {
 _DEFAULT_VALIDATION_MESSAGE = "参数格式不正确"
 
 
+CODE_PATTERN = r"^[A-Z][A-Z0-9]*(_[A-Z0-9]+)*$"
+
+
+class ErrorEnvelope(BaseModel):
+    """Every 4xx/5xx body: a stable code, a Chinese message, the offending field; some codes
+    carry extras (MONTH_IN_FLIGHT: contribution_id; NOT_YET_IN_TREASURY: expected_date)."""
+
+    # api/errors.py builds every error body with it, so the document and the answers agree.
+    model_config = ConfigDict(extra="allow")
+
+    # The pattern is documented, not enforced: a code the pattern missed must still answer.
+    code: str = Field(
+        description="stable code, UPPER_SNAKE", json_schema_extra={"pattern": CODE_PATTERN}
+    )
+    message: str = Field(description="中文, for the user; never quotes the input")
+    field: str | None = Field(description="the offending field, or null")
+
+
 def error_response(
     status_code: int,
     code: str,
@@ -59,7 +78,7 @@ def error_response(
     **extra: Any,
 ) -> JSONResponse:
     """The envelope as a response."""
-    body = {"code": code, "message": message, "field": field, **extra}
+    body = ErrorEnvelope(code=code, message=message, field=field, **extra).model_dump()
     return JSONResponse(body, status_code=status_code, headers=dict(headers or {}))
 
 

@@ -6,11 +6,12 @@ from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel
 
 from api.middleware.rate_limit import rate_limit
+from api.openapi import RATE_LIMITED, errors
 from api.state import State
 from services.captchas import issue
 from services.timefmt import LocalDateTime
 
-router = APIRouter(prefix="/api/v1", tags=["payer"])
+router = APIRouter(prefix="/api/v1", tags=["captcha"])
 
 
 class CaptchaOut(BaseModel):
@@ -19,7 +20,12 @@ class CaptchaOut(BaseModel):
     expires_at: LocalDateTime
 
 
-@router.get("/captcha", response_model=CaptchaOut, dependencies=[Depends(rate_limit("captcha"))])
+@router.get(
+    "/captcha",
+    response_model=CaptchaOut,
+    dependencies=[Depends(rate_limit("captcha"))],
+    responses=errors(RATE_LIMITED, (429, "TOO_MANY_REQUESTS")),
+)
 async def new_captcha(request: Request, state: State) -> CaptchaOut:
     """{captcha_id, image (PNG data URL), expires_at}; 429 when one client asks too often."""
     client_ip = request.client.host if request.client is not None else "unknown"

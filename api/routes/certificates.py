@@ -9,14 +9,15 @@ from fastapi import APIRouter, Query
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.auth import AuthorizationHeader, CurrentPerson, current_person
+from api.auth import CurrentPerson, PayerToken, current_person
+from api.openapi import SIGNED_IN, VALIDATION, errors
 from api.state import State
 from domain.vocabulary import Insurance
 from services.certificate_issue import issue_for_query, verify_page_path
 from services.certificate_lookup import certificate_with_code, owned_certificate, verified
 from services.timefmt import LocalDateTime
 
-router = APIRouter(prefix="/api/v1/certificates", tags=["payer"])
+router = APIRouter(prefix="/api/v1/certificates", tags=["certificates"])
 
 _MAX_CODE_TEXT = 32
 
@@ -70,7 +71,24 @@ class VerifyOut(BaseModel):
 Code = Annotated[str | None, Query(max_length=_MAX_CODE_TEXT)]
 
 
-@router.post("", status_code=201, response_model=CertificateOut)
+NOT_FOUND = (404, "CERTIFICATE_NOT_FOUND")
+
+
+@router.post(
+    "",
+    status_code=201,
+    response_model=CertificateOut,
+    responses=errors(
+        VALIDATION,
+        SIGNED_IN,
+        (422, "CAPTCHA_INVALID"),
+        (422, "INVALID_MONTH"),
+        (422, "INVALID_PERIOD"),
+        (409, "NOT_YET_IN_TREASURY"),
+        (404, "NOTHING_TO_CERTIFY"),
+        (503, "CERTIFICATE_UNAVAILABLE"),
+    ),
+)
 async def issue(body: CertificateIn, state: State, me: CurrentPerson) -> CertificateOut:
     """201 with the lines in the treasury; 422 CAPTCHA_INVALID; 409 NOT_YET_IN_TREASURY; 404."""
     issued = await issue_for_query(
@@ -94,17 +112,28 @@ async def issue(body: CertificateIn, state: State, me: CurrentPerson) -> Certifi
     )
 
 
-@router.get("/{certificate_no}.pdf")
+@router.get(
+    "/{certificate_no}.pdf",
+    response_class=Response,
+    response_model=None,
+    responses={
+        200: {
+            "description": "The PDF as issued",
+            "content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}},
+        },
+        **errors(VALIDATION, SIGNED_IN, NOT_FOUND),
+    },
+)
 async def pdf(
     certificate_no: str,
     state: State,
+    token: PayerToken,
     code: Code = None,
-    authorization: AuthorizationHeader = None,
 ) -> Response:
     """The PDF as issued: for its owner (bearer token) or anyone holding the verify code."""
     if code is None:
         # Authenticate first, so an anonymous caller learns nothing about the number.
-        me = await current_person(state, authorization)
+        me = await current_person(state, token)
         found = await owned_certificate(state, certificate_no, me)
     else:
         found = await certificate_with_code(state, certificate_no, code)
@@ -118,7 +147,11 @@ async def pdf(
     )
 
 
-@router.get("/{certificate_no}/verify", response_model=VerifyOut)
+@router.get(
+    "/{certificate_no}/verify",
+    response_model=VerifyOut,
+    responses=errors(VALIDATION, NOT_FOUND),
+)
 async def verify(
     certificate_no: str,
     state: State,

@@ -9,40 +9,66 @@ UI has no way to send a static bearer token of ours.
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Request, Response
+from pydantic import BaseModel
 
-from api.auth import AuthorizationHeader, require_operator
+from api.auth import OperatorToken, require_operator
+from api.openapi import OPERATOR, VALIDATION, errors
 from api.state import State
 from services import payload_codec
 
 PREFIX = "/codec"
 
 
-async def codec_operator(
-    request: Request, state: State, authorization: AuthorizationHeader = None
-) -> str:
+async def codec_operator(request: Request, state: State, token: OperatorToken) -> str:
     """The operator token, or (dev only) a request from the Temporal UI's exact origin."""
     settings = state.settings
     origin = request.headers.get("origin")
     if (
-        authorization is None
+        request.headers.get("Authorization") is None
         and settings.codec_trust_ui_origin
         and settings.env == "dev"
         and origin == settings.temporal_ui_url
     ):
         return "temporal-ui"
-    return await require_operator(request, state, authorization)
+    return await require_operator(request, state, token)
 
 
-router = APIRouter(prefix=PREFIX, tags=["operations"])
+router = APIRouter(prefix=PREFIX, tags=["codec"])
+
+
+class CodecPayload(BaseModel):
+    """A Temporal payload in proto3 JSON (empty fields are left out)."""
+
+    metadata: dict[str, str] = {}  # base64 values
+    data: str = ""  # base64
+
+
+class CodecPayloads(BaseModel):
+    payloads: list[CodecPayload] = []
+
+
+# The body is read raw (protobuf's own JSON parser), so FastAPI is only told what it holds.
+_CODEC_DOC: dict[str, Any] = {
+    "response_model": CodecPayloads,
+    "responses": errors(*OPERATOR, VALIDATION, (400, "BAD_REQUEST"), (422, "UNDECODABLE")),
+    "openapi_extra": {
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {"schema": {"$ref": "#/components/schemas/CodecPayloads"}}
+            },
+        }
+    },
+}
 
 
 NamespaceHeader = Annotated[str | None, Header(alias="X-Namespace")]
 
 
-@router.post("/encode")
+@router.post("/encode", **_CODEC_DOC)
 async def encode(
     request: Request,
     state: State,
@@ -53,7 +79,7 @@ async def encode(
     return Response(body, media_type="application/json")
 
 
-@router.post("/decode")
+@router.post("/decode", **_CODEC_DOC)
 async def decode(
     request: Request,
     state: State,

@@ -10,14 +10,17 @@ from pydantic import BaseModel, Field
 
 from api.auth import CurrentPerson
 from api.middleware.rate_limit import client_ip
+from api.openapi import SIGNED_IN, VALIDATION, errors
+from api.routes.quotes import QUOTE_REFUSALS
 from api.state import State
 from api.wechat_cookies import OpenIdCookieValue
-from domain.vocabulary import Channel
+from domain.vocabulary import Channel, ContributionStatus
 from services.contribution_cancel import cancel_contribution
 from services.contribution_start import PayerDevice, start_contribution
 from services.contribution_view import ContributionOut, load_contribution
+from services.timefmt import LocalDateTime
 
-router = APIRouter(prefix="/api/v1/contributions", tags=["payer"])
+router = APIRouter(prefix="/api/v1/contributions", tags=["contributions"])
 
 
 class StartIn(BaseModel):
@@ -25,7 +28,63 @@ class StartIn(BaseModel):
     channel: Channel
 
 
-@router.post("", status_code=201)
+class JsapiOut(BaseModel):
+    """What the WeChat page passes to WeixinJSBridge getBrandWCPayRequest (signed)."""
+
+    # WeChat's names, as WeixinJSBridge takes them.
+    appId: str
+    timeStamp: str
+    nonceStr: str
+    package: str
+    signType: str
+    paySign: str
+
+
+class StartPaymentOut(BaseModel):
+    out_trade_no: str
+    cashier_url: str | None
+    expires_at: LocalDateTime
+    # Absent when a late replay answers from storage.
+    prepay_id: str | None = None
+    # Inside WeChat only (an openid from 网页授权): a JSAPI order.
+    jsapi: JsapiOut | None = None
+
+
+class StartOut(BaseModel):
+    contribution_id: str
+    status: ContributionStatus
+    total_fen: int
+    payment: StartPaymentOut
+
+
+# What a start can be refused with besides the quote's own refusals (services/contribution_start).
+START_REFUSALS = (
+    (404, "QUOTE_NOT_FOUND"),
+    (422, "IDEMPOTENCY_KEY_REQUIRED"),
+    (422, "IDEMPOTENCY_KEY_INVALID"),
+    (422, "IDEMPOTENCY_KEY_REUSED"),
+    (422, "QUOTE_EXPIRED"),
+    (422, "QUOTE_CHANGED"),
+    (409, "MONTH_IN_FLIGHT"),
+    (409, "ALREADY_PAID"),
+    (409, "ALREADY_FINISHED"),
+    (409, "CANCELLED"),
+    (409, "EXPIRED"),
+    (502, "PAYMENT_CHANNEL_REFUSED"),
+)
+NOT_FOUND = (404, "CONTRIBUTION_NOT_FOUND")
+
+
+# The body is the stored answer of the key (replayed as it was), so it is returned as stored;
+# response_model documents it and tests/api hold the answers to it.
+@router.post(
+    "",
+    status_code=201,
+    response_model=StartOut,
+    responses=errors(
+        VALIDATION, SIGNED_IN, *START_REFUSALS, *((422, code) for code in QUOTE_REFUSALS)
+    ),
+)
 async def start(
     body: StartIn,
     state: State,
@@ -43,14 +102,24 @@ async def start(
     return JSONResponse(payload, status_code=status)
 
 
-@router.get("/{contribution_id}", response_model=ContributionOut)
+@router.get(
+    "/{contribution_id}",
+    response_model=ContributionOut,
+    responses=errors(VALIDATION, SIGNED_IN, NOT_FOUND),
+)
 async def get_contribution(
     contribution_id: str, state: State, me: CurrentPerson
 ) -> ContributionOut:
     return await load_contribution(state, contribution_id, me)
 
 
-@router.post("/{contribution_id}/cancel", response_model=ContributionOut)
+@router.post(
+    "/{contribution_id}/cancel",
+    response_model=ContributionOut,
+    responses=errors(
+        VALIDATION, SIGNED_IN, NOT_FOUND, (409, "ALREADY_PAID"), (409, "ALREADY_FINISHED")
+    ),
+)
 async def cancel(contribution_id: str, state: State, me: CurrentPerson) -> ContributionOut:
     """Before payment only: 409 ALREADY_PAID after, 409 ALREADY_FINISHED once ended."""
     return await cancel_contribution(state, contribution_id, me)

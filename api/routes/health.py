@@ -5,10 +5,11 @@ from __future__ import annotations
 from fastapi import APIRouter
 from pydantic import BaseModel
 
+from api.openapi import errors
 from api.state import State
 from services.health import check_health
 
-router = APIRouter(tags=["ops"])
+router = APIRouter(tags=["health"])
 
 
 class Health(BaseModel):
@@ -21,7 +22,7 @@ def _word(up: bool) -> str:
     return "ok" if up else "unavailable"
 
 
-@router.get("/healthz", response_model=Health)
+@router.get("/healthz", response_model=Health, responses=errors())
 async def healthz(state: State) -> Health:
     """Always 200: status "ok" while the database answers (reads work without Temporal)."""
     found = await check_health(state)

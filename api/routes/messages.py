@@ -6,6 +6,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, StrictBool
 
 from api.auth import CurrentPerson
+from api.openapi import SIGNED_IN, VALIDATION, errors
 from api.state import State
 from services.payer_messages import (
     MessageOut,
@@ -15,7 +16,7 @@ from services.payer_messages import (
     settings_of,
 )
 
-router = APIRouter(prefix="/api/v1/messages", tags=["payer"])
+router = APIRouter(prefix="/api/v1/messages", tags=["messages"])
 
 
 class MessageSettingsIn(BaseModel):
@@ -25,18 +26,18 @@ class MessageSettingsIn(BaseModel):
     reminders: StrictBool
 
 
-@router.get("", response_model=list[MessageOut])
+@router.get("", response_model=list[MessageOut], responses=errors(SIGNED_IN))
 async def list_messages(state: State, me: CurrentPerson) -> list[MessageOut]:
     """Payment results, refunds, certificates available and reminders, newest first."""
     return await messages_of(state, me)
 
 
-@router.get("/settings", response_model=MessageSettingsOut)
+@router.get("/settings", response_model=MessageSettingsOut, responses=errors(SIGNED_IN))
 async def get_settings(state: State, me: CurrentPerson) -> MessageSettingsOut:
     return await settings_of(state, me)
 
 
-@router.put("/settings", response_model=MessageSettingsOut)
+@router.put("/settings", response_model=MessageSettingsOut, responses=errors(VALIDATION, SIGNED_IN))
 async def put_settings(
     body: MessageSettingsIn, state: State, me: CurrentPerson
 ) -> MessageSettingsOut:

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Body, Path, Query
 from pydantic import BaseModel, Field
 
 from api.auth import Operator
+from api.openapi import OPERATOR, VALIDATION, errors
 from api.state import State
 from domain.policy import Policy
 from domain.vocabulary import ContributionStatus
@@ -58,7 +59,24 @@ class PolicyOut(BaseModel):
     grades: list[int]
 
 
-@router.post("/registrations", status_code=201, response_model=RegistrationOut)
+@router.post(
+    "/registrations",
+    status_code=201,
+    response_model=RegistrationOut,
+    responses=errors(
+        *OPERATOR,
+        VALIDATION,
+        (422, "INVALID_ID_NUMBER"),
+        (422, "INVALID_ID_TYPE"),
+        (422, "INVALID_NAME"),
+        (422, "INVALID_MONTH"),
+        (422, "BIRTH_DATE_REQUIRED"),
+        (422, "SEX_REQUIRED"),
+        (422, "WOMEN_ORIGINAL_AGE_FOR_WOMEN"),
+        (409, "PERSON_CONFLICT"),
+        (409, "NAME_MISMATCH"),
+    ),
+)
 async def register(body: RegistrationIn, state: State, actor: Operator) -> RegistrationOut:
     """参保登记; birth date and sex come from resident-type numbers, else from the body."""
     person, registration = await operator.register(state, actor, body)
@@ -71,7 +89,9 @@ async def register(body: RegistrationIn, state: State, actor: Operator) -> Regis
     )
 
 
-@router.get("/contributions", response_model=list[ContributionRow])
+@router.get(
+    "/contributions", response_model=list[ContributionRow], responses=errors(*OPERATOR, VALIDATION)
+)
 async def list_contributions(
     state: State,
     actor: Operator,
@@ -100,7 +120,19 @@ async def list_contributions(
     ]
 
 
-@router.post("/contributions/{contribution_id}/resolve", response_model=ContributionOut)
+@router.post(
+    "/contributions/{contribution_id}/resolve",
+    response_model=ContributionOut,
+    responses=errors(
+        *OPERATOR,
+        VALIDATION,
+        (404, "CONTRIBUTION_NOT_FOUND"),
+        (409, "NOT_IN_REVIEW"),
+        (409, "CANNOT_RESOLVE"),
+        (422, "UNKNOWN_ACTION"),
+        (422, "NOTE_REQUIRED"),
+    ),
+)
 async def resolve(
     contribution_id: str, body: ResolveIn, state: State, actor: Operator
 ) -> ContributionOut:
@@ -108,7 +140,11 @@ async def resolve(
     return await operator.resolve_review(state, actor, contribution_id, body.action, body.note)
 
 
-@router.put("/policies/{year}", response_model=PolicyOut)
+@router.put(
+    "/policies/{year}",
+    response_model=PolicyOut,
+    responses=errors(*OPERATOR, VALIDATION, (422, "INVALID_POLICY"), (422, "POLICY_YEAR_MISMATCH")),
+)
 async def put_policy(
     year: int, document: Annotated[dict[str, Any], Body()], state: State, actor: Operator
 ) -> PolicyOut:
@@ -126,13 +162,19 @@ async def put_policy(
 CalendarYearPath = Annotated[int, Path(ge=2004, le=2099)]
 
 
-@router.get("/calendar/{year}", response_model=CalendarYearOut)
+@router.get(
+    "/calendar/{year}", response_model=CalendarYearOut, responses=errors(*OPERATOR, VALIDATION)
+)
 async def get_calendar(year: CalendarYearPath, state: State, actor: Operator) -> CalendarYearOut:
     """The year's non-working days and 调休 working days, each with its source."""
     return await calendars.year_calendar(state.sessions, year)
 
 
-@router.put("/calendar/{year}", response_model=CalendarYearOut)
+@router.put(
+    "/calendar/{year}",
+    response_model=CalendarYearOut,
+    responses=errors(*OPERATOR, VALIDATION, (422, "CALENDAR_TABLE_INVALID")),
+)
 async def put_calendar(
     year: CalendarYearPath, body: CalendarTableIn, state: State, actor: Operator
 ) -> CalendarYearOut:

@@ -8,11 +8,15 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from typing import Any, Literal
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 
 from adapters.payments.interface import CallbackRejected, VerifiedCallback
+from api.errors import ErrorEnvelope
+from api.openapi import COMMON_ERRORS
 from api.state import State
 from services.context import AppState
 from services.errors import log_unexpected
@@ -26,12 +30,49 @@ log = logging.getLogger("shebao.api.payment_notify")
 PROCESSING_BUDGET_S = 4.0
 
 
+class NotifyFail(BaseModel):
+    """WeChat Pay's failure answer, which its servers read: the provider retries later."""
+
+    code: Literal["FAIL"]
+    message: str
+
+
 def _fail(status: int, message: str) -> JSONResponse:
     """The failure answer (WeChat's shape): the provider retries on its schedule."""
-    return JSONResponse({"code": "FAIL", "message": message}, status_code=status)
+    return JSONResponse(NotifyFail(code="FAIL", message=message).model_dump(), status_code=status)
 
 
-@router.post("/api/v1/payments/{provider}/notify", status_code=204, response_class=Response)
+def _refusals() -> dict[int | str, dict[str, Any]]:
+    """The route's own refusals wear WeChat's shape; the request limits in front of every route
+    (a bad Content-Length, a body too large, an error escaping the route) wear the envelope."""
+    route_own = {400, 401, 404, 500, 503}
+    # 422 only as FastAPI would answer a bad path parameter; `provider` is any segment.
+    statuses = sorted(route_own | {422} | {status for status, _code in COMMON_ERRORS})
+    described = {
+        400: "FAIL: 通知内容与商户不符 / 订单金额不符; BAD_REQUEST, INVALID_JSON",
+        401: "FAIL: 签名验证失败 (forged or stale)",
+        404: "FAIL: no provider of that name takes callbacks here",
+        413: "PAYLOAD_TOO_LARGE",
+        422: "VALIDATION_ERROR",
+        500: "FAIL: 处理失败, retried by the provider; INTERNAL_ERROR",
+        503: "FAIL: 系统繁忙 / 处理超时, retried by the provider; SERVICE_UNAVAILABLE",
+    }
+    return {
+        status: {
+            "model": (NotifyFail | ErrorEnvelope) if status in route_own else ErrorEnvelope,
+            "description": described[status],
+        }
+        for status in statuses
+    }
+
+
+@router.post(
+    "/api/v1/payments/{provider}/notify",
+    status_code=204,
+    response_class=Response,
+    response_model=None,
+    responses={204: {"description": "Handled, or handled before"}, **_refusals()},
+)
 async def payment_notify(provider: str, request: Request, state: State) -> Response:
     """204 once handled (or already handled); 401 forged/stale; 400 not ours; 5xx retry later;
     404 when no provider of that name takes callbacks here."""

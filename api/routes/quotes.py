@@ -6,15 +6,28 @@ from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
 from api.auth import CurrentPerson
+from api.openapi import SIGNED_IN, VALIDATION, errors
 from api.state import State
 from domain.vocabulary import Insurance
 from services.people import MAX_ID_TEXT
 from services.quotes import make_quote
 from services.timefmt import LocalDateTime
 
-router = APIRouter(prefix="/api/v1", tags=["payer"])
+router = APIRouter(prefix="/api/v1", tags=["quotes"])
 
 MAX_MONTHS = 120
+
+# What pricing months can refuse (domain/errors.py codes).
+QUOTE_REFUSALS = (
+    "INVALID_MONTH",
+    "MONTH_NOT_OPEN",
+    "YEAR_CLOSED",
+    "MONTH_ALREADY_PAID",
+    "NOT_ELIGIBLE",
+    "NOT_REGISTERED",
+    "GRADE_UNKNOWN",
+    "POLICY_MISSING",
+)
 
 
 class QuoteIn(BaseModel):
@@ -46,7 +59,18 @@ class QuoteOut(BaseModel):
     provisional: bool
 
 
-@router.post("/quotes", status_code=201, response_model=QuoteOut)
+@router.post(
+    "/quotes",
+    status_code=201,
+    response_model=QuoteOut,
+    responses=errors(
+        VALIDATION,
+        SIGNED_IN,
+        (404, "PAYER_NOT_FOUND"),
+        *((422, code) for code in QUOTE_REFUSALS),
+        (409, "MONTH_IN_FLIGHT"),
+    ),
+)
 async def create_quote(body: QuoteIn, state: State, me: CurrentPerson) -> QuoteOut:
     """201 with the lines; 422 MONTH_NOT_OPEN / MONTH_ALREADY_PAID / NOT_ELIGIBLE / GRADE_UNKNOWN;
     409 MONTH_IN_FLIGHT with the contribution holding the month."""

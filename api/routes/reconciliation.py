@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
 from api.auth import Operator
+from api.openapi import OPERATOR, VALIDATION, errors
 from api.state import State
 from services import reconciliation_reports as reports
 from services import reconciliation_reviews as reviews
@@ -16,7 +17,7 @@ from services.reconciliation_reviews import ReviewDecision
 from services.timefmt import LocalDateTime
 from storage.models import ReconciliationReportRow, ReconciliationReview
 
-router = APIRouter(prefix="/api/v1/operator/reconciliations", tags=["operator"])
+router = APIRouter(prefix="/api/v1/operator/reconciliations", tags=["reconciliation"])
 
 
 class ReportRow(BaseModel):
@@ -63,7 +64,7 @@ def _row(r: ReconciliationReportRow) -> dict[str, Any]:
     }
 
 
-@router.get("", response_model=list[ReportRow])
+@router.get("", response_model=list[ReportRow], responses=errors(*OPERATOR, VALIDATION))
 async def list_reports(
     state: State,
     actor: Operator,
@@ -76,13 +77,22 @@ async def list_reports(
     return [ReportRow(**_row(r)) for r in rows]
 
 
-@router.get("/{bill_date}", response_model=ReportOut)
+@router.get(
+    "/{bill_date}",
+    response_model=ReportOut,
+    responses=errors(*OPERATOR, VALIDATION, (404, "REPORT_NOT_FOUND")),
+)
 async def get_report(bill_date: date, state: State, actor: Operator) -> ReportOut:
     row, report = await reports.get_report(state, bill_date)
     return ReportOut(**_row(row), report=report)
 
 
-@router.post("/{bill_date}/run", status_code=202, response_model=RunOut)
+@router.post(
+    "/{bill_date}/run",
+    status_code=202,
+    response_model=RunOut,
+    responses=errors(*OPERATOR, VALIDATION, (422, "BILL_DATE_OUT_OF_RANGE")),
+)
 async def run_now(bill_date: date, state: State, actor: Operator) -> RunOut:
     """Start reconciling that day now; while a run of that day is going, its handle is returned."""
     wid, run_id = await reports.run_now(state, actor, bill_date)
@@ -91,7 +101,9 @@ async def run_now(bill_date: date, state: State, actor: Operator) -> RunOut:
 
 # ---- the review queue of paid orders storage does not hold -------------------------------------
 
-reviews_router = APIRouter(prefix="/api/v1/operator/reconciliation-reviews", tags=["operator"])
+reviews_router = APIRouter(
+    prefix="/api/v1/operator/reconciliation-reviews", tags=["reconciliation"]
+)
 
 
 class ReviewOut(BaseModel):
@@ -120,7 +132,11 @@ def _review(r: ReconciliationReview) -> ReviewOut:
     return ReviewOut.model_validate(r, from_attributes=True)
 
 
-@reviews_router.get("", response_model=list[ReviewOut])
+@reviews_router.get(
+    "",
+    response_model=list[ReviewOut],
+    responses=errors(*OPERATOR, VALIDATION, (422, "REVIEW_STATUS_UNKNOWN")),
+)
 async def list_reviews(
     state: State,
     actor: Operator,
@@ -131,7 +147,13 @@ async def list_reviews(
     return [_review(r) for r in await reviews.list_reviews(state, status or None, limit)]
 
 
-@reviews_router.post("/{out_trade_no}/resolve", response_model=ReviewOut)
+@reviews_router.post(
+    "/{out_trade_no}/resolve",
+    response_model=ReviewOut,
+    responses=errors(
+        *OPERATOR, VALIDATION, (404, "REVIEW_NOT_FOUND"), (409, "REVIEW_ALREADY_DECIDED")
+    ),
+)
 async def resolve_review(
     out_trade_no: str, body: ReviewDecisionIn, state: State, actor: Operator
 ) -> ReviewOut:

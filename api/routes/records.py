@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 
 from api.auth import CurrentPerson
 from api.middleware.rate_limit import rate_limit
+from api.openapi import IDENTITY, RATE_LIMITED, SIGNED_IN, VALIDATION, errors
 from api.state import State
 from domain.vocabulary import INSURANCE_LABELS, STATUS_LABELS, ContributionStatus
 from services.payer_facts import ContributionYearsOut
@@ -23,9 +24,11 @@ from storage.models import MAX_INTEGER_ID
 # Per client address here; another person's trio spends its identity's budget in the service.
 router = APIRouter(
     prefix="/api/v1/records",
-    tags=["payer"],
+    tags=["records"],
     dependencies=[Depends(rate_limit("records"))],
 )
+
+PERIOD = ((422, "INVALID_MONTH"), (422, "INVALID_PERIOD"))
 
 _IDENTITY_FIELDS = ("id_type", "id_number", "name")
 
@@ -99,7 +102,11 @@ def _record_out(row: RecordRow) -> RecordOut:
     )
 
 
-@router.get("", response_model=list[RecordOut])
+@router.get(
+    "",
+    response_model=list[RecordOut],
+    responses=errors(VALIDATION, SIGNED_IN, RATE_LIMITED, *PERIOD, (400, "IDENTITY_IN_QUERY")),
+)
 async def list_records(
     request: Request,
     state: State,
@@ -114,20 +121,32 @@ async def list_records(
     return [_record_out(row) for row in rows]
 
 
-@router.post("/query", response_model=list[RecordOut])
+@router.post(
+    "/query",
+    response_model=list[RecordOut],
+    responses=errors(VALIDATION, SIGNED_IN, RATE_LIMITED, *PERIOD, *IDENTITY),
+)
 async def query_records(body: RecordsQuery, state: State, me: CurrentPerson) -> list[RecordOut]:
     """Another person's months; the same 422/401/428 answers as sign-in for the trio."""
     rows = await records_of(state, me, body.from_month, body.to_month, trio=body)
     return [_record_out(row) for row in rows]
 
 
-@router.get("/contribution-years", response_model=ContributionYearsOut | None)
+@router.get(
+    "/contribution-years",
+    response_model=ContributionYearsOut | None,
+    responses=errors(SIGNED_IN, RATE_LIMITED),
+)
 async def contribution_years(state: State, me: CurrentPerson) -> ContributionYearsOut | None:
     """累计缴费年限 of the signed-in person against the minimum in force (null: not registered)."""
     return await contribution_years_of(state, me)
 
 
-@router.get("/{record_id}", response_model=RecordDetailsOut)
+@router.get(
+    "/{record_id}",
+    response_model=RecordDetailsOut,
+    responses=errors(VALIDATION, SIGNED_IN, RATE_LIMITED, (404, "RECORD_NOT_FOUND")),
+)
 async def record_details(
     record_id: Annotated[int, Path(ge=1, le=MAX_INTEGER_ID)],
     state: State,

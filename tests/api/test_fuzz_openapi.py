@@ -1,4 +1,5 @@
-"""Fuzzing: schemathesis-generated requests on every route of /openapi.json, in-process."""
+"""Fuzzing: schemathesis-generated requests on every route of /openapi.json, in-process; every
+answer must be one the document declares (status, content type, body schema)."""
 
 from __future__ import annotations
 
@@ -14,7 +15,13 @@ import schemathesis.specs.openapi.schemas  # loaded early: see below
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis.errors import Unsatisfiable
 from schemathesis import GenerationMode
+from schemathesis.core.failures import FailureGroup
 from schemathesis.core.result import Ok
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
 
 from tests.api.conftest import ApiStack
 
@@ -26,9 +33,22 @@ from tests.api.conftest import ApiStack
 
 pytestmark = pytest.mark.devserver
 
-# Bounded: ~30 operations x 2 identities x 2 modes x this many cases: well under a minute.
+# Bounded: ~40 operations x 2 identities x 2 modes x this many cases.
 CASES_PER_OPERATION = 10
 NOTIFY_PATH = "/api/v1/payments/{provider}/notify"
+SESSION_PATH = "/api/v1/session"
+# An undocumented status, another content type or a body off its schema (the error envelope
+# for every 4xx/5xx) fails the run: the document is what clients are told.
+CONFORMANCE = [status_code_conformance, content_type_conformance, response_schema_conformance]
+
+
+def conformance_problems(case: Any, response: httpx.Response) -> list[str]:
+    """What schemathesis finds wrong with the answer against the operation's document."""
+    try:
+        case.validate_response(response, checks=CONFORMANCE)
+    except FailureGroup as group:
+        return [f"{f.title}: {' '.join(f.message.split())[:300]}" for f in group.exceptions]
+    return []
 
 
 def envelope_problem(path: str, response: httpx.Response) -> str | None:
@@ -87,7 +107,7 @@ def credentials_for(path: str, stack: ApiStack, payer_auth: dict[str, str]) -> d
     return payer_auth
 
 
-async def test_no_route_answers_5xx_and_every_error_wears_the_envelope(api: ApiStack) -> None:
+async def test_no_route_answers_5xx_or_off_its_document(api: ApiStack) -> None:
     payer = await api.register()
     # Something real for the authenticated half of the cases to find: a live contribution.
     started = await api.quote_and_start(payer)
@@ -102,6 +122,8 @@ async def test_no_route_answers_5xx_and_every_error_wears_the_envelope(api: ApiS
     operations = [result.ok() for result in results if isinstance(result, Ok)]
     assert len(operations) == len(results)  # the app's schema loads without errors
     assert len(operations) >= 20  # every router is in the schema
+    # Signing out revokes the token the signed-in cases of every later operation send.
+    operations.sort(key=lambda op: (op.method.upper(), op.path) == ("DELETE", SESSION_PATH))
     loop = asyncio.get_running_loop()
     problems: list[str] = []
     statuses: Counter[int] = Counter()
@@ -139,6 +161,8 @@ async def test_no_route_answers_5xx_and_every_error_wears_the_envelope(api: ApiS
                 problem = envelope_problem(operation.path, response)
                 if problem is not None:
                     problems.append(f"{label}: {response.status_code} {problem}")
+            for problem in conformance_problems(case, response):
+                problems.append(f"{label}: {response.status_code} {problem}")
 
         try:
             one()
