@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
 from functools import cached_property
 from pathlib import Path
 from typing import Literal, Self
@@ -81,6 +80,10 @@ class Settings(BaseSettings):
     # Payload codec keys, newest first: "kid2:base64key,kid1:base64key" (32-byte AES-256 keys).
     # Empty: a fixed dev-only key (refused in production). See README "Rotating the codec key".
     codec_keys: str = Field(default="", repr=False)
+    # The codec's own listener in production (`python -m api.codec_server`): an internal
+    # address for Temporal UI's operators, never behind the payers' proxy.
+    codec_host: str = "127.0.0.1"
+    codec_port: int = 8001
     # Dev only: the codec endpoint answers Temporal UI's origin without the operator token,
     # because the UI cannot send a static bearer token (refused in production).
     codec_trust_ui_origin: bool = False

@@ -57,7 +57,8 @@ async def test_an_attribute_of_another_type_fails_the_run(dev_env: WorkflowEnvir
     assert done.returncode == 0, done.stderr
     wrong = await run_script(dev_env, namespace, "30d", *OURS)
     assert wrong.returncode != 0
-    assert "AmountFen exists as INDEXED_VALUE_TYPE_KEYWORD, not INDEXED_VALUE_TYPE_INT" in wrong.stderr
+    expected = "AmountFen exists as INDEXED_VALUE_TYPE_KEYWORD, not INDEXED_VALUE_TYPE_INT"
+    assert expected in wrong.stderr
     # The others were still registered: one bad attribute is reported, not hidden behind them.
     assert wrong.stdout.count(": created (") == len(sa.ALL_KEYS) - 1
 
