@@ -25,7 +25,7 @@ from services.context import AppState
 from services.temporal_link import TemporalLink
 from services.timefmt import shanghai_today
 from settings import Settings
-from storage.db import make_engine, make_sessionmaker
+from storage.db import sessions_or_own
 
 
 def create_codec_app(
@@ -40,15 +40,10 @@ def create_codec_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with AsyncExitStack() as stack:
-            sessionmaker = sessions
-            if sessionmaker is None:
-                # Failed operator tokens are counted in PostgreSQL, as on the public app.
-                engine = make_engine(settings.resolved_database_url)
-                stack.push_async_callback(engine.dispose)
-                sessionmaker = make_sessionmaker(engine)
             app.state.shebao = AppState(
                 settings=settings,
-                sessions=sessionmaker,
+                # Failed operator tokens are counted in PostgreSQL, as on the public app.
+                sessions=sessions_or_own(sessions, settings.resolved_database_url, stack),
                 temporal=TemporalLink(settings, client),
                 adapters=None,
                 today=shanghai_today,

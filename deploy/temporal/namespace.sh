@@ -17,17 +17,26 @@ namespace=$1
 retention=$2
 shift 2
 
+# Run a command until it succeeds, at most TRIES times SECONDS apart, else stop loudly.
+retry() {
+    tries=$1
+    pause=$2
+    what=$3
+    shift 3
+    n=0
+    until "$@" >/dev/null 2>&1; do
+        n=$((n + 1))
+        if [ "$n" -ge "$tries" ]; then
+            echo "$what after $n tries" >&2
+            exit 1
+        fi
+        sleep "$pause"
+    done
+}
+
 # The server may still be starting (compose's health check sees the port before the frontend
-# answers): wait a bounded time, then give up loudly.
-tries=0
-until temporal operator cluster health >/dev/null 2>&1; do
-    tries=$((tries + 1))
-    if [ "$tries" -ge 60 ]; then
-        echo "Temporal is not healthy after $tries tries" >&2
-        exit 1
-    fi
-    sleep 2
-done
+# answers).
+retry 60 2 "Temporal is not healthy" temporal operator cluster health
 
 if temporal operator namespace describe -n "$namespace" >/dev/null 2>&1; then
     echo "namespace $namespace: present"
@@ -37,15 +46,8 @@ else
 fi
 # A new namespace reaches every frontend's cache a few seconds later; until then attribute
 # calls fail with "not found".
-tries=0
-until temporal operator search-attribute list -n "$namespace" >/dev/null 2>&1; do
-    tries=$((tries + 1))
-    if [ "$tries" -ge 30 ]; then
-        echo "namespace $namespace is not usable after $tries tries" >&2
-        exit 1
-    fi
-    sleep 1
-done
+retry 30 1 "namespace $namespace is not usable" \
+    temporal operator search-attribute list -n "$namespace"
 
 # "KeywordList" -> "INDEXED_VALUE_TYPE_KEYWORD_LIST", as `search-attribute list -o json` says it.
 indexed_type() {
