@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
 from functools import cached_property
 from pathlib import Path
-from typing import Literal
+from typing import Literal, Self
 
-from pydantic import Field
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
+from temporalio.envconfig import ClientConfigProfile, ClientConnectConfig
 
 from workflows.codec import DEV_CODEC_KEYS, Keyring, KeyringError
 from workflows.contract import TASK_QUEUE
@@ -64,14 +66,24 @@ class Settings(BaseSettings):
     sim_database_url: str = ""
     dev_postgres_port: int = 54329
 
-    # Temporal.
+    # Temporal. Address and namespace from SHEBAO_TEMPORAL_ADDRESS / _NAMESPACE when set, else
+    # from temporalio.envconfig (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, or a profile of
+    # TEMPORAL_CONFIG_FILE / TEMPORAL_PROFILE), else these defaults. API key and TLS (a
+    # multi-node cluster behind TLS, Temporal Cloud) come from envconfig only: TEMPORAL_API_KEY,
+    # TEMPORAL_TLS, TEMPORAL_TLS_CLIENT_CERT_PATH, ... (README "Temporal beyond one node").
     temporal_address: str = "127.0.0.1:7233"
     temporal_namespace: str = "default"
+    # The variables envconfig reads; None: this process's environment (tests pass a mapping).
+    temporal_client_env: dict[str, str] | None = Field(default=None, repr=False)
     task_queue: str = TASK_QUEUE
     temporal_ui_url: str = "http://localhost:8233"
     # Payload codec keys, newest first: "kid2:base64key,kid1:base64key" (32-byte AES-256 keys).
     # Empty: a fixed dev-only key (refused in production). See README "Rotating the codec key".
     codec_keys: str = Field(default="", repr=False)
+    # The codec's own listener in production (`python -m api.codec_server`): an internal
+    # address for Temporal UI's operators, never behind the payers' proxy.
+    codec_host: str = "127.0.0.1"
+    codec_port: int = 8001
     # Dev only: the codec endpoint answers Temporal UI's origin without the operator token,
     # because the UI cannot send a static bearer token (refused in production).
     codec_trust_ui_origin: bool = False
@@ -214,12 +226,58 @@ class Settings(BaseSettings):
             problems.append("SHEBAO_CAPTCHA_BYPASS is set (any captcha would pass)")
         if "*" in (part.strip() for part in self.forwarded_allow_ips.split(",")):
             problems.append("SHEBAO_FORWARDED_ALLOW_IPS is * (anyone could forge client addresses)")
+        problems += self._temporal_problems()
         if self.payment_channel == "wechatpay":
             if len(self.wechatpay_apiv3_key.encode()) != MIN_SECRET_BYTES:
                 problems.append("SHEBAO_WECHATPAY_APIV3_KEY is not 32 bytes")
             if self.wechatpay_gateway_url:
                 problems.append("SHEBAO_WECHATPAY_GATEWAY_URL is set (the local gateway)")
         return problems
+
+    def _temporal_problems(self) -> list[str]:
+        envconfig = self.temporal_envconfig
+        tls = envconfig.tls
+        problems: list[str] = []
+        if envconfig.api_key and tls is not None and tls.disabled:
+            problems.append("TEMPORAL_API_KEY with TLS disabled (the key would cross in clear)")
+        if tls is not None and (tls.client_cert is None) != (tls.client_private_key is None):
+            problems.append("Temporal TLS has a client certificate or key without the other")
+        for name, mine, theirs in (
+            ("ADDRESS", self.temporal_address, envconfig.address),
+            ("NAMESPACE", self.temporal_namespace, envconfig.namespace),
+        ):
+            if theirs and theirs != mine:
+                problems.append(
+                    f"SHEBAO_TEMPORAL_{name} and envconfig's TEMPORAL_{name} disagree ({mine!r} "
+                    f"against {theirs!r}): set one"
+                )
+        return problems
+
+    @model_validator(mode="after")
+    def _temporal_from_envconfig(self) -> Self:
+        """Address and namespace from envconfig where SHEBAO_TEMPORAL_* leave them unset, so
+        every reader of temporal_address / temporal_namespace sees the one in use."""
+        envconfig = self.temporal_envconfig
+        if envconfig.address and "temporal_address" not in self.model_fields_set:
+            self.temporal_address = envconfig.address
+        if envconfig.namespace and "temporal_namespace" not in self.model_fields_set:
+            self.temporal_namespace = envconfig.namespace
+        return self
+
+    @cached_property
+    def temporal_envconfig(self) -> ClientConfigProfile:
+        """What temporalio.envconfig finds (environment variables, the profile file) alone."""
+        return ClientConfigProfile.load(override_env_vars=self.temporal_client_env)
+
+    def temporal_connect_config(self) -> ClientConnectConfig:
+        """Client.connect's keyword arguments: envconfig's profile (API key, TLS, gRPC metadata)
+        at this address and namespace."""
+        profile = dataclasses.replace(
+            self.temporal_envconfig,
+            address=self.temporal_address,
+            namespace=self.temporal_namespace,
+        )
+        return profile.to_client_connect_config()
 
     def require_production_safe(self) -> None:
         """Raise UnsafeForProduction listing every problem (nothing outside production)."""

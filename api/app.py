@@ -36,7 +36,7 @@ from simulators.notifier import Accept, notifier_running
 from simulators.wechat.jsbridge import SCRIPT_PATH as JSBRIDGE_SCRIPT
 from simulators.wechat.jsbridge import jsbridge_router
 from simulators.wechat.oauth import oauth_router
-from storage.db import make_engine, make_sessionmaker
+from storage.db import sessions_or_own
 from wiring import Simulators, Systems, build_adapters, merchant_public_key
 
 
@@ -58,11 +58,7 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with AsyncExitStack() as stack:
-            sessionmaker = sessions
-            if sessionmaker is None:
-                engine = make_engine(settings.resolved_database_url)
-                stack.push_async_callback(engine.dispose)
-                sessionmaker = make_sessionmaker(engine)
+            sessionmaker = sessions_or_own(sessions, settings.resolved_database_url, stack)
             link = TemporalLink(settings, client)
             await link.connect()
             chosen = systems

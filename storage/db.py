@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import AsyncExitStack
 from pathlib import Path
 
 from alembic import command
@@ -91,6 +92,17 @@ def is_transient(exc: DBAPIError) -> bool:
 
 def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False)
+
+
+def sessions_or_own(
+    given: async_sessionmaker[AsyncSession] | None, url: str, stack: AsyncExitStack
+) -> async_sessionmaker[AsyncSession]:
+    """The sessionmaker passed in (tests), else one over a new engine that the stack disposes."""
+    if given is not None:
+        return given
+    engine = make_engine(url)
+    stack.push_async_callback(engine.dispose)
+    return make_sessionmaker(engine)
 
 
 def alembic_config(connection: Connection | None = None) -> Config:

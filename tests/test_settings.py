@@ -86,6 +86,22 @@ def test_safe_production_settings_have_no_problem() -> None:
         ({"forwarded_allow_ips": "172.30.0.10, *"}, "SHEBAO_FORWARDED_ALLOW_IPS is *"),
         ({"wechatpay_apiv3_key": "short"}, "SHEBAO_WECHATPAY_APIV3_KEY"),
         ({"wechatpay_gateway_url": "http://127.0.0.1:8010"}, "SHEBAO_WECHATPAY_GATEWAY_URL"),
+        (
+            {"temporal_client_env": {"TEMPORAL_API_KEY": "key", "TEMPORAL_TLS": "false"}},
+            "TEMPORAL_API_KEY with TLS disabled",
+        ),
+        (
+            {"temporal_client_env": {"TEMPORAL_TLS_CLIENT_CERT_PATH": "/etc/temporal/c.pem"}},
+            "Temporal TLS has a client certificate or key without the other",
+        ),
+        (
+            {"temporal_address": "a:7233", "temporal_client_env": {"TEMPORAL_ADDRESS": "b:7233"}},
+            "SHEBAO_TEMPORAL_ADDRESS and envconfig's TEMPORAL_ADDRESS disagree",
+        ),
+        (
+            {"temporal_namespace": "a", "temporal_client_env": {"TEMPORAL_NAMESPACE": "b"}},
+            "SHEBAO_TEMPORAL_NAMESPACE and envconfig's TEMPORAL_NAMESPACE disagree",
+        ),
     ],
 )
 def test_production_refuses_each_unsafe_value(changes: dict[str, Any], named: str) -> None:
@@ -133,3 +149,53 @@ def test_the_api_and_the_worker_refuse_to_start_on_unsafe_production_settings(
 
 def test_outside_production_nothing_is_refused() -> None:
     assert Settings(env="dev").production_problems() == []
+
+
+CLOUD = {
+    "TEMPORAL_ADDRESS": "shebao.a1b2c.tmprl.cloud:7233",
+    "TEMPORAL_NAMESPACE": "shebao.a1b2c",
+    "TEMPORAL_API_KEY": "cloud-api-key",
+}
+
+
+def test_temporal_cloud_through_envconfig_is_safe_and_connects_with_tls_and_the_key() -> None:
+    settings = _safe_production(temporal_client_env=CLOUD)
+    assert settings.production_problems() == []
+    assert settings.temporal_address == CLOUD["TEMPORAL_ADDRESS"]
+    assert settings.temporal_namespace == CLOUD["TEMPORAL_NAMESPACE"]
+    assert settings.temporal_connect_config() == {
+        "target_host": CLOUD["TEMPORAL_ADDRESS"],
+        "namespace": CLOUD["TEMPORAL_NAMESPACE"],
+        "api_key": CLOUD["TEMPORAL_API_KEY"],
+        "tls": True,
+    }
+
+
+def test_shebao_temporal_settings_still_work_and_win_when_envconfig_agrees_or_is_silent() -> None:
+    alone = Settings(temporal_address="t:7233", temporal_namespace="n", temporal_client_env={})
+    assert alone.temporal_connect_config() == {"target_host": "t:7233", "namespace": "n"}
+    both = Settings(
+        temporal_address="t:7233",
+        temporal_client_env={"TEMPORAL_ADDRESS": "t:7233", "TEMPORAL_TLS": "true"},
+    )
+    assert both.temporal_connect_config()["tls"] is not False
+    defaults = Settings(temporal_client_env={})
+    assert defaults.temporal_connect_config() == {
+        "target_host": "127.0.0.1:7233",
+        "namespace": "default",
+    }
+
+
+def test_a_profile_file_names_the_cluster(tmp_path: Any) -> None:
+    profile = tmp_path / "temporal.toml"
+    profile.write_text(
+        '[profile.prod]\naddress = "frontend.temporal.internal:7233"\nnamespace = "shebao"\n'
+        '[profile.prod.tls]\nserver_name = "frontend.temporal.internal"\n'
+    )
+    env = {"TEMPORAL_CONFIG_FILE": str(profile), "TEMPORAL_PROFILE": "prod"}
+    settings = _safe_production(temporal_client_env=env)
+    assert settings.production_problems() == []
+    config = settings.temporal_connect_config()
+    assert config["target_host"] == "frontend.temporal.internal:7233"
+    assert config["namespace"] == settings.temporal_namespace == "shebao"
+    assert config["tls"] is not False

@@ -34,3 +34,18 @@ async def test_the_worker_connects_once_a_late_server_comes_up(
     async with env:
         client = await asyncio.wait_for(connecting, timeout=30)
         assert await client.service_client.check_health()
+
+
+async def test_the_worker_reaches_a_cluster_named_by_envconfig_alone(
+    dev_env: WorkflowEnvironment,
+) -> None:
+    # What an operator sets for a cluster of its own or Temporal Cloud: TEMPORAL_*, no SHEBAO_*.
+    target = dev_env.client.service_client.config.target_host
+    settings = Settings(
+        env="test",
+        temporal_client_env={"TEMPORAL_ADDRESS": target, "TEMPORAL_NAMESPACE": "default"},
+    )
+    client = await worker.connect_when_up(settings, None)
+    assert client.service_client.config.target_host == target
+    assert client.namespace == "default"
+    await client.count_workflows()

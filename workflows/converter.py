@@ -35,13 +35,13 @@ def data_converter(settings: Settings) -> DataConverter:
 
 
 async def connect(settings: Settings, runtime: Runtime | None = None) -> Client:
-    """A Temporal client with shebao's data converter, at the configured address and namespace.
+    """A Temporal client with shebao's data converter, at the configured address and namespace,
+    with envconfig's API key and TLS when set (Settings.temporal_connect_config).
 
     `runtime` carries the SDK's telemetry (the worker's Prometheus endpoint).
     """
     return await Client.connect(
-        settings.temporal_address,
-        namespace=settings.temporal_namespace,
+        **settings.temporal_connect_config(),
         data_converter=data_converter(settings),
         runtime=runtime,
     )
