@@ -300,9 +300,9 @@ class Load:
     outcomes: Counter[str] = field(default_factory=Counter)
     retries: Counter[str] = field(default_factory=Counter)
     retried_at: list[float] = field(default_factory=list)  # each failed try, monotonic
-    # (sent, answered) of each start answered 201: the first one sent after a kill tells
-    # when the whole path (API, PostgreSQL, Temporal, a worker, the channel) worked again.
-    starts_ok: list[tuple[float, float]] = field(default_factory=list)
+    # (what, first try sent, answered) of each call the stack answered: the first ones sent
+    # after a kill tell when the stack worked again.
+    answered: list[tuple[str, float, float]] = field(default_factory=list)
     amount_fen: int | None = None
     fault_times: int = 2
     answered_starts: int = 0  # 201 or a final refusal: what the kill schedule counts
@@ -319,11 +319,13 @@ async def call(
 
     A 502 is the API's final answer (the channel refused the order) and is returned.
     """
-    deadline = time.monotonic() + 120
+    sent = time.monotonic()
+    deadline = sent + 120
     while True:
         try:
             r = await http.request(method, url, **kw)
             if r.status_code not in (500, 503, 504):
+                load.answered.append((what, sent, time.monotonic()))
                 return r
         except httpx.TransportError:
             pass
@@ -393,7 +395,6 @@ async def one_payer(
     headers = {**auth, "Idempotency-Key": uuid.uuid4().hex}
     if i >= n - load.held:
         await load.killed_all.wait()
-    sent = time.monotonic()
     r = await call(
         http, load, "start", "POST", "/api/v1/contributions", json=start, headers=headers
     )
@@ -406,7 +407,6 @@ async def one_payer(
         return
     if r.status_code != 201:
         raise RuntimeError(f"start refused: {r.status_code} {r.text}")
-    load.starts_ok.append((sent, time.monotonic()))
     started = r.json()
     load.started[started["contribution_id"]] = i
     if i % CANCELS_EVERY == CANCELS_EVERY - 1:
@@ -540,20 +540,36 @@ async def drive(
     return load
 
 
+# The calls that need the killed process to be answered: a start needs Temporal and a worker
+# (it waits for the payment order); every call needs PostgreSQL, and an API (any of the two).
+NEEDS = {"temporal": {"start", "cancel"}, "worker": {"start"}}
+
+
 def kill_costs(kills: list[Kill], load: Load, end: float) -> list[str]:
-    """One line per kill: the client retries until the next kill, when the process was back,
-    and the first start sent after the kill that was answered 201 (the whole path working)."""
+    """One line per kill, times from the kill: when the restarted process was up (back); the
+    first call sent after the kill, of a kind that needs the killed process, that was answered
+    (1st ok: the stack serving again); the first start sent after it that was answered (the
+    whole path, a payer's registration to the order placed, working again); the client
+    retries until the next kill."""
     lines = [
-        f"  {'kill -9':<10} {'after':>6} {'back':>7} {'1st start':>10} {'retries':>8}",
+        f"  {'kill -9':<10} {'after':>6} {'back':>7} {'1st ok':>7} {'1st start':>10} {'retries':>8}"
     ]
     for k, kill in enumerate(kills):
         until = kills[k + 1].at if k + 1 < len(kills) else end
         retries = sum(kill.at <= t < until for t in load.retried_at)
         back = f"{kill.back - kill.at:.1f}s" if kill.back else "never"
-        firsts = [answered for sent, answered in load.starts_ok if sent >= kill.at]
-        first = f"{min(firsts) - kill.at:.1f}s" if firsts else "none"
-        lines.append(f"  {kill.name:<10} {kill.after_starts:>6} {back:>7} {first:>10} {retries:>8}")
+        needs = NEEDS.get(kill.name.split("-")[0])
+        after = [(what, answered) for what, sent, answered in load.answered if sent >= kill.at]
+        ok = _first([t for what, t in after if needs is None or what in needs], kill.at)
+        start = _first([t for what, t in after if what == "start"], kill.at)
+        lines.append(
+            f"  {kill.name:<10} {kill.after_starts:>6} {back:>7} {ok:>7} {start:>10} {retries:>8}"
+        )
     return lines
+
+
+def _first(times: list[float], since: float) -> str:
+    return f"{min(times) - since:.1f}s" if times else "none"
 
 
 def production_stack(stack: Stack, server: LocalPostgres) -> RoundRobinDoor:
@@ -671,12 +687,14 @@ def main() -> int:
     print(audit.stdout, end="")
     print(audit.stderr, end="", file=sys.stderr)
     print(f"kills: {dict(Counter(k.name.split('-')[0] for k in stack.kills))}")
-    print("what each kill cost (back: killed → restarted process up; 1st start: killed → first")
-    print("start sent after the kill answered 201; retries: failed client calls until next kill)")
+    print("what each kill cost, from the kill (see kill_costs): back = restarted process up;")
+    print("1st ok = first call needing it sent after the kill answered; 1st start = first start")
+    print("sent after the kill answered; retries = failed client calls until the next kill")
     print("\n".join(kill_costs(stack.kills, load, t_started)))
-    latencies = sorted(answered - sent for sent, answered in load.starts_ok)
-    if latencies:
-        print(f"a start's answer took {latencies[len(latencies) // 2]:.1f} s (median of the run)")
+    for what in ("start", "sign-in"):
+        took = sorted(answered - sent for w, sent, answered in load.answered if w == what)
+        if took:
+            print(f"a {what} took {took[len(took) // 2]:.1f} s to answer (median of the run)")
     print(f"client retries: {dict(load.retries)}")
     if args.shape == "production":
         injected.update(
