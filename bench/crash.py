@@ -20,7 +20,8 @@ script's. The run prints what each kill cost (client retries, time to recover) a
 
     .venv/bin/python bench/crash.py                          # embedded, N=200
     .venv/bin/python bench/crash.py --shape production --n 500
-    .venv/bin/python bench/crash.py --shape production --n 24 --worker-kills 1  # the CI run
+    # the CI run (tests/reliability), every kill once:
+    .venv/bin/python bench/crash.py --shape production --n 30 --concurrency 6 --worker-kills 1
 """
 
 from __future__ import annotations
