@@ -23,7 +23,7 @@ from domain.errors import MESSAGES, DomainError
 from domain.vocabulary import Channel, ContributionStatus, RejectReason
 from services.context import AppState
 from services.contribution_cancel import cancel_in_workflow
-from services.contribution_handles import UPDATE_TIMEOUT
+from services.contribution_handles import UPDATE_TIMEOUT, start_failure_read
 from services.contribution_view import stored_view
 from services.errors import ServiceError, domain_error, month_in_flight, unavailable
 from services.limits import start_allowed
@@ -338,12 +338,13 @@ class ContributionStarter:
             ),
         )
         try:
-            order: PaymentOrder = await self._client.execute_update_with_start_workflow(
-                ContributionWorkflow.payment_details,
-                start_workflow_operation=operation,
-                # It waits for the payment order; without a worker it would wait forever.
-                rpc_timeout=UPDATE_TIMEOUT,
-            )
+            async with start_failure_read(operation):
+                order: PaymentOrder = await self._client.execute_update_with_start_workflow(
+                    ContributionWorkflow.payment_details,
+                    start_workflow_operation=operation,
+                    # It waits for the payment order; without a worker it would wait forever.
+                    rpc_timeout=UPDATE_TIMEOUT,
+                )
         except WorkflowUpdateFailedError as err:
             cause = err.cause
             if isinstance(cause, ApplicationError) and cause.type:

@@ -14,6 +14,7 @@ from adapters.payments.interface import PaymentNotification
 from services.context import AppState
 from services.timefmt import utc_now
 from storage import payments
+from storage.db import is_unavailable
 from workflows.contract import PaymentNotice, RefundNotice, workflow_id
 from workflows.contribution import ContributionWorkflow
 
@@ -121,7 +122,25 @@ class Intake(StrEnum):
 async def intake_callback(
     state: AppState, notification: PaymentNotification, order_total_fen: int
 ) -> Intake:
-    """A verified callback: the order's total checked against ours, then accepted."""
+    """A verified callback: the order's total checked against ours, then accepted.
+
+    The database restarting or unreachable is RETRY_LATER, as Temporal's absence is: an
+    expected moment (the crash run kills PostgreSQL), not a failure to log as unexpected.
+    """
+    try:
+        return await _intake(state, notification, order_total_fen)
+    except Exception as exc:
+        if not is_unavailable(exc):
+            raise
+        log.warning(
+            "callback %s: database unavailable (%s)", notification.event_id, type(exc).__name__
+        )
+        return Intake.RETRY_LATER
+
+
+async def _intake(
+    state: AppState, notification: PaymentNotification, order_total_fen: int
+) -> Intake:
     n = notification
     async with state.sessions() as db:
         payment = await payments.get_payment(db, n.out_trade_no)

@@ -9,6 +9,7 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import Connection
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -88,6 +89,15 @@ def is_transient(exc: DBAPIError) -> bool:
     return isinstance(sqlstate, str) and (
         sqlstate in _TRANSIENT_SQLSTATES or sqlstate[:2] in _TRANSIENT_SQLSTATES
     )
+
+
+def is_unavailable(exc: BaseException) -> bool:
+    """True when the database could not be used just now: a transient error (is_transient),
+    no connection at all (the driver raises the socket's own error while the server restarts),
+    or no pooled connection free. Nothing was written; the caller may answer "try later"."""
+    if isinstance(exc, DBAPIError):
+        return is_transient(exc)
+    return isinstance(exc, ConnectionError | PoolTimeoutError)
 
 
 def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
