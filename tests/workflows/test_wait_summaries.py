@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, timedelta
+from datetime import UTC
 from typing import Any
 
 from temporalio.client import WorkflowHandle
@@ -88,18 +88,7 @@ async def test_a_refund_and_a_manual_review_read_in_clear(
     env = time_skipping_env
     async with make_stack(env, tmp_path, sim_posting_failure_rate=1.0) as stack:
         inp = await stack.contribution()
-        sim = stack.systems.simulators.payments
-        assert sim is not None
-        await sim.force("refund", inp.total_fen, "CLOSED")
-        handle = await stack.start(inp)
-        order = await order_of(handle)
-        await stack.pay(order.out_trade_no)
-        await stack.deliver_callbacks(handle)
-        for _ in range(20):
-            await env.sleep(timedelta(hours=6))
-            view = await handle.query(ContributionWorkflow.status)
-            if view.status == S.MANUAL_REVIEW:
-                break
+        handle = await stack.in_manual_review(inp)
 
         details = await current_details(env.client, handle.id)
         assert details.startswith("status: MANUAL_REVIEW\n\nmanual review: waiting for an operator")
