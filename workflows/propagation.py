@@ -62,7 +62,7 @@ def _stamp(call: _WithHeaders) -> None:
         call.headers = {**call.headers, HEADER: _PLAIN.to_payload(rid)}
 
 
-def _read(headers: Mapping[str, Payload]) -> str | None:
+def request_id_in(headers: Mapping[str, Payload]) -> str | None:
     """The request id a call carries, or None for none or a malformed one (never an error)."""
     payload = headers.get(HEADER)
     if payload is None:
@@ -77,7 +77,7 @@ def _read(headers: Mapping[str, Payload]) -> str | None:
 @contextmanager
 def _carrying(headers: Mapping[str, Payload]) -> Iterator[None]:
     """Runs the block with the request id of these headers (if any) as the current one."""
-    rid = _read(headers)
+    rid = request_id_in(headers)
     if rid is None:
         yield
         return

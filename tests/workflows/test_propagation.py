@@ -17,7 +17,7 @@ from tests.workflows.starting import start_contribution
 from workflows.contract import CancelRequest, PaymentNotice
 from workflows.contribution import ContributionWorkflow
 from workflows.converter import interceptors
-from workflows.propagation import HEADER, NONE, _read, request_id
+from workflows.propagation import HEADER, NONE, request_id, request_id_in
 
 S = ContributionStatus
 
@@ -60,7 +60,7 @@ async def test_the_start_id_is_kept_for_the_run_and_given_to_each_activity(stack
     assert {line["request_id"] for line in recorded} == {"start-req-1"}
     history = await handle.fetch_history()
     started = history.events[0].workflow_execution_started_event_attributes
-    assert _read(started.header.fields) == "start-req-1"
+    assert request_id_in(started.header.fields) == "start-req-1"
 
 
 class _Forger(client.Interceptor):
@@ -94,7 +94,7 @@ JUNK = [
 
 @pytest.mark.parametrize("junk", JUNK)
 def test_a_malformed_header_is_no_request_id(junk: Payload) -> None:
-    assert _read({HEADER: junk}) is None
+    assert request_id_in({HEADER: junk}) is None
 
 
 async def test_a_run_without_an_id_or_with_a_forged_one_runs_without(stack: Stack) -> None:
@@ -123,4 +123,4 @@ async def test_a_run_without_an_id_or_with_a_forged_one_runs_without(stack: Stac
     for h in (handle, other):
         history = await h.fetch_history()
         started = history.events[0].workflow_execution_started_event_attributes
-        assert _read(started.header.fields) is None
+        assert request_id_in(started.header.fields) is None
