@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from contextvars import ContextVar
 from typing import Any, Protocol
 
@@ -85,7 +85,11 @@ def _carrying(headers: Mapping[str, Payload]) -> Iterator[None]:
     try:
         yield
     finally:
-        request_id.reset(token)
+        # A run dropped from the worker's cache (the worker stops while it waits) has its
+        # coroutine closed by the garbage collector, in a context the token does not belong to;
+        # the run's own context ends with it anyway.
+        with suppress(ValueError):
+            request_id.reset(token)
 
 
 class RequestIdPropagation(client.Interceptor, Interceptor):

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import gc
+import sys
+import uuid
 from typing import Any
 
 import pytest
-from temporalio import client, converter
+from temporalio import client, converter, workflow
 from temporalio.api.common.v1 import Payload
 from temporalio.client import Client
+from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Worker
 
 from domain.payments import PaymentState
 from domain.vocabulary import ContributionStatus
@@ -124,3 +129,35 @@ async def test_a_run_without_an_id_or_with_a_forged_one_runs_without(stack: Stac
         history = await h.fetch_history()
         started = history.events[0].workflow_execution_started_event_attributes
         assert request_id_in(started.header.fields) is None
+
+
+@workflow.defn(sandboxed=False)
+class _Waits:
+    @workflow.run
+    async def run(self) -> None:
+        await workflow.wait_condition(lambda: False)
+
+
+async def test_a_run_dropped_when_its_worker_stops_leaves_no_error_behind(
+    time_skipping_env: WorkflowEnvironment, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    unraisable: list[Any] = []
+    monkeypatch.setattr(sys, "unraisablehook", unraisable.append)
+    task_queue = f"evict-{uuid.uuid4().hex[:8]}"
+    token = request_id.set("req-evicted")
+    try:
+        # The worker stops while the run waits: its cached run is dropped, not finished.
+        async with Worker(
+            time_skipping_env.client,
+            task_queue=task_queue,
+            workflows=[_Waits],
+        ):
+            handle = await time_skipping_env.client.start_workflow(
+                _Waits.run, id=task_queue, task_queue=task_queue
+            )
+            await handle.query("__stack_trace")  # the first workflow task is done
+        await handle.terminate("test over")
+    finally:
+        request_id.reset(token)
+    gc.collect()
+    assert [u.exc_value for u in unraisable] == []
