@@ -6,12 +6,13 @@ import json
 import logging
 import re
 import sys
-from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any
 
-# The request being served (set by the API's middleware; "-" elsewhere, e.g. in the worker).
-request_id: ContextVar[str] = ContextVar("request_id", default="-")
+# The request being served: set by the API's middleware, carried by Temporal headers into the
+# workflows and activities it reaches ("-" elsewhere). Defined beside the interceptor that
+# carries it, since workflows/ and activities/ may not import this module.
+from workflows.propagation import request_id as request_id
 
 MASK = "***"
 

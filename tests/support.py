@@ -1,13 +1,16 @@
 """Helpers shared by the test stacks: today's date, a policy open all year, the steps a run took,
-uvicorn serving an app on a socket."""
+uvicorn serving an app on a socket, the log lines a process writes, what Temporal UI reads without
+the codec key."""
 
 from __future__ import annotations
 
 import asyncio
+import io
 import json
+import logging
 import socket
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -15,11 +18,16 @@ from zoneinfo import ZoneInfo
 import httpx
 import uvicorn
 from fastapi import FastAPI
-from temporalio.client import WorkflowHistory
+from temporalio.api.common.v1 import Payload
+from temporalio.api.sdk.v1 import WorkflowMetadata
+from temporalio.client import Client, WorkflowHistory
+from temporalio.contrib.pydantic import pydantic_data_converter
 
 from domain.months import Month
 from domain.policy import PolicyBook
 from domain.vocabulary import Insurance
+from observability import masked_handler
+from workflows.cleartext import CLEAR_MARK
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -114,3 +122,49 @@ async def served(app: FastAPI, sock: socket.socket, **config: Any) -> AsyncItera
     finally:
         server.should_exit = True
         await serving
+
+
+@contextmanager
+def log_lines(level: int = logging.INFO) -> Iterator[list[dict[str, Any]]]:
+    """The JSON lines the process's masked handler writes meanwhile (API and worker alike),
+    parsed into the list when the block ends."""
+    stream = io.StringIO()
+    handler = masked_handler("test")
+    handler.setStream(stream)  # type: ignore[attr-defined]
+    root = logging.getLogger()
+    previous = root.level
+    root.addHandler(handler)
+    root.setLevel(level)
+    lines: list[dict[str, Any]] = []
+    try:
+        yield lines
+    finally:
+        root.removeHandler(handler)
+        root.setLevel(previous)
+        lines.extend(json.loads(line) for line in stream.getvalue().splitlines())
+
+
+def without_key(client: Client) -> Client:
+    """The client over the same connection as Temporal UI is without the codec endpoint:
+    pydantic JSON, no decryption."""
+    return Client(
+        client.service_client, namespace=client.namespace, data_converter=pydantic_data_converter
+    )
+
+
+async def current_details(client: Client, workflow_id: str) -> str:
+    """What Temporal UI shows as a workflow's Current Details, read without the key."""
+    handle = without_key(client).get_workflow_handle(workflow_id)
+    metadata: WorkflowMetadata = await handle.query(
+        "__temporal_workflow_metadata", result_type=WorkflowMetadata
+    )
+    return str(metadata.current_details)
+
+
+def clear_summary(payload: Payload) -> str:
+    """A summary as Temporal UI shows it without the key: marked clear, plain JSON text."""
+    assert payload.metadata[CLEAR_MARK] == b"1"
+    assert payload.metadata["encoding"] == b"json/plain"
+    text = pydantic_data_converter.payload_converter.from_payload(payload, str)
+    assert isinstance(text, str)
+    return text

@@ -23,6 +23,7 @@ with workflow.unsafe.imports_passed_through():
         RejectReason,
     )
     from workflows import search_attributes as sa
+    from workflows import summaries
     from workflows.cleartext import ClearText
     from workflows.contract import (
         PAYMENT_NOTIFIED,
@@ -268,11 +269,15 @@ class ContributionWorkflow:
                     summary="close unpaid order, then query",
                 )
                 return final if final.state == PaymentState.PAID else None
+            timeout = min(interval, expires_at - now)
             try:
                 self._announce()
                 await workflow.wait_condition(
                     lambda: self._notified or self._cancel_requested,
-                    timeout=min(interval, expires_at - now),
+                    timeout=timeout,
+                    timeout_summary=self._waiting(
+                        summaries.awaiting_payment(expires_at, now + timeout)
+                    ),
                 )
             except TimeoutError:
                 check = await self._paid_at_channel("query payment (no callback yet)")
@@ -309,7 +314,10 @@ class ContributionWorkflow:
         interval = timedelta(seconds=inp.timings.posting_poll_interval_s)
         while posting.state == PostingState.PENDING:
             self._announce()
-            await workflow.sleep(interval)
+            await workflow.sleep(
+                interval,
+                summary=self._waiting(summaries.posting_check(workflow.now() + interval)),
+            )
             posting = await self._step(
                 Steps.CHECK_POSTING,
                 PostingCheckRequest(
@@ -373,6 +381,8 @@ class ContributionWorkflow:
             self._resolution_stored = True  # a retry the channel refused is back in review
             self._resolution = None
             self._announce()
+            # No timer: an operator may take days. Current details say what it waits for.
+            self._waiting(summaries.manual_review(workflow.now()))
             await workflow.wait_condition(lambda: self._resolution is not None)
             assert self._resolution is not None
             if self._resolution.action == ReviewAction.MARK_REFUNDED:
@@ -388,12 +398,16 @@ class ContributionWorkflow:
         assert self._input is not None
         schedule = list(REFUND_POLL_SCHEDULE_S)
         while check.status == RefundState.PROCESSING:
-            wait_s = schedule.pop(0) if schedule else self._input.timings.refund_poll_interval_s
+            wait = timedelta(
+                seconds=schedule.pop(0) if schedule else self._input.timings.refund_poll_interval_s
+            )
             self._refund_notice = None
             with contextlib.suppress(TimeoutError):
                 self._announce()
                 await workflow.wait_condition(
-                    lambda: self._refund_notice is not None, timeout=timedelta(seconds=wait_s)
+                    lambda: self._refund_notice is not None,
+                    timeout=wait,
+                    timeout_summary=self._waiting(summaries.refund_check(workflow.now() + wait)),
                 )
             check = await self._refund_step(
                 Steps.CHECK_REFUND,
@@ -427,8 +441,15 @@ class ContributionWorkflow:
                 workflow.logger.warning("refund step %s unsettled (%s), retrying", step.name, code)
                 attempt += 1
                 self._announce()
-                wait_s = waits.pop(0) if len(waits) > 1 else waits[0]
-                await workflow.sleep(timedelta(seconds=wait_s))
+                wait = timedelta(seconds=waits.pop(0) if len(waits) > 1 else waits[0])
+                await workflow.sleep(
+                    wait,
+                    summary=self._waiting(
+                        summaries.refund_retry(
+                            step.name, attempt, REFUND_UNSETTLED_ATTEMPTS, workflow.now() + wait
+                        )
+                    ),
+                )
 
     async def _await_treasury(self, paid: PaymentCheck, lag_days: int) -> None:
         """Poll the treasury (入库): backing off until the expected date, then steadily.
@@ -459,7 +480,16 @@ class ContributionWorkflow:
                 self._treasury = receipt
                 return
             self._announce()
-            await workflow.sleep(interval)
+            await workflow.sleep(
+                interval,
+                summary=self._waiting(
+                    summaries.treasury_check(
+                        workflow.now() + interval,
+                        self._expected_treasury,
+                        provisional=self._expected_treasury_provisional,
+                    )
+                ),
+            )
             early = workflow.now() + interval * 2 < expected_at
             interval = min(interval * 2, TREASURY_MAX_BACKOFF) if early else base
 
@@ -583,6 +613,8 @@ class ContributionWorkflow:
 
     async def _step(self, step: Step[In, Out], arg: In, *, summary: str) -> Out:
         local = step.name in LOCAL_STEPS
+        # A wait's details (_waiting) end with it: the step is what happens now.
+        workflow.set_current_details(summaries.details(self._status))
         if not local:
             self._announce()  # the workflow now waits on the server
         execute = workflow.execute_local_activity if local else workflow.execute_activity
@@ -619,7 +651,13 @@ class ContributionWorkflow:
         """Move the in-memory state machine and what operators see (no personal data)."""
         self._status = status
         self._timeline.append(TimelineEntry(status=status, at=workflow.now()))
-        workflow.set_current_details(f"status: {status.value}")
+        workflow.set_current_details(summaries.details(status))
+
+    def _waiting(self, summary: ClearText) -> ClearText:
+        """The summary of the wait about to begin, also shown as the workflow's current details
+        (Temporal UI's 'Current Details', `temporal workflow describe`) until the next step."""
+        workflow.set_current_details(summaries.details(self._status, summary))
+        return summary
 
     def _announce(self) -> None:
         """Publish ContributionStatus before the workflow waits on the server (timer, signal,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from temporalio.client import Client
+from temporalio.client import Client, Interceptor
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.converter import DataConverter, DefaultFailureConverterWithEncodedAttributes
 from temporalio.runtime import Runtime
@@ -12,6 +12,7 @@ from temporalio.runtime import Runtime
 from settings import Settings
 from workflows.cleartext import ShebaoPayloadConverter
 from workflows.codec import DEV_CODEC_KEYS, EncryptionCodec, Keyring
+from workflows.propagation import RequestIdPropagation
 
 
 def keyring(settings: Settings) -> Keyring:
@@ -34,6 +35,14 @@ def data_converter(settings: Settings) -> DataConverter:
     )
 
 
+def interceptors() -> list[Interceptor]:
+    """Every client's interceptors; a worker takes those that are also worker interceptors.
+
+    The request id rides along from the API to workflows and their activities.
+    """
+    return [RequestIdPropagation()]
+
+
 async def connect(settings: Settings, runtime: Runtime | None = None) -> Client:
     """A Temporal client with shebao's data converter, at the configured address and namespace,
     with envconfig's API key and TLS when set (Settings.temporal_connect_config).
@@ -43,5 +52,6 @@ async def connect(settings: Settings, runtime: Runtime | None = None) -> Client:
     return await Client.connect(
         **settings.temporal_connect_config(),
         data_converter=data_converter(settings),
+        interceptors=interceptors(),
         runtime=runtime,
     )

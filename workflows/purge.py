@@ -8,6 +8,7 @@ from temporalio import workflow
 from temporalio.common import RetryPolicy
 
 with workflow.unsafe.imports_passed_through():
+    from workflows.cleartext import ClearText
     from workflows.contract import PurgeCounts
     from workflows.contract import PurgeSteps as P
 
@@ -25,6 +26,6 @@ class PurgeWorkflow:
             start_to_close_timeout=timedelta(minutes=5),
             # Deleting what expired is idempotent: retry until the database answers.
             retry_policy=RetryPolicy(maximum_interval=timedelta(minutes=5)),
-            summary="purge expired rows",
+            summary=ClearText("purge expired rows"),
         )
         return counts

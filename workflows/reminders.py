@@ -8,6 +8,7 @@ from temporalio import workflow
 from temporalio.common import RetryPolicy
 
 with workflow.unsafe.imports_passed_through():
+    from workflows.cleartext import ClearText
     from workflows.contract import ReminderSteps as R
 
 
@@ -26,6 +27,6 @@ class PayerRemindersWorkflow:
             start_to_close_timeout=timedelta(minutes=10),
             # Each reminder has its one key (person, year, round): a retry sends nobody twice.
             retry_policy=RetryPolicy(maximum_interval=timedelta(minutes=5), maximum_attempts=10),
-            summary="remind payers of open months",
+            summary=ClearText("remind payers of open months"),
         )
         return recorded

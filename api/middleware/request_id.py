@@ -9,13 +9,19 @@ import uuid
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from observability import request_id
+from observability import mask, request_id
 
 log = logging.getLogger("shebao.access")
 
 HEADER = "X-Request-ID"
-# A caller's id is kept only if it is short and plain (it lands in logs verbatim).
+# A caller's id is kept only if it is short and plain (it lands in logs verbatim), and looks
+# like no ID number: it travels on in Temporal headers, which history keeps unencrypted.
 _ACCEPTED = re.compile(r"[A-Za-z0-9._-]{1,64}")
+
+
+def accepted(given: str) -> bool:
+    """Whether a caller's X-Request-ID may be kept as the request's id."""
+    return _ACCEPTED.fullmatch(given) is not None and mask(given) == given
 
 
 def route_template(scope: Scope) -> str:
@@ -36,7 +42,7 @@ class RequestIdMiddleware:
             await self.app(scope, receive, send)
             return
         given = dict(scope.get("headers") or []).get(HEADER.lower().encode(), b"").decode("latin-1")
-        rid = given if _ACCEPTED.fullmatch(given) else uuid.uuid4().hex
+        rid = given if accepted(given) else uuid.uuid4().hex
         token = request_id.set(rid)
         status = 500
         started = time.perf_counter()

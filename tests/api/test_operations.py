@@ -23,9 +23,10 @@ from settings import Settings
 from storage.db import make_engine, make_sessionmaker, upgrade_database
 from tests.api.conftest import OPERATOR_TOKEN, ApiStack
 from tests.pg import fresh_databases
-from tests.support import app_client, steps_run
+from tests.support import app_client, log_lines, steps_run
 from workflows.codec import ENCODING
 from workflows.contract import ContributionInput, workflow_id
+from workflows.propagation import request_id_in
 
 UI_ORIGIN = "http://localhost:8233"
 
@@ -191,6 +192,42 @@ async def test_security_headers_and_request_id_on_answers_and_errors(api: ApiSta
     assert ok.headers["x-request-id"] == "trace-123"
     forged = await api.http.get("/healthz", headers={"X-Request-ID": "a b\tc" * 30})
     assert forged.headers["x-request-id"] != "a b\tc" * 30
+    # An id that looks like an ID number would travel on into Temporal's unencrypted headers.
+    personal = await api.http.get("/healthz", headers={"X-Request-ID": "req-520102198805170311"})
+    assert personal.headers["x-request-id"] != "req-520102198805170311"
+
+
+async def test_the_request_id_follows_a_start_into_the_workflow_and_its_activities(
+    api: ApiStack,
+) -> None:
+    rid = "req-follow-0001"
+    payer = await api.register("令狐㛃")
+    q = await api.quote(payer)
+    assert q.status_code == 201, q.text
+    with log_lines() as lines:
+        r = await api.http.post(
+            "/api/v1/contributions",
+            json={"quote_id": q.json()["quote_id"], "channel": "wechat_balance"},
+            headers={**payer.auth, "Idempotency-Key": uuid.uuid4().hex, "X-Request-ID": rid},
+        )
+        assert r.status_code == 201, r.text
+        started = r.json()
+        cid = started["contribution_id"]
+        await api.pay(started["payment"]["out_trade_no"])
+        await api.wait_for(payer, cid, lambda v: v["status"] == "COMPLETED")
+
+    history = await api.env.client.get_workflow_handle(workflow_id(cid)).fetch_history()
+    header = history.events[0].workflow_execution_started_event_attributes.header.fields
+    assert request_id_in(header) == rid
+    # The worker's lines for this contribution, made by the activities the run started.
+    steps = [
+        line for line in lines if line["logger"] == "activities.contribution" and cid in line["msg"]
+    ]
+    assert [line["msg"].split(": ")[1] for line in steps] == [
+        f"payment order {started['payment']['out_trade_no']} created",
+        f"payment {started['payment']['out_trade_no']} recorded",
+    ]
+    assert {line["request_id"] for line in steps} == {rid}
 
 
 @pytest_asyncio.fixture(loop_scope="session")

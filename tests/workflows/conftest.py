@@ -7,7 +7,7 @@ import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -24,7 +24,7 @@ from domain.identity import compose_resident_id
 from domain.months import Month
 from domain.payer_ref import payer_ref
 from domain.policy import PolicyBook
-from domain.vocabulary import Channel, IdType, Insurance, Sex
+from domain.vocabulary import Channel, ContributionStatus, IdType, Insurance, Sex
 from services.payer_messages import PayerMessages
 from settings import Settings
 from storage import persons, policies
@@ -100,6 +100,26 @@ class Stack:
         sim = self.systems.simulators.payments
         assert sim is not None
         await sim.pay(out_trade_no, "success", at=at or await self.now())
+
+    async def in_manual_review(
+        self, inp: ContributionInput
+    ) -> WorkflowHandle[ContributionWorkflow, Any]:
+        """Paid, posting refused (the stack's posting must fail), the refund closed by the
+        channel: the contribution waits for an operator (or the clock ran out: the caller checks).
+        """
+        sim = self.systems.simulators.payments
+        assert sim is not None
+        await sim.force("refund", inp.total_fen, "CLOSED")
+        handle = await self.start(inp)
+        order = await handle.execute_update(ContributionWorkflow.payment_details)
+        await self.pay(order.out_trade_no)
+        await self.deliver_callbacks(handle)
+        for _ in range(20):
+            await self.env.sleep(timedelta(hours=6))
+            view = await handle.query(ContributionWorkflow.status)
+            if view.status == ContributionStatus.MANUAL_REVIEW:
+                break
+        return handle
 
     async def deliver_callbacks(self, handle: WorkflowHandle[Any, Any]) -> int:
         """Relay the simulator's pending notifications as the notify endpoint would."""

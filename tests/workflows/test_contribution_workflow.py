@@ -202,18 +202,7 @@ async def test_closed_refund_goes_to_manual_review_and_an_operator_resolves_it(
 ) -> None:
     async with make_stack(time_skipping_env, tmp_path, sim_posting_failure_rate=1.0) as stack:
         inp = await stack.contribution()
-        sim = stack.systems.simulators.payments
-        assert sim is not None
-        await sim.force("refund", inp.total_fen, "CLOSED")
-        handle = await stack.start(inp)
-        order = await order_of(handle)
-        await stack.pay(order.out_trade_no)
-        await stack.deliver_callbacks(handle)
-
-        for _ in range(20):
-            await stack.env.sleep(timedelta(hours=6))
-            if (await view(handle)).status == S.MANUAL_REVIEW:
-                break
+        handle = await stack.in_manual_review(inp)
         current = await view(handle)
         assert current.status == S.MANUAL_REVIEW
         assert current.review_reason

@@ -24,6 +24,7 @@ from domain.reconciliation_messages import ReconciliationInput, ReconciliationSu
 from domain.vocabulary import Channel, ContributionStatus
 from simulators.store import orders
 from storage import reconciliation as repo
+from tests.support import clear_summary, current_details, without_key
 from tests.workflows.conftest import Stack, make_stack
 from workflows.contract import ContributionView, PaymentOrder, Timings
 from workflows.contribution import ContributionWorkflow
@@ -215,6 +216,7 @@ async def test_without_a_date_the_run_reconciles_yesterday_in_shanghai(
     today = await _to_ten_in_the_morning(time_skipping_env)
     async with make_stack(time_skipping_env, tmp_path) as stack:
         task_queue = f"rq-{uuid.uuid4().hex[:8]}"
+        run_id = f"reconciliation-{uuid.uuid4().hex[:6]}"
         async with Worker(
             stack.env.client,
             task_queue=task_queue,
@@ -226,11 +228,20 @@ async def test_without_a_date_the_run_reconciles_yesterday_in_shanghai(
             summary: ReconciliationSummary = await stack.env.client.execute_workflow(
                 ReconciliationWorkflow.run,
                 ReconciliationInput(),
-                id=f"reconciliation-{uuid.uuid4().hex[:6]}",
+                id=run_id,
                 task_queue=task_queue,
             )
+            details = await current_details(stack.env.client, run_id)  # a worker answers
     assert summary.bill_date == today - timedelta(days=1)
     assert summary.bill_payments == 0 and summary.orphan_payments == 0
+    # What operators read in Temporal UI without the codec key: each step, the bill date.
+    history = await without_key(stack.env.client).get_workflow_handle(run_id).fetch_history()
+    assert [
+        clear_summary(e.user_metadata.summary)
+        for e in history.events
+        if e.HasField("activity_task_scheduled_event_attributes")
+    ] == ["fetch the channel's trade bill", "load our payments and refunds", "store the report"]
+    assert details == f"bill date {summary.bill_date.isoformat()}\n\nstore the report"
 
 
 def test_yesterday_is_taken_in_shanghai_not_utc() -> None:
