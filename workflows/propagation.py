@@ -43,9 +43,10 @@ NONE = "-"
 request_id: ContextVar[str] = ContextVar("request_id", default=NONE)
 
 HEADER = "shebao-request-id"
-# What the API accepts as an id (api/middleware/request_id.py). A header is checked again on
-# arrival: anyone who reaches the Temporal frontend can write one, and the id lands in logs.
-_SHAPE = re.compile(r"[A-Za-z0-9._-]{1,64}")
+# The shape of an id, short and plain (it lands in logs verbatim): what the API accepts from a
+# caller (api/middleware/request_id.py), and checked again when a header arrives, since anyone
+# who reaches the Temporal frontend can write one.
+ID_SHAPE = re.compile(r"[A-Za-z0-9._-]{1,64}")
 # Headers are not encrypted (the clients' default header codec behaviour): the id is plain
 # JSON, read and written with the SDK's default converter whatever a process's data converter.
 _PLAIN = converter.default().payload_converter
@@ -71,7 +72,7 @@ def request_id_in(headers: Mapping[str, Payload]) -> str | None:
         rid = _PLAIN.from_payload(payload, str)
     except Exception:  # whatever a foreign client wrote: not ours to fail on
         return None
-    return rid if isinstance(rid, str) and _SHAPE.fullmatch(rid) else None
+    return rid if isinstance(rid, str) and ID_SHAPE.fullmatch(rid) else None
 
 
 @contextmanager

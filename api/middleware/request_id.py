@@ -3,25 +3,23 @@
 from __future__ import annotations
 
 import logging
-import re
 import time
 import uuid
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from observability import mask, request_id
+from workflows.propagation import ID_SHAPE
 
 log = logging.getLogger("shebao.access")
 
 HEADER = "X-Request-ID"
-# A caller's id is kept only if it is short and plain (it lands in logs verbatim), and looks
-# like no ID number: it travels on in Temporal headers, which history keeps unencrypted.
-_ACCEPTED = re.compile(r"[A-Za-z0-9._-]{1,64}")
 
 
 def accepted(given: str) -> bool:
-    """Whether a caller's X-Request-ID may be kept as the request's id."""
-    return _ACCEPTED.fullmatch(given) is not None and mask(given) == given
+    """Whether a caller's X-Request-ID may be kept as the request's id: short and plain, and like
+    no ID number, since it travels on in Temporal headers, which history keeps unencrypted."""
+    return ID_SHAPE.fullmatch(given) is not None and mask(given) == given
 
 
 def route_template(scope: Scope) -> str:
