@@ -54,12 +54,16 @@ import httpx  # noqa: E402
 from sqlalchemy import func, select  # noqa: E402
 
 import simulators.store as sim_store  # noqa: E402
-from bench.stack import descendants, free_port  # noqa: E402
+from bench.stack import descendants  # noqa: E402
 from domain.identity import compose_resident_id  # noqa: E402
 from domain.policy import PolicyBook  # noqa: E402
 from domain.vocabulary import TERMINAL_STATUSES, ContributionStatus  # noqa: E402
 from scripts.devstack import temporal_args, wait_for_port  # noqa: E402
-from scripts.local_postgres import LocalPostgres, start_postgres  # noqa: E402
+from scripts.local_postgres import (  # noqa: E402
+    LocalPostgres,
+    free_port,
+    start_postgres,
+)
 from settings import Settings  # noqa: E402
 from simulators.store import add_force, create_sim_tables  # noqa: E402
 from simulators.wechatpay_gateway.admin import GatewayAdmin  # noqa: E402

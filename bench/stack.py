@@ -17,13 +17,7 @@ BIN = Path(sys.executable).parent
 sys.path.insert(0, str(ROOT))
 
 from scripts.devstack import temporal_args  # noqa: E402
-from scripts.local_postgres import LocalPostgres, start_postgres  # noqa: E402
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+from scripts.local_postgres import LocalPostgres, free_port, start_postgres  # noqa: E402
 
 
 def wait_for_port(port: int, timeout_s: float = 60.0) -> None:

@@ -2,21 +2,14 @@
 
 from __future__ import annotations
 
-import socket
-
 import httpx
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
+from scripts.local_postgres import free_port
 from settings import Settings
 from worker import sdk_runtime
 from workflows.converter import data_converter
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 async def test_sdk_metrics_are_scrapable_after_a_call(dev_env: WorkflowEnvironment) -> None:
